@@ -1,0 +1,15 @@
+//! The domain: data types, the field catalog, identifiers, entities and time — pure values, no I/O.
+//!
+//! Everything here is shared by ingest, storage, exports and drains, so it stays free of
+//! database and HTTP concerns.
+
+pub mod catalog;
+pub mod credit;
+pub mod data_type;
+pub mod entity;
+pub mod ids;
+pub mod time;
+
+pub use catalog::{FieldDef, FieldType, Preset, TypeSpec};
+pub use data_type::DataType;
+pub use ids::{Id, IdError};
