@@ -1,0 +1,346 @@
+//! Storage: one [`Store`] in front of two backends, SQLite (embedded default) and PostgreSQL
+//! (scale-out), each with its own migrations under `migrations/{sqlite,postgres}`.
+//!
+//! What is the same on both lives here and in the shared modules (`entities`, `keys`,
+//! `records`): SQL is written once with `?` placeholders and numbered for PostgreSQL.
+//! What differs — binding, decoding, bulk inserts and the delivery-order positions — lives in
+//! `sqlite/` and `postgres/`.
+//!
+//! **Delivery order.** Every record gets a position `pos`. A reader that has consumed every
+//! record up to position P never later sees a newly committed record at a position ≤ P; each
+//! backend explains why (`sqlite/mod.rs`, `postgres/position.rs`). [`Store::read_after`] is the
+//! tailing read that relies on it.
+
+mod entities;
+mod keys;
+pub mod postgres;
+pub mod records;
+pub mod sqlite;
+pub mod value;
+
+pub use entities::{EntityPage, ListQuery};
+pub use keys::{NewOrgKey, OrgKey, Scope};
+pub use records::{InsertOutcome, Record, RecordBatch, StoredRecord};
+pub use value::Value;
+
+use crate::domain::entity::{
+    ApiKeyInput, CustomRoleInput, EntityKind, MemberInput, Org, OrgInput, TeamInput, WorkbookInput,
+};
+use crate::domain::{DataType, FieldType, Id};
+use std::collections::HashSet;
+
+/// Errors of the storage layer.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database refused or failed.
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    /// A migration failed.
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The database URL or options are unusable.
+    #[error("{0}")]
+    Config(String),
+}
+
+/// Result of storage operations.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Which backend a store runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BackendKind {
+    /// SQLite, the embedded default.
+    Sqlite,
+    /// PostgreSQL.
+    Postgres,
+}
+
+/// The storage of one Outflow deployment.
+#[derive(Clone)]
+pub struct Store {
+    backend: Backend,
+}
+
+#[derive(Clone)]
+enum Backend {
+    Sqlite(sqlite::SqliteBackend),
+    Postgres(postgres::PgBackend),
+}
+
+/// Calls the same method on whichever backend is in use.
+macro_rules! dispatch {
+    ($self:ident, $b:ident => $call:expr) => {
+        match &$self.backend {
+            Backend::Sqlite($b) => $call,
+            Backend::Postgres($b) => $call,
+        }
+    };
+}
+
+impl Store {
+    /// Connects to `url` (`sqlite://…` or `postgres://…`); does not migrate.
+    pub async fn connect(url: &str, pool_size: u32) -> StoreResult<Store> {
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite(sqlite::SqliteBackend::connect(url, pool_size).await?)
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Backend::Postgres(postgres::PgBackend::connect(url, pool_size).await?)
+        } else {
+            return Err(StoreError::Config(format!(
+                "unsupported database URL scheme in `{}`; allowed: sqlite://PATH, postgres://…",
+                redact_url(url)
+            )));
+        };
+        Ok(Store { backend })
+    }
+
+    /// Which backend this is.
+    pub fn kind(&self) -> BackendKind {
+        match self.backend {
+            Backend::Sqlite(_) => BackendKind::Sqlite,
+            Backend::Postgres(_) => BackendKind::Postgres,
+        }
+    }
+
+    /// Applies the backend's pending migrations.
+    pub async fn migrate(&self) -> StoreResult<()> {
+        dispatch!(self, b => b.migrate().await)
+    }
+
+    /// Checks the database answers.
+    pub async fn ping(&self) -> StoreResult<()> {
+        dispatch!(self, b => b.exec("SELECT 1", &[]).await.map(|_| ()))
+    }
+
+    /// Closes the pools.
+    pub async fn close(&self) {
+        dispatch!(self, b => b.close().await)
+    }
+
+    // ----- organizations and entities -------------------------------------------------------
+
+    /// Creates or updates an organization; a new one gets a fresh pseudonym key.
+    pub async fn upsert_org(&self, id: &Id, input: &OrgInput) -> StoreResult<Org> {
+        let (sql, params) = entities::upsert_org(id, input);
+        dispatch!(self, b => b.exec(&sql, &params).await)?;
+        Ok(self.get_org(id.as_str()).await?.expect("just upserted"))
+    }
+
+    /// One organization.
+    pub async fn get_org(&self, id: &str) -> StoreResult<Option<Org>> {
+        let rows = dispatch!(self, b => b.fetch(entities::SELECT_ORG_BY_ID, &[id.into()], &entities::ORG_COLUMNS).await)?;
+        Ok(rows.into_iter().next().map(entities::org_from_row))
+    }
+
+    /// Every organization, by id.
+    pub async fn list_orgs(&self) -> StoreResult<Vec<Org>> {
+        let rows = dispatch!(self, b => b.fetch(entities::SELECT_ORGS, &[], &entities::ORG_COLUMNS).await)?;
+        Ok(rows.into_iter().map(entities::org_from_row).collect())
+    }
+
+    /// The organization's pseudonym key (a secret: never shown).
+    pub async fn org_pseudonym_key(&self, id: &str) -> StoreResult<Option<String>> {
+        let rows = dispatch!(self, b => b.fetch("SELECT pseudonym_key FROM orgs WHERE id = ?", &[id.into()], &[FieldType::Text]).await)?;
+        Ok(rows
+            .into_iter()
+            .next()
+            .and_then(|r| r[0].as_text().map(str::to_string)))
+    }
+
+    /// Which of `ids` are existing organizations.
+    pub async fn existing_orgs(&self, ids: &HashSet<&str>) -> StoreResult<HashSet<String>> {
+        if ids.is_empty() {
+            return Ok(HashSet::new());
+        }
+        let marks = vec!["?"; ids.len()].join(", ");
+        let sql = format!("SELECT id FROM orgs WHERE id IN ({marks})");
+        let params: Vec<Value> = ids.iter().map(|s| Value::from(*s)).collect();
+        let rows = dispatch!(self, b => b.fetch(&sql, &params, &[FieldType::Text]).await)?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|r| r[0].as_text().map(str::to_string))
+            .collect())
+    }
+
+    /// Creates or updates a team or personal space.
+    pub async fn upsert_team(&self, org: &str, id: &Id, t: &TeamInput) -> StoreResult<()> {
+        self.exec_one(entities::upsert_team(org, id, t)).await
+    }
+
+    /// Creates or updates a member, and creates their personal space if it does not exist.
+    pub async fn upsert_member(&self, org: &str, id: &Id, m: &MemberInput) -> StoreResult<()> {
+        let statements = entities::upsert_member(org, id, m);
+        dispatch!(self, b => b.exec_in_tx(&statements).await)
+    }
+
+    /// Creates or updates a custom role.
+    pub async fn upsert_custom_role(
+        &self,
+        org: &str,
+        id: &Id,
+        r: &CustomRoleInput,
+    ) -> StoreResult<()> {
+        self.exec_one(entities::upsert_custom_role(org, id, r))
+            .await
+    }
+
+    /// Creates or updates a workbook.
+    pub async fn upsert_workbook(&self, org: &str, id: &Id, w: &WorkbookInput) -> StoreResult<()> {
+        self.exec_one(entities::upsert_workbook(org, id, w)).await
+    }
+
+    /// Creates or updates a platform API key.
+    pub async fn upsert_api_key(&self, org: &str, id: &Id, k: &ApiKeyInput) -> StoreResult<()> {
+        self.exec_one(entities::upsert_api_key(org, id, k)).await
+    }
+
+    /// Lists one kind of entity of an organization, filtered by name and paginated.
+    pub async fn list_entities(
+        &self,
+        org: &str,
+        kind: EntityKind,
+        query: &ListQuery,
+    ) -> StoreResult<EntityPage> {
+        let (count_sql, list_sql, params, types) = entities::list(org, kind, query);
+        let total =
+            dispatch!(self, b => b.fetch(&count_sql, &params, &[FieldType::Integer]).await)?;
+        let total = total
+            .first()
+            .and_then(|r| r[0].as_i64())
+            .unwrap_or_default();
+        let mut list_params = params;
+        list_params.push(Value::Integer(query.page_size() as i64));
+        list_params.push(Value::Integer(query.offset() as i64));
+        let rows = dispatch!(self, b => b.fetch(&list_sql, &list_params, &types).await)?;
+        Ok(entities::page(kind, query, total, rows))
+    }
+
+    async fn exec_one(&self, (sql, params): (String, Vec<Value>)) -> StoreResult<()> {
+        dispatch!(self, b => b.exec(&sql, &params).await).map(|_| ())
+    }
+
+    // ----- records --------------------------------------------------------------------------
+
+    /// Stores a batch idempotently: records whose id is already stored count as duplicates.
+    /// Agent records become new versions only when their configuration changed.
+    pub async fn insert_records(&self, batch: &RecordBatch) -> StoreResult<InsertOutcome> {
+        if batch.records.is_empty() {
+            return Ok(InsertOutcome::default());
+        }
+        dispatch!(self, b => b.insert_records(batch).await)
+    }
+
+    /// Records of `data_type` in `org` after position `after`, in delivery order, at most
+    /// `limit`. Never returns a record that a later call could precede (see module docs).
+    pub async fn read_after(
+        &self,
+        data_type: DataType,
+        org: &str,
+        after: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<StoredRecord>> {
+        dispatch!(self, b => b.read_after(data_type, org, after, limit).await)
+    }
+
+    /// Number of stored records of a type in an organization.
+    pub async fn count_records(&self, data_type: DataType, org: &str) -> StoreResult<i64> {
+        let spec = crate::domain::catalog::spec(data_type);
+        let sql = format!("SELECT COUNT(*) FROM {} WHERE org_id = ?", spec.table);
+        let rows = dispatch!(self, b => b.fetch(&sql, &[org.into()], &[FieldType::Integer]).await)?;
+        Ok(rows.first().and_then(|r| r[0].as_i64()).unwrap_or_default())
+    }
+
+    /// Runs a read-only query with `?` placeholders, decoding columns as `types`.
+    /// For reports and tests; record streaming goes through dedicated paths.
+    pub async fn query(
+        &self,
+        sql: &str,
+        params: &[Value],
+        types: &[FieldType],
+    ) -> StoreResult<Vec<Vec<Value>>> {
+        dispatch!(self, b => b.fetch(sql, params, types).await)
+    }
+
+    // ----- organization keys ----------------------------------------------------------------
+
+    /// Stores a new organization key and its `audit_logs` record in one transaction.
+    pub async fn create_org_key(&self, key: &NewOrgKey, audit: &RecordBatch) -> StoreResult<()> {
+        let (sql, params) = keys::insert(key);
+        dispatch!(self, b => b.exec_with_records(&sql, &params, audit).await)
+    }
+
+    /// The active key whose secret hashes to `secret_hash`.
+    pub async fn find_org_key(&self, secret_hash: &str) -> StoreResult<Option<OrgKey>> {
+        let rows = dispatch!(self, b => b.fetch(keys::SELECT_BY_HASH, &[secret_hash.into()], &keys::COLUMNS).await)?;
+        Ok(rows.into_iter().next().map(keys::from_row))
+    }
+
+    /// The organization's keys (active and revoked), newest first.
+    pub async fn list_org_keys(&self, org: &str) -> StoreResult<Vec<OrgKey>> {
+        let rows = dispatch!(self, b => b.fetch(keys::SELECT_BY_ORG, &[org.into()], &keys::COLUMNS).await)?;
+        Ok(rows.into_iter().map(keys::from_row).collect())
+    }
+
+    /// Revokes a key of `org`; false when the organization has no such active key.
+    pub async fn revoke_org_key(
+        &self,
+        org: &str,
+        key_id: &str,
+        audit: &RecordBatch,
+    ) -> StoreResult<bool> {
+        let (sql, params) = keys::revoke(org, key_id);
+        let changed = dispatch!(self, b => b.exec(&sql, &params).await)?;
+        if changed > 0 {
+            self.insert_records(audit).await?;
+        }
+        Ok(changed > 0)
+    }
+}
+
+/// Hides the password of a database URL for messages and logs.
+pub fn redact_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// Replaces each `?` placeholder with `$1`, `$2`, … for PostgreSQL.
+pub(crate) fn numbered(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len() + 16);
+    let mut n = 0;
+    for c in sql.chars() {
+        if c == '?' {
+            n += 1;
+            out.push('$');
+            out.push_str(&n.to_string());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_placeholders_in_order() {
+        assert_eq!(
+            numbered("SELECT ? WHERE a = ? AND b IN (?, ?)"),
+            "SELECT $1 WHERE a = $2 AND b IN ($3, $4)"
+        );
+    }
+
+    #[test]
+    fn redacts_passwords() {
+        assert_eq!(
+            redact_url("postgres://u:secret@h/db"),
+            "postgres://u:***@h/db"
+        );
+        assert_eq!(redact_url("sqlite://x.db"), "sqlite://x.db");
+    }
+}
