@@ -1,0 +1,69 @@
+//! Outflow's own security events (key creation, later exports and drains), written as
+//! `audit_logs` records of the organization so they flow through exports and drains like the
+//! platform's events.
+
+use crate::domain::{DataType, catalog};
+use crate::store::{Record, RecordBatch, Value};
+use chrono::Utc;
+
+/// Event types Outflow writes itself.
+pub mod events {
+    /// An organization key was created.
+    pub const ORG_KEY_CREATED: &str = "outflow_key_created";
+    /// An organization key was revoked.
+    pub const ORG_KEY_REVOKED: &str = "outflow_key_revoked";
+}
+
+/// Who did it and from where.
+#[derive(Debug, Clone, Default)]
+pub struct Actor {
+    /// `key:{id}`, `cli`, or a member id.
+    pub user_id: String,
+    /// Client address, when the action came over HTTP.
+    pub source_ip: Option<String>,
+    /// Client user agent.
+    pub user_agent: Option<String>,
+}
+
+impl Actor {
+    /// The command line.
+    pub fn cli() -> Self {
+        Actor {
+            user_id: "cli".into(),
+            ..Actor::default()
+        }
+    }
+}
+
+/// One `audit_logs` record for `org`, as a batch ready to store.
+pub fn event(
+    org: &str,
+    event_type: &str,
+    actor: &Actor,
+    entity_id: Option<&str>,
+    details: serde_json::Value,
+) -> RecordBatch {
+    let spec = catalog::spec(DataType::AuditLogs);
+    let values = spec
+        .fields
+        .iter()
+        .map(|f| match f.id {
+            "event_id" => Value::Text(format!("evt_{}", uuid::Uuid::now_v7().simple())),
+            "timestamp" => Value::Timestamp(Utc::now()),
+            "event_type" => event_type.into(),
+            "details" => Value::Json(details.clone()),
+            "user_id" => actor.user_id.clone().into(),
+            "source_ip" => Value::opt_text(actor.source_ip.clone()),
+            "user_agent" => Value::opt_text(actor.user_agent.clone()),
+            "entity_id" => Value::opt_text(entity_id),
+            _ => Value::Null,
+        })
+        .collect();
+    RecordBatch {
+        data_type: DataType::AuditLogs,
+        records: vec![Record {
+            org_id: org.to_string(),
+            values,
+        }],
+    }
+}

@@ -1,0 +1,174 @@
+//! Entity upserts by the platform and entity listings for organization keys (the export
+//! wizard's team and entity pickers).
+
+use super::orgs::path_id;
+use crate::auth::{IngestAuth, OrgAuth};
+use crate::domain::DataType;
+use crate::domain::entity::{
+    ApiKeyInput, CustomRoleInput, EntityKind, MemberInput, TeamInput, WorkbookInput,
+};
+use crate::http::AppState;
+use crate::http::error::{ApiError, ErrorBody};
+use crate::http::extract::{ApiPath, ApiQuery};
+use crate::store::{EntityPage, ListQuery, Scope};
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use utoipa::ToSchema;
+
+/// The answer to an entity upsert.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Upserted {
+    /// Entity kind.
+    pub kind: EntityKind,
+    /// Entity id.
+    pub id: String,
+    /// Agents only: whether this upsert made a new version (false when the configuration is
+    /// unchanged).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub new_version: Option<bool>,
+}
+
+fn parse_kind(raw: &str) -> Result<EntityKind, ApiError> {
+    raw.parse().map_err(ApiError::BadRequest)
+}
+
+fn body<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    serde_json::from_slice(bytes).map_err(|e| ApiError::BadRequest(format!("invalid body: {e}")))
+}
+
+/// Creates or updates a team, member, workbook, agent, custom role or platform API key.
+///
+/// Agents take the fields of the `agents` data type (without `org_id` and `agent_id`); a
+/// changed configuration becomes a new version in the `agents` stream.
+#[utoipa::path(
+    put,
+    path = "/v1/orgs/{org_id}/{kind}/{id}",
+    tag = "ingest",
+    security(("ingest_key" = [])),
+    params(
+        ("org_id" = String, Path, description = "Organization id"),
+        ("kind" = EntityKind, Path, description = "teams, members, workbooks, agents, custom-roles, api-keys"),
+        ("id" = String, Path, description = "Entity id"),
+    ),
+    request_body(content = Object, description = "TeamInput, MemberInput, WorkbookInput, CustomRoleInput, ApiKeyInput, or the agent's fields"),
+    responses(
+        (status = 200, description = "Stored", body = Upserted),
+        (status = 400, description = "Invalid body or id", body = ErrorBody),
+        (status = 401, description = "Missing or invalid ingest key", body = ErrorBody),
+        (status = 404, description = "Unknown organization", body = ErrorBody),
+    )
+)]
+pub(super) async fn put_entity(
+    _: IngestAuth,
+    State(state): State<AppState>,
+    ApiPath((org_id, kind, id)): ApiPath<(String, String, String)>,
+    bytes: Bytes,
+) -> Result<Json<Upserted>, ApiError> {
+    let kind = parse_kind(&kind)?;
+    let id = path_id("id", &id)?;
+    let store = &state.store;
+    if store.get_org(&org_id).await?.is_none() {
+        return Err(ApiError::NotFound(format!(
+            "organization `{org_id}` not found; create it with PUT /v1/orgs/{org_id}"
+        )));
+    }
+    let mut new_version = None;
+    match kind {
+        EntityKind::Teams => {
+            store
+                .upsert_team(&org_id, &id, &body::<TeamInput>(&bytes)?)
+                .await?
+        }
+        EntityKind::Members => {
+            let m: MemberInput = body(&bytes)?;
+            if !m.email.contains('@') {
+                return Err(ApiError::BadRequest(format!(
+                    "field `email` `{}` is not an email address",
+                    m.email
+                )));
+            }
+            store.upsert_member(&org_id, &id, &m).await?
+        }
+        EntityKind::Workbooks => {
+            store
+                .upsert_workbook(&org_id, &id, &body::<WorkbookInput>(&bytes)?)
+                .await?
+        }
+        EntityKind::CustomRoles => {
+            store
+                .upsert_custom_role(&org_id, &id, &body::<CustomRoleInput>(&bytes)?)
+                .await?
+        }
+        EntityKind::ApiKeys => {
+            store
+                .upsert_api_key(&org_id, &id, &body::<ApiKeyInput>(&bytes)?)
+                .await?
+        }
+        EntityKind::Agents => new_version = Some(put_agent(&state, &org_id, &id, &bytes).await?),
+    }
+    Ok(Json(Upserted {
+        kind,
+        id: id.to_string(),
+        new_version,
+    }))
+}
+
+async fn put_agent(
+    state: &AppState,
+    org_id: &str,
+    id: &crate::domain::Id,
+    bytes: &[u8],
+) -> Result<bool, ApiError> {
+    let mut fields: serde_json::Map<String, serde_json::Value> = body(bytes)?;
+    for key in ["org_id", "agent_id"] {
+        if fields.contains_key(key) {
+            return Err(ApiError::BadRequest(format!(
+                "field `{key}` comes from the path; leave it out of the body"
+            )));
+        }
+    }
+    fields.insert("org_id".into(), org_id.into());
+    fields.insert("agent_id".into(), id.as_str().into());
+    let (batch, rejected, _) = crate::ingest::validate(DataType::Agents, vec![fields.into()]);
+    if let Some(r) = rejected.first() {
+        return Err(ApiError::BadRequest(r.error.clone()));
+    }
+    Ok(state.store.insert_records(&batch).await?.accepted == 1)
+}
+
+/// Lists an organization's teams, members, workbooks, agents, custom roles or platform API
+/// keys, by name, searchable and paginated.
+#[utoipa::path(
+    get,
+    path = "/v1/orgs/{org_id}/{kind}",
+    tag = "entities",
+    security(("org_key" = [])),
+    params(
+        ("org_id" = String, Path, description = "Organization id"),
+        ("kind" = EntityKind, Path, description = "teams, members, workbooks, agents, custom-roles, api-keys"),
+        ListQuery,
+    ),
+    responses(
+        (status = 200, description = "One page", body = EntityPage),
+        (status = 400, description = "Unknown kind", body = ErrorBody),
+        (status = 401, description = "Missing or invalid key", body = ErrorBody),
+        (status = 403, description = "Key lacks usage_export, drains and admin", body = ErrorBody),
+        (status = 404, description = "Not the caller's organization", body = ErrorBody),
+    )
+)]
+pub(super) async fn list_entities(
+    auth: OrgAuth,
+    State(state): State<AppState>,
+    ApiPath((org_id, kind)): ApiPath<(String, String)>,
+    ApiQuery(query): ApiQuery<ListQuery>,
+) -> Result<Json<EntityPage>, ApiError> {
+    auth.own_org(&org_id)?;
+    auth.require(&[Scope::UsageExport, Scope::Drains, Scope::Admin])?;
+    let kind = parse_kind(&kind)?;
+    Ok(Json(
+        state.store.list_entities(&org_id, kind, &query).await?,
+    ))
+}
