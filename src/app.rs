@@ -1,0 +1,142 @@
+//! The application: build the state and router from a [`Config`], then serve until shutdown.
+//! Tests start the real app on port 0 through the same two calls.
+
+use crate::auth::keys::{hash_secret, load_or_create_ingest_key};
+use crate::auth::rate::RateLimits;
+use crate::config::Config;
+use crate::http::{self, AppState};
+use crate::store::Store;
+use anyhow::Context;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+
+/// A built, bound application, ready to serve.
+pub struct App {
+    state: AppState,
+    listener: TcpListener,
+    ingest_key: String,
+}
+
+impl App {
+    /// Opens (and migrates) the database, loads or creates the ingest key, binds the listener.
+    pub async fn build(config: Config) -> anyhow::Result<App> {
+        let store = open_store(&config).await?;
+        let listener = TcpListener::bind(&config.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", config.listen))?;
+        Self::with_parts(config, store, listener)
+    }
+
+    /// Builds around an existing store and listener.
+    pub fn with_parts(config: Config, store: Store, listener: TcpListener) -> anyhow::Result<App> {
+        let ingest_key = match &config.ingest_key {
+            Some(k) => k.expose().to_string(),
+            None => load_or_create_ingest_key(&config.data_dir)
+                .context("cannot read or create the ingest key file")?,
+        };
+        let state = AppState {
+            store,
+            ingest_key_hash: Arc::new(hash_secret(&ingest_key)),
+            limits: RateLimits::new(
+                config.rate_limit_per_minute,
+                config.ingest_rate_limit_per_minute,
+            ),
+            config: Arc::new(config),
+        };
+        Ok(App {
+            state,
+            listener,
+            ingest_key,
+        })
+    }
+
+    /// The address the server is bound to.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener.local_addr().expect("bound listener")
+    }
+
+    /// The ingest key in force (printed by `outflow demo`).
+    pub fn ingest_key(&self) -> &str {
+        &self.ingest_key
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Store {
+        &self.state.store
+    }
+
+    /// Serves until `shutdown` resolves, then lets in-flight requests finish (up to the
+    /// configured grace period) and closes the database.
+    pub async fn run(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let grace = Duration::from_secs(self.state.config.shutdown_grace_seconds);
+        let store = self.state.store.clone();
+        let router = http::router(self.state);
+        let (stopped_tx, stopped_rx) = tokio::sync::oneshot::channel::<()>();
+        let server = axum::serve(
+            self.listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            tracing::info!("shutting down");
+            let _ = stopped_tx.send(());
+        });
+        let serving = tokio::spawn(async move { server.await });
+        tokio::pin!(serving);
+        tokio::select! {
+            result = &mut serving => result??,
+            _ = async {
+                let _ = stopped_rx.await;
+                tokio::time::sleep(grace).await;
+            } => tracing::warn!("grace period over; dropping open connections"),
+        }
+        store.close().await;
+        Ok(())
+    }
+}
+
+/// Connects to the configured database and applies pending migrations.
+pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
+    let url = config.database_url();
+    if url.starts_with("sqlite:") {
+        std::fs::create_dir_all(&config.data_dir).with_context(|| {
+            format!("cannot create data directory {}", config.data_dir.display())
+        })?;
+    }
+    let store = Store::connect(&url, config.database_pool_size)
+        .await
+        .with_context(|| format!("cannot open database {}", crate::store::redact_url(&url)))?;
+    store
+        .migrate()
+        .await
+        .context("cannot migrate the database")?;
+    Ok(store)
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}

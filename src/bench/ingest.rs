@@ -1,0 +1,158 @@
+//! `outflow bench ingest`: records/s of batched HTTP ingest into a real `outflow serve`
+//! process, per backend, beside the baseline of the same records stored in-process through
+//! `Store::insert_records` (no HTTP, no JSON) — the gap is the API's cost.
+
+use super::support::{Scratch, Server, median};
+use crate::cli::{BenchBackend, BenchIngestArgs};
+use crate::domain::DataType;
+use crate::store::Store;
+use anyhow::{Context, bail};
+use futures::StreamExt;
+use serde_json::json;
+use std::time::Instant;
+
+const ORG: &str = "bench";
+const INGEST_KEY: &str = "ofi_bench_ingest_key";
+
+/// Runs the benchmark and prints one line per backend.
+pub async fn run(args: BenchIngestArgs) -> anyhow::Result<()> {
+    println!(
+        "bench ingest: {} workflow-run records per run, batches of {}, {} in flight, {} runs (medians)",
+        args.records, args.batch, args.concurrency, args.runs
+    );
+    println!(
+        "{:<10} {:>16} {:>22} {:>8}",
+        "backend", "http records/s", "baseline records/s", "ratio"
+    );
+    if matches!(args.backend, BenchBackend::Sqlite | BenchBackend::Both) {
+        let (http, direct) = measure(&args, false).await?;
+        report("sqlite", http, direct);
+    }
+    if matches!(args.backend, BenchBackend::Postgres | BenchBackend::Both) {
+        let (http, direct) = measure(&args, true).await?;
+        report("postgres", http, direct);
+    }
+    Ok(())
+}
+
+fn report(backend: &str, http: f64, direct: f64) {
+    println!(
+        "{backend:<10} {http:>16.0} {direct:>22.0} {:>8.2}",
+        http / direct
+    );
+}
+
+async fn scratch(args: &BenchIngestArgs, postgres: bool, label: &str) -> anyhow::Result<Scratch> {
+    if postgres {
+        Scratch::postgres(&args.postgres_url, label).await
+    } else {
+        Scratch::sqlite()
+    }
+}
+
+/// Median records/s over HTTP and in-process.
+async fn measure(args: &BenchIngestArgs, postgres: bool) -> anyhow::Result<(f64, f64)> {
+    let mut http = Vec::new();
+    let mut direct = Vec::new();
+    for run in 0..args.runs {
+        let db = scratch(args, postgres, "http").await?;
+        http.push(http_run(args, &db.url, run).await?);
+        db.drop_db().await?;
+        let db = scratch(args, postgres, "direct").await?;
+        direct.push(direct_run(args, &db.url, run).await?);
+        db.drop_db().await?;
+    }
+    Ok((median(http), median(direct)))
+}
+
+fn record(run: usize, i: usize) -> serde_json::Value {
+    let minute = i % 525_600;
+    json!({
+        "org_id": ORG,
+        "run_id": format!("r{run}-{i:09}"),
+        "workspace_id": format!("team-{}", i % 12),
+        "workspace_name": format!("Team {}", i % 12),
+        "workbook_id": format!("wb-{}", i % 300),
+        "workbook_name": format!("Workbook {}", i % 300),
+        "workbook_created_ts": "2025-06-01T09:00:00Z",
+        "user_id": format!("u-{}", i % 150),
+        "user_email": format!("user{}@acme.example", i % 150),
+        "run_status": "success",
+        "credit_cost": (i % 97) as f64 * 0.25,
+        "pl_run_created_ts": format!("2026-{:02}-{:02}T{:02}:{:02}:00Z", 1 + minute / 43_800 % 12, 1 + minute / 1_440 % 28, minute / 60 % 24, minute % 60),
+        "pl_run_finished_ts": format!("2026-{:02}-{:02}T{:02}:{:02}:30Z", 1 + minute / 43_800 % 12, 1 + minute / 1_440 % 28, minute / 60 % 24, minute % 60),
+    })
+}
+
+fn batches(args: &BenchIngestArgs, run: usize) -> Vec<Vec<serde_json::Value>> {
+    (0..args.records)
+        .map(|i| record(run, i))
+        .collect::<Vec<_>>()
+        .chunks(args.batch)
+        .map(<[_]>::to_vec)
+        .collect()
+}
+
+async fn http_run(args: &BenchIngestArgs, url: &str, run: usize) -> anyhow::Result<f64> {
+    let server = Server::start(url, INGEST_KEY).await?;
+    let client = reqwest::Client::new();
+    client
+        .put(format!("{}/v1/orgs/{ORG}", server.url))
+        .bearer_auth(INGEST_KEY)
+        .json(&json!({"name": "Bench"}))
+        .send()
+        .await?
+        .error_for_status()?;
+    // Bodies are serialized before the clock starts: the figure is the server's, not ours.
+    let bodies: Vec<Vec<u8>> = batches(args, run)
+        .iter()
+        .map(serde_json::to_vec)
+        .collect::<Result<_, _>>()?;
+    let endpoint = format!("{}/v1/ingest/workflows", server.url);
+    let started = Instant::now();
+    let results: Vec<anyhow::Result<u64>> = futures::stream::iter(bodies)
+        .map(|body| {
+            let req = client
+                .post(&endpoint)
+                .bearer_auth(INGEST_KEY)
+                .header("content-type", "application/json")
+                .body(body);
+            async move {
+                let resp: serde_json::Value = req.send().await?.error_for_status()?.json().await?;
+                resp["accepted"].as_u64().context("no accepted count")
+            }
+        })
+        .buffer_unordered(args.concurrency.max(1))
+        .collect()
+        .await;
+    let elapsed = started.elapsed().as_secs_f64();
+    let accepted: u64 = results.into_iter().sum::<anyhow::Result<u64>>()?;
+    if accepted != args.records as u64 {
+        bail!("server accepted {accepted} of {} records", args.records);
+    }
+    Ok(args.records as f64 / elapsed)
+}
+
+async fn direct_run(args: &BenchIngestArgs, url: &str, run: usize) -> anyhow::Result<f64> {
+    let store = Store::connect(url, 4).await?;
+    store.migrate().await?;
+    let org = crate::domain::Id::parse(ORG)?;
+    store
+        .upsert_org(&org, &serde_json::from_value(json!({"name": "Bench"}))?)
+        .await?;
+    let validated: Vec<_> = batches(args, run)
+        .into_iter()
+        .map(|b| crate::ingest::validate(DataType::Workflows, b).0)
+        .collect();
+    let started = Instant::now();
+    let mut accepted = 0;
+    for batch in &validated {
+        accepted += store.insert_records(batch).await?.accepted;
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    store.close().await;
+    if accepted != args.records as u64 {
+        bail!("store accepted {accepted} of {} records", args.records);
+    }
+    Ok(args.records as f64 / elapsed)
+}

@@ -1,0 +1,124 @@
+//! What benchmarks share: throwaway databases, `outflow serve` child processes, medians.
+
+use anyhow::{Context, bail};
+use sqlx::Connection;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+use tokio::process::{Child, Command};
+
+/// A database that exists for one benchmark run.
+pub struct Scratch {
+    /// Database URL for Outflow.
+    pub url: String,
+    admin_url: Option<(String, String)>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl Scratch {
+    /// A fresh SQLite file in a temporary directory.
+    pub fn sqlite() -> anyhow::Result<Scratch> {
+        let dir = tempfile::tempdir()?;
+        let url = format!("sqlite://{}", dir.path().join("bench.db").display());
+        Ok(Scratch {
+            url,
+            admin_url: None,
+            _dir: Some(dir),
+        })
+    }
+
+    /// A fresh database on the PostgreSQL server of `server_url`.
+    pub async fn postgres(server_url: &str, label: &str) -> anyhow::Result<Scratch> {
+        let name = format!("outflow_bench_{label}_{}", std::process::id());
+        let mut conn = sqlx::PgConnection::connect(server_url)
+            .await
+            .with_context(|| {
+                format!(
+                    "cannot reach PostgreSQL at {}",
+                    crate::store::redact_url(server_url)
+                )
+            })?;
+        sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .execute(&mut conn)
+            .await?;
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&mut conn)
+            .await?;
+        let mut url = url::Url::parse(server_url)?;
+        url.set_path(&name);
+        Ok(Scratch {
+            url: url.to_string(),
+            admin_url: Some((server_url.to_string(), name)),
+            _dir: None,
+        })
+    }
+
+    /// Drops a PostgreSQL scratch database.
+    pub async fn drop_db(self) -> anyhow::Result<()> {
+        if let Some((server, name)) = self.admin_url {
+            let mut conn = sqlx::PgConnection::connect(&server).await?;
+            sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .execute(&mut conn)
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+/// A running `outflow serve` child process.
+pub struct Server {
+    /// Base URL.
+    pub url: String,
+    _child: Child,
+    _dir: tempfile::TempDir,
+}
+
+impl Server {
+    /// Starts `outflow serve` on `database_url` with a known ingest key, waits for `/readyz`.
+    pub async fn start(database_url: &str, ingest_key: &str) -> anyhow::Result<Server> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
+        let dir = tempfile::tempdir()?;
+        let child = Command::new(std::env::current_exe()?)
+            .arg("serve")
+            .env("OUTFLOW_DATA_DIR", dir.path())
+            .env("OUTFLOW_DATABASE_URL", database_url)
+            .env("OUTFLOW_LISTEN", format!("127.0.0.1:{port}"))
+            .env("OUTFLOW_INGEST_KEY", ingest_key)
+            .env("OUTFLOW_LOG_LEVEL", "warn")
+            .stdout(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .context("cannot start outflow serve")?;
+        let url = format!("http://127.0.0.1:{port}");
+        let client = reqwest::Client::new();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Ok(r) = client.get(format!("{url}/readyz")).send().await {
+                if r.status().is_success() {
+                    break;
+                }
+            }
+            if Instant::now() > deadline {
+                bail!("outflow serve did not become ready within 60 s");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        Ok(Server {
+            url,
+            _child: child,
+            _dir: dir,
+        })
+    }
+}
+
+/// The median of a non-empty sample.
+pub fn median(mut xs: Vec<f64>) -> f64 {
+    xs.sort_by(|a, b| a.total_cmp(b));
+    let n = xs.len();
+    if n % 2 == 1 {
+        xs[n / 2]
+    } else {
+        (xs[n / 2 - 1] + xs[n / 2]) / 2.0
+    }
+}

@@ -1,0 +1,179 @@
+//! Command-line interface: global flags that override configuration, and the subcommands.
+
+use crate::config::{LogFormat, Overrides};
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+/// Outflow: usage-data exports and drains for an AI platform's administrators.
+#[derive(Debug, Parser)]
+#[command(name = "outflow", version, about)]
+pub struct Cli {
+    /// Configuration file (default: ./outflow.toml if present).
+    #[arg(long, global = true, env = "OUTFLOW_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Data directory (SQLite database, generated keys, files).
+    #[arg(long, global = true)]
+    pub data_dir: Option<PathBuf>,
+    /// Database URL: sqlite://PATH or postgres://…
+    #[arg(long, global = true)]
+    pub database_url: Option<String>,
+    /// Log format.
+    #[arg(long, global = true, value_enum)]
+    pub log_format: Option<LogFormat>,
+    /// Log filter, e.g. `info` or `outflow=debug`.
+    #[arg(long, global = true)]
+    pub log_level: Option<String>,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server.
+    Serve {
+        /// Address to listen on.
+        #[arg(long)]
+        listen: Option<String>,
+    },
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Seed a realistic demo organization (once) and run the server.
+    Demo {
+        /// Address to listen on.
+        #[arg(long)]
+        listen: Option<String>,
+        /// Multiplies the amount of demo data (1 ≈ 230,000 records).
+        #[arg(long, default_value_t = 1)]
+        scale: u32,
+    },
+    /// Manage organization keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+    /// Manage organizations.
+    #[command(subcommand)]
+    Orgs(OrgsCommand),
+    /// Benchmarks.
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+/// `outflow keys …`
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Create a key and print its secret once.
+    Create {
+        /// Organization id.
+        #[arg(long)]
+        org: String,
+        /// Comma-separated scopes: usage_export, drains, admin.
+        #[arg(long)]
+        scope: String,
+        /// Display name.
+        #[arg(long, default_value = "cli")]
+        name: String,
+    },
+    /// List an organization's keys.
+    List {
+        /// Organization id.
+        #[arg(long)]
+        org: String,
+    },
+    /// Revoke a key.
+    Revoke {
+        /// Organization id.
+        #[arg(long)]
+        org: String,
+        /// Key id (from `keys list`).
+        #[arg(long)]
+        id: String,
+    },
+}
+
+/// `outflow orgs …`
+#[derive(Debug, Subcommand)]
+pub enum OrgsCommand {
+    /// List organizations.
+    List,
+    /// Create or update an organization.
+    Put {
+        /// Organization id.
+        #[arg(long)]
+        id: String,
+        /// Display name.
+        #[arg(long)]
+        name: String,
+        /// Default IANA time zone.
+        #[arg(long, default_value = "UTC")]
+        timezone: String,
+        /// Billing-cycle anchor day (1–31).
+        #[arg(long, default_value_t = 1)]
+        billing_anchor_day: u8,
+        /// visible, pseudonymized or hidden.
+        #[arg(long, default_value = "visible")]
+        privacy: String,
+    },
+}
+
+/// `outflow bench …`
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Batched ingest over HTTP into real `outflow serve` processes, SQLite and PostgreSQL.
+    Ingest(BenchIngestArgs),
+}
+
+/// Options of `outflow bench ingest`.
+#[derive(Debug, Clone, Args)]
+pub struct BenchIngestArgs {
+    /// Backends to measure.
+    #[arg(long, value_enum, default_value = "both")]
+    pub backend: BenchBackend,
+    /// Records sent per run.
+    #[arg(long, default_value_t = 200_000)]
+    pub records: usize,
+    /// Records per request.
+    #[arg(long, default_value_t = 10_000)]
+    pub batch: usize,
+    /// Requests in flight at once.
+    #[arg(long, default_value_t = 2)]
+    pub concurrency: usize,
+    /// Runs per backend; the median is reported.
+    #[arg(long, default_value_t = 3)]
+    pub runs: usize,
+    /// PostgreSQL server URL; a fresh database is created on it and dropped afterwards.
+    #[arg(
+        long,
+        env = "OUTFLOW_BENCH_POSTGRES_URL",
+        default_value = "postgres://postgres@127.0.0.1:5432/postgres"
+    )]
+    pub postgres_url: String,
+}
+
+/// Which backends a benchmark runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum BenchBackend {
+    /// SQLite only.
+    Sqlite,
+    /// PostgreSQL only.
+    Postgres,
+    /// Both.
+    Both,
+}
+
+impl Cli {
+    /// The configuration overrides given as flags.
+    pub fn overrides(&self) -> Overrides {
+        let listen = match &self.command {
+            Command::Serve { listen } | Command::Demo { listen, .. } => listen.clone(),
+            _ => None,
+        };
+        Overrides {
+            data_dir: self.data_dir.clone(),
+            database_url: self.database_url.clone(),
+            listen,
+            log_format: self.log_format,
+            log_level: self.log_level.clone(),
+        }
+    }
+}

@@ -1,0 +1,44 @@
+//! The `outflow` binary: parse the command line, load configuration, dispatch.
+
+use clap::Parser;
+use outflow::cli::{BenchCommand, Cli, Command, KeysCommand, OrgsCommand};
+use outflow::config::{Config, LogFormat};
+use outflow::{app, commands};
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let config = Config::load(cli.config.as_deref(), &cli.overrides())?;
+    init_tracing(&config);
+    match cli.command {
+        Command::Serve { .. } => commands::serve(config).await,
+        Command::Migrate => {
+            app::open_store(&config).await?;
+            println!("migrations applied");
+            Ok(())
+        }
+        Command::Demo { scale, .. } => outflow::demo::run(config, scale).await,
+        Command::Keys(KeysCommand::Create { org, scope, name }) => {
+            commands::keys_create(&config, &org, &scope, &name).await
+        }
+        Command::Keys(KeysCommand::List { org }) => commands::keys_list(&config, &org).await,
+        Command::Keys(KeysCommand::Revoke { org, id }) => {
+            commands::keys_revoke(&config, &org, &id).await
+        }
+        Command::Orgs(OrgsCommand::List) => commands::orgs_list(&config).await,
+        Command::Orgs(put @ OrgsCommand::Put { .. }) => commands::orgs_put(&config, put).await,
+        Command::Bench(BenchCommand::Ingest(args)) => outflow::bench::ingest::run(args).await,
+    }
+}
+
+fn init_tracing(config: &Config) {
+    let filter = tracing_subscriber::EnvFilter::try_new(&config.log_level)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match config.log_format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder.init(),
+    }
+}
