@@ -1,0 +1,13 @@
+//! The integration tests: one binary, the real app on port 0, a fresh database per test, on
+//! SQLite and on PostgreSQL (`OUTFLOW_TEST_POSTGRES_URL`, default the local server; with
+//! `CI=true` an unreachable PostgreSQL fails the suite instead of skipping).
+
+mod helpers;
+
+mod cli;
+mod delivery_order;
+mod demo;
+mod http_basics;
+mod ingest;
+mod storage;
+mod tenancy;

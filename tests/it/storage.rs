@@ -1,0 +1,237 @@
+//! The storage suite, on SQLite and PostgreSQL: schema matches the catalog, entities upsert
+//! and list, records round-trip with their types.
+
+use crate::both_backends;
+use crate::helpers::*;
+use outflow::domain::entity::{EntityKind, MemberInput, Role, TeamInput};
+use outflow::domain::{DataType, FieldType, Id, catalog};
+use outflow::store::ListQuery;
+use serde_json::json;
+
+both_backends!(
+    record_tables_have_exactly_the_catalog_columns,
+    |b| async move {
+        let db = TestDb::new(b).await;
+        let store = db.store().await;
+        for dt in DataType::ALL {
+            let spec = catalog::spec(dt);
+            let sql = match b {
+                Backend::Sqlite => format!("SELECT name FROM pragma_table_info('{}')", spec.table),
+                Backend::Postgres => format!(
+                    "SELECT column_name::text FROM information_schema.columns WHERE table_name = '{}'",
+                    spec.table
+                ),
+            };
+            let rows = store.query(&sql, &[], &[FieldType::Text]).await.unwrap();
+            let mut columns: Vec<String> = rows
+                .into_iter()
+                .map(|r| r[0].as_text().unwrap().to_string())
+                .collect();
+            let mut expected: Vec<String> = spec.fields.iter().map(|f| f.id.to_string()).collect();
+            expected.extend(["org_id".to_string(), "pos".to_string()]);
+            columns.sort();
+            expected.sort();
+            assert_eq!(columns, expected, "{dt}");
+        }
+    }
+);
+
+both_backends!(every_field_type_round_trips, |b| async move {
+    let db = TestDb::new(b).await;
+    let store = db.store().await;
+    store
+        .upsert_org(
+            &Id::parse("acme").unwrap(),
+            &serde_json::from_value(json!({"name": "Acme"})).unwrap(),
+        )
+        .await
+        .unwrap();
+    let mut record = run_record("acme", "r1");
+    record["pipeline"] = json!({"nodes": [1, 2], "name": "ü"});
+    record["run_status"] = json!("failed");
+    let (batch, rejected, _) = outflow::ingest::validate(DataType::Workflows, vec![record]);
+    assert!(rejected.is_empty());
+    store.insert_records(&batch).await.unwrap();
+    let rows = read_all(&store, DataType::Workflows, "acme").await;
+    assert_eq!(rows.len(), 1);
+    assert_eq!(
+        rows[0].values, batch.records[0].values,
+        "stored values come back unchanged"
+    );
+    let spec = catalog::spec(DataType::Workflows);
+    assert_eq!(
+        rows[0].get(spec, "pl_run_created_ts").unwrap().to_json(),
+        json!("2026-03-29T00:30:00.000000Z")
+    );
+    assert!(rows[0].get(spec, "parent_run_id").unwrap().is_null());
+});
+
+both_backends!(
+    members_get_a_personal_space_and_lists_search_and_page,
+    |b| async move {
+        let db = TestDb::new(b).await;
+        let store = db.store().await;
+        let org = Id::parse("acme").unwrap();
+        store
+            .upsert_org(
+                &org,
+                &serde_json::from_value(json!({"name": "Acme"})).unwrap(),
+            )
+            .await
+            .unwrap();
+        for (id, name) in [
+            ("t1", "Engineering"),
+            ("t2", "Sales"),
+            ("t3", "Sales Ops 50%"),
+        ] {
+            let team = TeamInput {
+                name: name.into(),
+                personal: false,
+                owner_id: None,
+                privacy: None,
+                created_at: None,
+            };
+            store
+                .upsert_team("acme", &Id::parse(id).unwrap(), &team)
+                .await
+                .unwrap();
+        }
+        for i in 0..3 {
+            let m = MemberInput {
+                email: format!("user{i}@acme.example"),
+                name: format!("User {i}"),
+                role: if i == 0 { Role::Admin } else { Role::Member },
+                custom_role_ids: vec![Id::parse("cr-fin").unwrap()],
+                department: Some("Finance".into()),
+                joined_at: chrono::Utc::now(),
+                personal_team_id: None,
+            };
+            store
+                .upsert_member("acme", &Id::parse(&format!("u{i}")).unwrap(), &m)
+                .await
+                .unwrap();
+        }
+        // Re-upserting a member changes it without creating a second personal space.
+        let again = MemberInput {
+            email: "user0@acme.example".into(),
+            name: "User Zero".into(),
+            role: Role::Admin,
+            custom_role_ids: vec![],
+            department: None,
+            joined_at: chrono::Utc::now(),
+            personal_team_id: None,
+        };
+        store
+            .upsert_member("acme", &Id::parse("u0").unwrap(), &again)
+            .await
+            .unwrap();
+
+        let q = |q: Option<&str>, personal: Option<bool>| ListQuery {
+            q: q.map(str::to_string),
+            personal,
+            page: None,
+            page_size: None,
+        };
+        let personal = store
+            .list_entities("acme", EntityKind::Teams, &q(None, Some(true)))
+            .await
+            .unwrap();
+        assert_eq!(personal.total, 3);
+        assert_eq!(personal.items[0].id, "personal-u0");
+        let sales = store
+            .list_entities("acme", EntityKind::Teams, &q(Some("sales"), Some(false)))
+            .await
+            .unwrap();
+        assert_eq!(
+            sales
+                .items
+                .iter()
+                .map(|t| t.name.as_str())
+                .collect::<Vec<_>>(),
+            ["Sales", "Sales Ops 50%"]
+        );
+        let literal = store
+            .list_entities("acme", EntityKind::Teams, &q(Some("50%"), None))
+            .await
+            .unwrap();
+        assert_eq!(literal.total, 1, "% is matched literally");
+        let by_email = store
+            .list_entities("acme", EntityKind::Members, &q(Some("USER2@"), None))
+            .await
+            .unwrap();
+        assert_eq!(by_email.items[0].id, "u2");
+        assert_eq!(
+            by_email.items[0].attributes["custom_role_ids"],
+            json!(["cr-fin"])
+        );
+        let zero = store
+            .list_entities("acme", EntityKind::Members, &q(Some("zero"), None))
+            .await
+            .unwrap();
+        assert_eq!(zero.items[0].attributes["role"], "admin");
+        let page2 = store
+            .list_entities(
+                "acme",
+                EntityKind::Teams,
+                &ListQuery {
+                    page: Some(2),
+                    page_size: Some(4),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!((page2.total, page2.items.len()), (6, 2));
+        assert!(
+            store
+                .list_entities("other", EntityKind::Teams, &q(None, None))
+                .await
+                .unwrap()
+                .items
+                .is_empty()
+        );
+    }
+);
+
+both_backends!(
+    organization_settings_are_validated_over_http,
+    |b| async move {
+        let app = spawn_app(b).await;
+        let r = app
+            .client
+            .put(format!("{}/v1/orgs/acme", app.url))
+            .bearer_auth(INGEST_KEY)
+            .json(&json!({"name": "Acme", "timezone": "Mars/Base"}))
+            .send()
+            .await
+            .unwrap();
+        assert!(error_message(r, 400).await.contains("timezone"));
+        let r = app
+            .client
+            .put(format!("{}/v1/orgs/acme", app.url))
+            .bearer_auth(INGEST_KEY)
+            .json(&json!({"name": "Acme", "privacy": "secret"}))
+            .send()
+            .await
+            .unwrap();
+        assert!(error_message(r, 400).await.contains("pseudonymized"));
+        let r = app
+            .put_entity("ghost", "teams", "t1", json!({"name": "x"}))
+            .await;
+        error_message(r, 404).await;
+        app.put_org("acme").await;
+        let r = app
+            .put_entity("acme", "teams", "t1", json!({"name": "x", "colour": "red"}))
+            .await;
+        assert!(error_message(r, 400).await.contains("colour"));
+        let r = app
+            .put_entity("acme", "rockets", "t1", json!({"name": "x"}))
+            .await;
+        assert!(error_message(r, 400).await.contains("custom-roles"));
+        let org = app.store.get_org("acme").await.unwrap().unwrap();
+        assert_eq!(
+            (org.timezone.as_str(), org.billing_anchor_day),
+            ("Europe/Berlin", 15)
+        );
+    }
+);
