@@ -32,7 +32,12 @@ async fn main() -> anyhow::Result<()> {
 }
 
 fn init_tracing(config: &Config) {
-    let filter = tracing_subscriber::EnvFilter::try_new(&config.log_level)
+    // PostgreSQL NOTICEs (e.g. "database … does not exist, skipping") are chatter, not events.
+    let mut directives = config.log_level.clone();
+    if !directives.contains("sqlx::postgres::notice") {
+        directives.push_str(",sqlx::postgres::notice=warn");
+    }
+    let filter = tracing_subscriber::EnvFilter::try_new(&directives)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
