@@ -8,6 +8,7 @@ pub mod credit;
 pub mod data_type;
 pub mod entity;
 pub mod ids;
+pub mod range;
 pub mod time;
 
 pub use catalog::{FieldDef, FieldType, Preset, TypeSpec};
