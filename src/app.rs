@@ -4,7 +4,10 @@
 use crate::auth::keys::{hash_secret, load_or_create_ingest_key};
 use crate::auth::rate::RateLimits;
 use crate::config::Config;
+use crate::export::Exports;
+use crate::export::files::Files;
 use crate::http::{self, AppState};
+use crate::mail::Mailer;
 use crate::store::Store;
 use anyhow::Context;
 use std::future::Future;
@@ -37,7 +40,13 @@ impl App {
             None => load_or_create_ingest_key(&config.data_dir)
                 .context("cannot read or create the ingest key file")?,
         };
+        let public_url = match &config.public_url {
+            Some(_) => config.public_url(),
+            None => format!("http://{}", listener.local_addr()?),
+        };
+        let exports = build_exports(&config, store.clone(), &public_url)?;
         let state = AppState {
+            exports,
             store,
             ingest_key_hash: Arc::new(hash_secret(&ingest_key)),
             limits: RateLimits::new(
@@ -76,6 +85,8 @@ impl App {
     ) -> anyhow::Result<()> {
         let grace = Duration::from_secs(self.state.config.shutdown_grace_seconds);
         let store = self.state.store.clone();
+        let workers_stop = tokio_util::sync::CancellationToken::new();
+        let workers = self.state.exports.spawn(workers_stop.clone());
         let router = http::router(self.state);
         let (stopped_tx, stopped_rx) = tokio::sync::oneshot::channel::<()>();
         let server = axum::serve(
@@ -96,9 +107,26 @@ impl App {
                 tokio::time::sleep(grace).await;
             } => tracing::warn!("grace period over; dropping open connections"),
         }
+        workers_stop.cancel();
+        for w in workers {
+            let _ = w.await;
+        }
         store.close().await;
         Ok(())
     }
+
+    /// The export service (tests drive its workers).
+    pub fn exports(&self) -> &Exports {
+        &self.state.exports
+    }
+}
+
+/// The export service of a configuration: file store, mailer, workers' settings.
+pub fn build_exports(config: &Config, store: Store, public_url: &str) -> anyhow::Result<Exports> {
+    let files = Files::open(config, public_url)?;
+    let mailer = Mailer::new(&config.smtp, &config.data_dir).context("cannot set up email")?;
+    tracing::debug!(files = files.describe(), mail = %mailer.describe(), "export service");
+    Ok(Exports::new(store, files, mailer, config.exports.clone()))
 }
 
 /// Connects to the configured database and applies pending migrations.

@@ -12,6 +12,12 @@ pub mod events {
     pub const ORG_KEY_CREATED: &str = "outflow_key_created";
     /// An organization key was revoked.
     pub const ORG_KEY_REVOKED: &str = "outflow_key_revoked";
+    /// An export was requested.
+    pub const EXPORT_CREATED: &str = "export_created";
+    /// An export file was downloaded.
+    pub const EXPORT_DOWNLOADED: &str = "export_downloaded";
+    /// An export failed.
+    pub const EXPORT_FAILED: &str = "export_failed";
 }
 
 /// Who did it and from where.
@@ -26,6 +32,14 @@ pub struct Actor {
 }
 
 impl Actor {
+    /// Outflow itself (background work such as export workers).
+    pub fn system() -> Self {
+        Actor {
+            user_id: "outflow".into(),
+            ..Actor::default()
+        }
+    }
+
     /// The command line.
     pub fn cli() -> Self {
         Actor {

@@ -48,6 +48,8 @@ pub enum Command {
         #[arg(long, default_value_t = 1)]
         scale: u32,
     },
+    /// Export one data type of an organization to a file, straight from the database.
+    Export(Box<ExportArgs>),
     /// Manage organization keys.
     #[command(subcommand)]
     Keys(KeysCommand),
@@ -57,6 +59,68 @@ pub enum Command {
     /// Benchmarks.
     #[command(subcommand)]
     Bench(BenchCommand),
+}
+
+/// `outflow export …`
+#[derive(Debug, clap::Args)]
+pub struct ExportArgs {
+    /// Organization id (default: the only organization in the database).
+    #[arg(long)]
+    pub org: Option<String>,
+    /// Data type: workflows, agents, agent_interactions, credit_logs, audit_logs, tool_calls.
+    #[arg(long = "type", value_name = "DATA_TYPE")]
+    pub data_type: String,
+    /// Start: YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS], wall-clock time in --tz.
+    #[arg(long)]
+    pub from: Option<String>,
+    /// End, inclusive (a date covers the whole day).
+    #[arg(long)]
+    pub to: Option<String>,
+    /// IANA zone of the range (default: the organization's).
+    #[arg(long)]
+    pub tz: Option<String>,
+    /// Instead of --from/--to: this_billing_period, last_month, last_7_days, …
+    #[arg(long)]
+    pub range: Option<String>,
+    /// Comma-separated team ids (default: every team, personal spaces included).
+    #[arg(long, value_delimiter = ',')]
+    pub teams: Vec<String>,
+    /// With --teams: personal spaces too.
+    #[arg(long)]
+    pub personal: bool,
+    /// Comma-separated workbook or agent ids.
+    #[arg(long, value_delimiter = ',')]
+    pub entities: Vec<String>,
+    /// Field preset: minimal, default, full (default: default).
+    #[arg(long, conflicts_with = "fields")]
+    pub preset: Option<String>,
+    /// Comma-separated field ids.
+    #[arg(long, value_delimiter = ',')]
+    pub fields: Vec<String>,
+    /// Credit logs: category.
+    #[arg(long)]
+    pub category: Option<String>,
+    /// Credit logs: custom role id or name.
+    #[arg(long)]
+    pub custom_role: Option<String>,
+    /// Audit logs: comma-separated event types.
+    #[arg(long, value_delimiter = ',')]
+    pub event_types: Vec<String>,
+    /// csv, ndjson or parquet.
+    #[arg(long, default_value = "csv")]
+    pub format: String,
+    /// Gzip the output.
+    #[arg(long)]
+    pub gzip: bool,
+    /// Keep cells that start with = + - @ as they are (CSV).
+    #[arg(long)]
+    pub no_formula_guard: bool,
+    /// Timestamps with the offset of --tz instead of UTC.
+    #[arg(long)]
+    pub local_timestamps: bool,
+    /// Output file.
+    #[arg(short = 'o', long)]
+    pub output: std::path::PathBuf,
 }
 
 /// `outflow keys …`
@@ -121,6 +185,8 @@ pub enum OrgsCommand {
 pub enum BenchCommand {
     /// Batched ingest over HTTP into real `outflow serve` processes, SQLite and PostgreSQL.
     Ingest(BenchIngestArgs),
+    /// Export end to end against psql COPY / sqlite3 -csv of the same rows, with peak RSS.
+    Export(crate::bench::export::BenchExportArgs),
 }
 
 /// Options of `outflow bench ingest`.

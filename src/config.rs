@@ -68,6 +68,89 @@ pub struct Config {
     pub ingest_rate_limit_per_minute: u32,
     /// Seconds to let in-flight requests finish after SIGINT/SIGTERM. Default 30.
     pub shutdown_grace_seconds: u64,
+    /// Base URL that signed download links start with, e.g. `https://outflow.example.com`.
+    /// Default `http://{listen}`.
+    pub public_url: Option<String>,
+    /// Key that signs download URLs. Default: generated once into `{data_dir}/signing.key`.
+    pub signing_key: Option<Secret>,
+    /// Most source records a usage report may scan in its window; beyond it 400
+    /// `USAGE_EXPORT_TOO_LARGE` ("narrow the date range"). Default: no cap.
+    pub report_max_rows: Option<u64>,
+    /// Where export files live (`[storage]`).
+    pub storage: StorageConfig,
+    /// Export job execution and retention (`[exports]`).
+    pub exports: ExportsConfig,
+    /// Outgoing email (`[smtp]`); without a host, mail goes to `{data_dir}/outbox/` as `.eml`.
+    pub smtp: crate::mail::config::SmtpConfig,
+}
+
+/// Where export and report files are stored. Environment: `OUTFLOW_STORAGE__BUCKET` etc.
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct StorageConfig {
+    /// `local` (a directory) or `s3` (any S3-compatible store). Default `local`.
+    pub kind: StorageKind,
+    /// Directory of the local store. Default `{data_dir}/files`.
+    pub path: Option<PathBuf>,
+    /// S3 bucket.
+    pub bucket: Option<String>,
+    /// Key prefix inside the bucket. Default none.
+    pub prefix: Option<String>,
+    /// S3 region. Default `us-east-1`.
+    pub region: Option<String>,
+    /// Endpoint URL for S3-compatible stores (MinIO, R2, …). Default: AWS.
+    pub endpoint: Option<String>,
+    /// Access key id. Default: the AWS environment / instance credentials.
+    pub access_key_id: Option<String>,
+    /// Secret access key.
+    pub secret_access_key: Option<Secret>,
+    /// Allow a plain-HTTP endpoint (local S3-compatible servers). Default false.
+    pub allow_http: bool,
+}
+
+/// Storage backend for files.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum StorageKind {
+    /// A local directory.
+    #[default]
+    Local,
+    /// S3 or an S3-compatible store.
+    S3,
+}
+
+/// Export jobs. Environment: `OUTFLOW_EXPORTS__WORKERS` etc.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ExportsConfig {
+    /// Export jobs one `outflow serve` process runs at once. Default 1.
+    pub workers: u32,
+    /// Seconds a claimed job stays leased without a heartbeat before another node may take it
+    /// over. Default 60.
+    pub lease_seconds: u64,
+    /// Attempts (claims) before a job whose workers keep dying is marked failed. Default 3.
+    pub max_attempts: u32,
+    /// Days export files are kept; then they are deleted and the job shows `EXPIRED`.
+    /// Default 7.
+    pub retention_days: u32,
+    /// Seconds a signed download URL stays valid. Default 3600.
+    pub signed_url_ttl_seconds: u64,
+    /// Seconds between queue polls when idle (new jobs of this process wake it at once).
+    /// Default 2.
+    pub poll_seconds: u64,
+}
+
+impl Default for ExportsConfig {
+    fn default() -> Self {
+        ExportsConfig {
+            workers: 1,
+            lease_seconds: 60,
+            max_attempts: 3,
+            retention_days: 7,
+            signed_url_ttl_seconds: 3600,
+            poll_seconds: 2,
+        }
+    }
 }
 
 impl Default for Config {
@@ -84,6 +167,12 @@ impl Default for Config {
             rate_limit_per_minute: 1_200,
             ingest_rate_limit_per_minute: 60_000,
             shutdown_grace_seconds: 30,
+            public_url: None,
+            signing_key: None,
+            report_max_rows: None,
+            storage: StorageConfig::default(),
+            exports: ExportsConfig::default(),
+            smtp: Default::default(),
         }
     }
 }
@@ -123,7 +212,7 @@ impl Config {
             Some(path) => fig.merge(Toml::file(path)),
             None => fig.merge(Toml::file("outflow.toml")),
         };
-        fig.merge(Env::prefixed("OUTFLOW_").ignore(&["config"]))
+        fig.merge(Env::prefixed("OUTFLOW_").ignore(&["config"]).split("__"))
             .merge(Serialized::globals(overrides))
             .extract()
             .map_err(Box::new)
@@ -134,6 +223,14 @@ impl Config {
         match &self.database_url {
             Some(url) => url.expose().to_string(),
             None => format!("sqlite://{}", self.data_dir.join("outflow.db").display()),
+        }
+    }
+
+    /// The base URL of links Outflow hands out (signed downloads).
+    pub fn public_url(&self) -> String {
+        match &self.public_url {
+            Some(url) => url.trim_end_matches('/').to_string(),
+            None => format!("http://{}", self.listen),
         }
     }
 }

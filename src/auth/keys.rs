@@ -77,12 +77,13 @@ pub fn load_or_create_ingest_key(data_dir: &Path) -> std::io::Result<String> {
     }
     std::fs::create_dir_all(data_dir)?;
     let key = generate_secret(INGEST_KEY_PREFIX);
-    write_private(&path, &key)?;
+    write_private_file(&path, &key)?;
     Ok(key)
 }
 
+/// Writes a secret file readable by its owner only.
 #[cfg(unix)]
-fn write_private(path: &Path, content: &str) -> std::io::Result<()> {
+pub fn write_private_file(path: &Path, content: &str) -> std::io::Result<()> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
     let mut f = std::fs::OpenOptions::new()
@@ -94,8 +95,9 @@ fn write_private(path: &Path, content: &str) -> std::io::Result<()> {
     f.write_all(content.as_bytes())
 }
 
+/// Writes a secret file (no POSIX permissions on this platform).
 #[cfg(not(unix))]
-fn write_private(path: &Path, content: &str) -> std::io::Result<()> {
+pub fn write_private_file(path: &Path, content: &str) -> std::io::Result<()> {
     std::fs::write(path, content)
 }
 

@@ -2,5 +2,6 @@
 //! baseline measured in the same run. Targets are checked by reading the output, never by
 //! timed tests.
 
+pub mod export;
 pub mod ingest;
 mod support;

@@ -29,6 +29,17 @@ pub struct Client {
     pub user_agent: Option<String>,
 }
 
+impl Client {
+    /// The audit actor of a request made with an organization key.
+    pub fn actor(self, auth: &crate::auth::OrgAuth) -> crate::audit::Actor {
+        crate::audit::Actor {
+            user_id: format!("key:{}", auth.0.id),
+            source_ip: self.ip,
+            user_agent: self.user_agent,
+        }
+    }
+}
+
 impl<S: Send + Sync> FromRequestParts<S> for Client {
     type Rejection = std::convert::Infallible;
 

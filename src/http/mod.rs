@@ -3,6 +3,7 @@
 //! every route registered through [`api::routes`] appears in `/v1/openapi.json`.
 
 pub mod api;
+pub mod compat;
 pub mod error;
 pub mod extract;
 mod health;
@@ -26,11 +27,13 @@ pub struct AppState {
     pub ingest_key_hash: Arc<String>,
     /// Per-key rate limits.
     pub limits: RateLimits,
+    /// Export jobs, files and mail.
+    pub exports: crate::export::Exports,
 }
 
 /// The complete router.
 pub fn router(state: AppState) -> Router {
-    let (api, openapi) = api::routes().split_for_parts();
+    let (api, openapi) = api::routes().merge(compat::routes()).split_for_parts();
     let openapi = Arc::new(openapi);
     let max_body = state.config.max_body_bytes;
     Router::new()

@@ -41,6 +41,9 @@ pub enum StoreError {
     /// The database URL or options are unusable.
     #[error("{0}")]
     Config(String),
+    /// A stored value cannot be read back (a bug or a hand-edited database).
+    #[error("unreadable stored data: {0}")]
+    Corrupt(String),
 }
 
 /// Result of storage operations.
@@ -258,6 +261,53 @@ impl Store {
         types: &[FieldType],
     ) -> StoreResult<Vec<Vec<Value>>> {
         dispatch!(self, b => b.fetch(sql, params, types).await)
+    }
+
+    /// Runs a statement with `?` placeholders that returns rows (`UPDATE … RETURNING`).
+    pub async fn query_write(
+        &self,
+        sql: &str,
+        params: &[Value],
+        types: &[FieldType],
+    ) -> StoreResult<Vec<Vec<Value>>> {
+        dispatch!(self, b => b.fetch_write(sql, params, types).await)
+    }
+
+    /// Runs a statement and stores `batch` (e.g. its audit record) in one transaction.
+    pub async fn execute_with_records(
+        &self,
+        sql: &str,
+        params: &[Value],
+        batch: &RecordBatch,
+    ) -> StoreResult<()> {
+        dispatch!(self, b => b.exec_with_records(sql, params, batch).await)
+    }
+
+    /// Runs a statement with `?` placeholders; the number of rows it changed.
+    pub async fn execute(&self, sql: &str, params: &[Value]) -> StoreResult<u64> {
+        dispatch!(self, b => b.exec(sql, params).await)
+    }
+
+    /// Streams a read query's rows in chunks of `chunk` over a bounded channel, so a reader
+    /// of any size holds at most a few chunks in memory and decoding overlaps with whatever
+    /// the consumer does. Dropping the receiver stops the query.
+    pub fn stream(
+        &self,
+        sql: String,
+        params: Vec<Value>,
+        types: Vec<FieldType>,
+        chunk: usize,
+    ) -> tokio::sync::mpsc::Receiver<StoreResult<Vec<Vec<Value>>>> {
+        let (tx, rx) = tokio::sync::mpsc::channel(4);
+        let store = self.clone();
+        tokio::spawn(async move {
+            let result =
+                dispatch!(store, b => b.stream(&sql, &params, &types, chunk.max(1), &tx).await);
+            if let Err(e) = result {
+                let _ = tx.send(Err(e)).await;
+            }
+        });
+        rx
     }
 
     // ----- organization keys ----------------------------------------------------------------

@@ -114,3 +114,91 @@ fn bad_configuration_is_named() {
         "{err}"
     );
 }
+
+/// `outflow export` against the configured database: the file, plain progress output when
+/// stderr is not a terminal, and errors that name the flag.
+#[tokio::test]
+async fn export_writes_the_file_and_reports_plainly() {
+    let app = spawn_app(Backend::Sqlite).await;
+    app.put_org("acme").await;
+    let runs: Vec<serde_json::Value> = (0..5)
+        .map(|i| run_record("acme", &format!("r{i}")))
+        .collect();
+    app.ingest_ok("workflows", &serde_json::json!(runs)).await;
+    let dir = app._db.dir.path().to_path_buf();
+    let out_file = dir.join("runs.csv");
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_outflow"))
+            .args(args)
+            .env("OUTFLOW_DATA_DIR", &dir)
+            .env("OUTFLOW_DATABASE_URL", &app._db.url)
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let out_arg = out_file.to_str().unwrap();
+    let (ok, err) = run(&[
+        "export",
+        "--type",
+        "workflows",
+        "--from",
+        "2026-03-01",
+        "--to",
+        "2026-03-31",
+        "--tz",
+        "Europe/Berlin",
+        "--fields",
+        "run_id,user_email,pl_run_created_ts",
+        "-o",
+        out_arg,
+    ]);
+    assert!(ok, "{err}");
+    assert!(err.contains("exported 5 rows"), "{err}");
+    assert!(
+        !err.contains('\u{1b}'),
+        "no terminal escapes when not on a terminal: {err}"
+    );
+    let text = std::fs::read_to_string(&out_file).unwrap();
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    assert_eq!(
+        reader.headers().unwrap(),
+        vec!["run_id", "user_email", "pl_run_created_ts"]
+    );
+    let ids: Vec<String> = reader
+        .records()
+        .map(|r| r.unwrap()[0].to_string())
+        .collect();
+    assert_eq!(ids.len(), 5);
+
+    let (ok, err) = run(&[
+        "export",
+        "--type",
+        "workflows",
+        "--from",
+        "2026-03-01",
+        "--to",
+        "2026-03-31",
+        "--fields",
+        "run_id,colour",
+        "-o",
+        out_arg,
+    ]);
+    assert!(!ok);
+    assert!(err.contains("--fields") && err.contains("colour"), "{err}");
+    let (ok, err) = run(&[
+        "export",
+        "--type",
+        "workflows",
+        "--from",
+        "2026-03-01",
+        "--to",
+        "2026-02-01",
+        "-o",
+        out_arg,
+    ]);
+    assert!(!ok);
+    assert!(err.contains("--to"), "{err}");
+}

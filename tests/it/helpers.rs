@@ -129,6 +129,8 @@ pub struct TestApp {
     pub url: String,
     pub client: reqwest::Client,
     pub store: Store,
+    /// The app's export service (tests drive its workers and sweeper).
+    pub exports: outflow::export::Exports,
     pub _db: TestDb,
     _stop: tokio::sync::oneshot::Sender<()>,
 }
@@ -151,6 +153,7 @@ pub async fn spawn_app_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let app = App::with_parts(config, store.clone(), listener).unwrap();
     let url = format!("http://{}", app.local_addr());
+    let exports = app.exports().clone();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(app.run(async move {
         let _ = stopped.await;
@@ -159,6 +162,7 @@ pub async fn spawn_app_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -
         url,
         client: reqwest::Client::new(),
         store,
+        exports,
         _db: db,
         _stop: stop,
     }

@@ -1,6 +1,6 @@
 //! `/v1/keys`: the caller's organization keys (admin scope). Secrets are shown once, at creation.
 
-use crate::audit::{self, Actor};
+use crate::audit;
 use crate::auth::OrgAuth;
 use crate::auth::keys::create_org_key;
 use crate::http::AppState;
@@ -31,14 +31,6 @@ pub struct CreatedKey {
     pub key: OrgKey,
     /// The secret for `Authorization: Bearer …`.
     pub secret: String,
-}
-
-fn actor(auth: &OrgAuth, client: Client) -> Actor {
-    Actor {
-        user_id: format!("key:{}", auth.0.id),
-        source_ip: client.ip,
-        user_agent: client.user_agent,
-    }
 }
 
 /// The organization's keys, newest first (never with secrets).
@@ -93,7 +85,7 @@ pub(super) async fn create_key(
         auth.org_id(),
         body.name.trim(),
         body.scopes,
-        &actor(&auth, client),
+        &client.actor(&auth),
     )
     .await?;
     Ok((StatusCode::CREATED, Json(CreatedKey { key, secret })))
@@ -123,7 +115,7 @@ pub(super) async fn revoke_key(
     let audit = audit::event(
         auth.org_id(),
         audit::events::ORG_KEY_REVOKED,
-        &actor(&auth, client),
+        &client.actor(&auth),
         Some(&key_id),
         serde_json::json!({"key_id": key_id}),
     );

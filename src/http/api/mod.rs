@@ -2,10 +2,12 @@
 //! annotations; [`routes`] registers them all.
 
 mod entities;
+pub(crate) mod exports;
 mod fields;
 mod ingest;
 mod keys;
 mod orgs;
+pub(crate) mod reports;
 
 use super::AppState;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -20,6 +22,7 @@ use utoipa_axum::routes;
         description = "Usage-data exports and drains for the administrators of an AI platform."
     ),
     modifiers(&Security),
+    paths(exports::signed_download),
     components(schemas(
         crate::domain::entity::TeamInput,
         crate::domain::entity::MemberInput,
@@ -32,6 +35,8 @@ use utoipa_axum::routes;
         (name = "entities", description = "Organization entities (organization keys)"),
         (name = "catalog", description = "The field catalog"),
         (name = "keys", description = "Organization keys (admin scope)"),
+        (name = "exports", description = "One-time exports (usage_export scope)"),
+        (name = "reference", description = "Reference-compatible routes (see the field catalog)"),
     )
 )]
 struct ApiDoc;
@@ -67,4 +72,14 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(fields::list_fields))
         .routes(routes!(keys::list_keys, keys::create_key))
         .routes(routes!(keys::revoke_key))
+        .routes(routes!(reports::create_report))
+        .routes(routes!(exports::create_export, exports::list_exports))
+        .routes(routes!(exports::get_export))
+        .routes(routes!(exports::download_export))
+        .routes(routes!(exports::cancel_export))
+        // The key has slashes: a wildcard route, documented through `paths(…)` above.
+        .route(
+            "/v1/downloads/{*key}",
+            axum::routing::get(exports::signed_download),
+        )
 }

@@ -96,6 +96,51 @@ impl PgBackend {
             .map_err(Into::into)
     }
 
+    /// Same as `fetch` (one pool serves reads and writes here).
+    pub(super) async fn fetch_write(
+        &self,
+        sql: &str,
+        params: &[Value],
+        types: &[FieldType],
+    ) -> StoreResult<Vec<Vec<Value>>> {
+        self.fetch(sql, params, types).await
+    }
+
+    /// Streams a read query's rows into `tx` in chunks of `chunk`; stops early when the
+    /// receiver is dropped.
+    pub(super) async fn stream(
+        &self,
+        sql: &str,
+        params: &[Value],
+        types: &[FieldType],
+        chunk: usize,
+        tx: &tokio::sync::mpsc::Sender<StoreResult<Vec<Vec<Value>>>>,
+    ) -> StoreResult<()> {
+        use futures::TryStreamExt;
+        let sql = numbered(sql);
+        let mut q = sqlx::query(&sql);
+        for p in params {
+            q = bind(q, p);
+        }
+        let mut rows = q.fetch(&self.pool);
+        let mut buf = Vec::with_capacity(chunk);
+        while let Some(row) = rows.try_next().await? {
+            buf.push(decode_row(&row, 0, types)?);
+            if buf.len() == chunk
+                && tx
+                    .send(Ok(std::mem::replace(&mut buf, Vec::with_capacity(chunk))))
+                    .await
+                    .is_err()
+            {
+                return Ok(());
+            }
+        }
+        if !buf.is_empty() {
+            let _ = tx.send(Ok(buf)).await;
+        }
+        Ok(())
+    }
+
     pub(super) async fn insert_records(&self, batch: &RecordBatch) -> StoreResult<InsertOutcome> {
         let mut tx = self.pool.begin().await?;
         let outcome = insert_in_tx(&mut tx, batch).await?;

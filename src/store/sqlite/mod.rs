@@ -109,6 +109,58 @@ impl SqliteBackend {
             .map_err(Into::into)
     }
 
+    /// Like `fetch`, on the writer: for `UPDATE … RETURNING` (the readers are read-only).
+    pub(super) async fn fetch_write(
+        &self,
+        sql: &str,
+        params: &[Value],
+        types: &[FieldType],
+    ) -> StoreResult<Vec<Vec<Value>>> {
+        let mut q = sqlx::query(sql);
+        for p in params {
+            q = bind(q, p);
+        }
+        let rows = q.fetch_all(&self.writer).await?;
+        rows.iter()
+            .map(|r| decode_row(r, 0, types))
+            .collect::<Result<_, _>>()
+            .map_err(Into::into)
+    }
+
+    /// Streams a read query's rows into `tx` in chunks of `chunk`; stops early when the
+    /// receiver is dropped.
+    pub(super) async fn stream(
+        &self,
+        sql: &str,
+        params: &[Value],
+        types: &[FieldType],
+        chunk: usize,
+        tx: &tokio::sync::mpsc::Sender<StoreResult<Vec<Vec<Value>>>>,
+    ) -> StoreResult<()> {
+        use futures::TryStreamExt;
+        let mut q = sqlx::query(sql);
+        for p in params {
+            q = bind(q, p);
+        }
+        let mut rows = q.fetch(&self.reader);
+        let mut buf = Vec::with_capacity(chunk);
+        while let Some(row) = rows.try_next().await? {
+            buf.push(decode_row(&row, 0, types)?);
+            if buf.len() == chunk
+                && tx
+                    .send(Ok(std::mem::replace(&mut buf, Vec::with_capacity(chunk))))
+                    .await
+                    .is_err()
+            {
+                return Ok(());
+            }
+        }
+        if !buf.is_empty() {
+            let _ = tx.send(Ok(buf)).await;
+        }
+        Ok(())
+    }
+
     pub(super) async fn insert_records(&self, batch: &RecordBatch) -> StoreResult<InsertOutcome> {
         let mut conn = self.writer.acquire().await?;
         let mut tx = conn.begin().await?;

@@ -1,0 +1,164 @@
+//! `outflow export`: runs the export pipeline against the configured database straight into a
+//! local file — no server, no job row — with a progress bar (rows, rate, ETA) on a terminal
+//! and plain progress lines when stderr is not one (CI logs, cron mails).
+
+use super::lookup::LoadedLookup;
+use super::pipeline::{self, Control};
+use super::spec::{self, ExportInput};
+use crate::app::open_store;
+use crate::cli::ExportArgs;
+use crate::config::Config;
+use crate::privacy::PrivacyPolicy;
+use anyhow::{Context, bail};
+use chrono::Utc;
+use indicatif::{ProgressBar, ProgressStyle};
+use std::io::IsTerminal;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+use tokio::io::AsyncWriteExt;
+
+/// Runs `outflow export`.
+pub async fn run(config: &Config, args: ExportArgs) -> anyhow::Result<()> {
+    let store = open_store(config).await?;
+    let org_id = match args.org.clone() {
+        Some(o) => o,
+        None => {
+            let orgs = store.list_orgs().await?;
+            match orgs.as_slice() {
+                [only] => only.id.clone(),
+                [] => bail!("the database has no organization yet"),
+                _ => bail!(
+                    "--org is required: the database has {} organizations ({})",
+                    orgs.len(),
+                    orgs.iter()
+                        .map(|o| o.id.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            }
+        }
+    };
+    let org = store
+        .get_org(&org_id)
+        .await?
+        .with_context(|| format!("organization `{org_id}` not found"))?;
+    let all_teams = args.teams.is_empty();
+    let input = ExportInput {
+        data_type: Some(args.data_type.clone()),
+        start: args.from.clone(),
+        end: args.to.clone(),
+        timezone: args.tz.clone(),
+        preset: args.range.clone(),
+        workspace_ids: args.teams.clone(),
+        include_all_workspaces: all_teams && args.entities.is_empty(),
+        include_personal_workspaces: args.personal,
+        entity_ids: args.entities.clone(),
+        category_filter: args.category.clone(),
+        permission_group_filter: args.custom_role.clone(),
+        event_type_filter: args.event_types.clone(),
+        fields: (!args.fields.is_empty()).then(|| args.fields.clone()),
+        field_preset: match (&args.preset, args.fields.is_empty()) {
+            (Some(p), _) => Some(p.clone()),
+            (None, true) => Some("default".into()),
+            (None, false) => None,
+        },
+        format: Some(args.format.clone()),
+        gzip: args.gzip,
+        neutralise_formulas: Some(!args.no_formula_guard),
+        local_timestamps: args.local_timestamps,
+        ..ExportInput::default()
+    };
+    let lookup = LoadedLookup::load(&store, &org.id, &input).await?;
+    let cli_names = spec::ParamNames {
+        start: "--from",
+        end: "--to",
+        fields: "--fields",
+    };
+    let spec = spec::validate(&input, &org, &lookup, cli_names, Utc::now())
+        .map_err(|e| anyhow::anyhow!("{}: {}", e.param, e.message))?;
+    let policy = PrivacyPolicy::load(&store, &org.id)
+        .await?
+        .with_context(|| format!("organization `{}` not found", org.id))?;
+    let (count_sql, count_params) = super::query::count(&spec);
+    let total = store
+        .query(
+            &count_sql,
+            &count_params,
+            &[crate::domain::FieldType::Integer],
+        )
+        .await?
+        .first()
+        .and_then(|r| r[0].as_i64())
+        .unwrap_or_default()
+        .max(0) as u64;
+
+    let mut file = tokio::fs::File::create(&args.output)
+        .await
+        .with_context(|| format!("cannot create {}", args.output.display()))?;
+    let control = Arc::new(Control::default());
+    let started = Instant::now();
+    let reporter = spawn_progress(control.clone(), total, std::io::stderr().is_terminal());
+    let mut result = pipeline::run(&store, &spec, &policy, &mut file, control.clone()).await;
+    if result.is_ok()
+        && let Err(e) = file.shutdown().await
+    {
+        result = Err(e.into());
+    }
+    reporter.abort();
+    let outcome = match result {
+        Ok(o) => o,
+        Err(e) => {
+            let _ = tokio::fs::remove_file(&args.output).await;
+            return Err(e).context("export failed");
+        }
+    };
+    let secs = started.elapsed().as_secs_f64().max(1e-9);
+    eprintln!(
+        "exported {} rows ({} bytes) of {} for {} in {:.1} s ({:.0} rows/s) to {}",
+        outcome.rows,
+        outcome.bytes,
+        spec.data_type,
+        org.id,
+        secs,
+        outcome.rows as f64 / secs,
+        args.output.display()
+    );
+    store.close().await;
+    Ok(())
+}
+
+fn spawn_progress(
+    control: Arc<Control>,
+    total: u64,
+    terminal: bool,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        if terminal {
+            let bar = ProgressBar::new(total);
+            bar.set_style(
+                ProgressStyle::with_template(
+                    "{bar:40.cyan/blue} {pos}/{len} rows  {per_sec}  ETA {eta}",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            );
+            loop {
+                bar.set_position(control.rows.load(Ordering::Relaxed));
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        } else {
+            let started = Instant::now();
+            loop {
+                tokio::time::sleep(Duration::from_secs(5)).await;
+                let rows = control.rows.load(Ordering::Relaxed);
+                let rate = rows as f64 / started.elapsed().as_secs_f64().max(1e-9);
+                let eta = if rate > 0.0 && total > rows {
+                    format!("{:.0} s", (total - rows) as f64 / rate)
+                } else {
+                    "-".into()
+                };
+                eprintln!("{rows}/{total} rows, {rate:.0} rows/s, ETA {eta}");
+            }
+        }
+    })
+}

@@ -1,0 +1,480 @@
+//! The export job queue in the database (`export_jobs`), shared by every `outflow serve`
+//! process on the same database.
+//!
+//! **Claiming.** A worker claims the oldest `REQUESTED` job, or an `IN_PROGRESS` job whose
+//! lease has run out (its worker died), with one conditional `UPDATE … RETURNING`: the
+//! `WHERE` repeats the claimable condition, so when two workers race for the same row the
+//! second one's update re-checks it against the first one's committed row (PostgreSQL
+//! re-evaluates the qualification after the row lock; SQLite has one writer) and matches
+//! nothing. A claimed job is fenced by `lease_owner`: heartbeats, completion and failure only
+//! apply while the claimant still holds the lease, so a worker that was presumed dead and
+//! comes back cannot overwrite its successor's result.
+
+use super::spec::ExportSpec;
+use crate::domain::FieldType;
+use crate::store::{BackendKind, RecordBatch, Store, StoreError, Value};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use std::fmt;
+use std::str::FromStr;
+use utoipa::ToSchema;
+
+/// Export job states (the reference API's four plus `CANCELLED` and `EXPIRED`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum JobState {
+    /// Created and queued.
+    Requested,
+    /// A worker is writing the file.
+    InProgress,
+    /// Done; the file can be downloaded.
+    Completed,
+    /// The export hit an error (see `error`).
+    Failed,
+    /// Cancelled before it finished.
+    Cancelled,
+    /// Completed, and its file has passed retention and been deleted.
+    Expired,
+}
+
+impl JobState {
+    /// The stored and API name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobState::Requested => "REQUESTED",
+            JobState::InProgress => "IN_PROGRESS",
+            JobState::Completed => "COMPLETED",
+            JobState::Failed => "FAILED",
+            JobState::Cancelled => "CANCELLED",
+            JobState::Expired => "EXPIRED",
+        }
+    }
+
+    /// Whether the job can no longer change (but for expiry).
+    pub fn is_final(self) -> bool {
+        !matches!(self, JobState::Requested | JobState::InProgress)
+    }
+}
+
+impl fmt::Display for JobState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for JobState {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Ok(match s {
+            "REQUESTED" => JobState::Requested,
+            "IN_PROGRESS" => JobState::InProgress,
+            "COMPLETED" => JobState::Completed,
+            "FAILED" => JobState::Failed,
+            "CANCELLED" => JobState::Cancelled,
+            "EXPIRED" => JobState::Expired,
+            other => return Err(format!("unknown export state `{other}`")),
+        })
+    }
+}
+
+/// One export job as stored.
+#[derive(Debug, Clone)]
+pub struct ExportJob {
+    /// Job id (`exp_…`).
+    pub id: String,
+    /// Organization.
+    pub org_id: String,
+    /// Member id or `key:{id}` that asked for it.
+    pub requested_by: String,
+    /// Where the completion email goes.
+    pub requester_email: Option<String>,
+    /// The validated request.
+    pub spec: ExportSpec,
+    /// State.
+    pub state: JobState,
+    /// Rows written so far (or in total, once completed).
+    pub rows_written: i64,
+    /// File size once completed.
+    pub size_bytes: Option<i64>,
+    /// Object key of the file.
+    pub file_key: Option<String>,
+    /// File name offered to downloaders.
+    pub file_name: Option<String>,
+    /// Why it failed.
+    pub error: Option<String>,
+    /// Claims so far.
+    pub attempts: i64,
+    /// Whether a cancel was asked for while running.
+    pub cancel_requested: bool,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+    /// First claimed.
+    pub started_at: Option<DateTime<Utc>>,
+    /// Completed, failed or cancelled.
+    pub finished_at: Option<DateTime<Utc>>,
+    /// When the file will be (or was) deleted.
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+const COLUMNS: &str = "id, org_id, requested_by, requester_email, spec, state, rows_written, \
+    size_bytes, file_key, file_name, error, attempts, cancel_requested, created_at, started_at, \
+    finished_at, expires_at";
+
+const TYPES: [FieldType; 17] = [
+    FieldType::Text,
+    FieldType::Text,
+    FieldType::Text,
+    FieldType::Text,
+    FieldType::Json,
+    FieldType::Text,
+    FieldType::Integer,
+    FieldType::Integer,
+    FieldType::Text,
+    FieldType::Text,
+    FieldType::Text,
+    FieldType::Integer,
+    FieldType::Boolean,
+    FieldType::Timestamp,
+    FieldType::Timestamp,
+    FieldType::Timestamp,
+    FieldType::Timestamp,
+];
+
+fn from_row(mut r: Vec<Value>) -> Result<ExportJob, StoreError> {
+    let text = |v: &mut Value| match std::mem::replace(v, Value::Null) {
+        Value::Text(s) => Some(s),
+        _ => None,
+    };
+    let spec: ExportSpec = match std::mem::replace(&mut r[4], Value::Null) {
+        Value::Json(j) => serde_json::from_value(j)
+            .map_err(|e| StoreError::Corrupt(format!("export job spec: {e}")))?,
+        _ => return Err(StoreError::Corrupt("export job without spec".into())),
+    };
+    Ok(ExportJob {
+        id: text(&mut r[0]).unwrap_or_default(),
+        org_id: text(&mut r[1]).unwrap_or_default(),
+        requested_by: text(&mut r[2]).unwrap_or_default(),
+        requester_email: text(&mut r[3]),
+        spec,
+        state: text(&mut r[5])
+            .unwrap_or_default()
+            .parse()
+            .map_err(StoreError::Corrupt)?,
+        rows_written: r[6].as_i64().unwrap_or_default(),
+        size_bytes: r[7].as_i64(),
+        file_key: text(&mut r[8]),
+        file_name: text(&mut r[9]),
+        error: text(&mut r[10]),
+        attempts: r[11].as_i64().unwrap_or_default(),
+        cancel_requested: matches!(r[12], Value::Bool(true)),
+        created_at: r[13].as_timestamp().unwrap_or_default(),
+        started_at: r[14].as_timestamp(),
+        finished_at: r[15].as_timestamp(),
+        expires_at: r[16].as_timestamp(),
+    })
+}
+
+fn from_rows(rows: Vec<Vec<Value>>) -> Result<Vec<ExportJob>, StoreError> {
+    rows.into_iter().map(from_row).collect()
+}
+
+/// A new job id: time-ordered, so ids sort like creation times.
+pub fn new_id() -> String {
+    format!("exp_{}", uuid::Uuid::now_v7().simple())
+}
+
+/// Queues a job and writes its `audit_logs` record in the same transaction.
+pub async fn insert(
+    store: &Store,
+    id: &str,
+    requested_by: &str,
+    requester_email: Option<&str>,
+    spec: &ExportSpec,
+    now: DateTime<Utc>,
+    audit: &RecordBatch,
+) -> Result<(), StoreError> {
+    let json = serde_json::to_value(spec).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    store
+        .execute_with_records(
+            "INSERT INTO export_jobs (id, org_id, requested_by, requester_email, data_type, spec, \
+             range_start, range_end, timezone, format, gzip, state, created_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'REQUESTED', ?)",
+            &[
+                id.into(),
+                spec.org_id.as_str().into(),
+                requested_by.into(),
+                Value::opt_text(requester_email),
+                spec.data_type.as_str().into(),
+                Value::Json(json),
+                Value::Timestamp(spec.start),
+                Value::Timestamp(spec.end),
+                spec.timezone.as_str().into(),
+                spec.format.as_str().into(),
+                Value::Bool(spec.gzip),
+                Value::Timestamp(now),
+            ],
+            audit,
+        )
+        .await
+}
+
+/// One job of `org`.
+pub async fn get(store: &Store, org: &str, id: &str) -> Result<Option<ExportJob>, StoreError> {
+    let rows = store
+        .query(
+            &format!("SELECT {COLUMNS} FROM export_jobs WHERE org_id = ? AND id = ?"),
+            &[org.into(), id.into()],
+            &TYPES,
+        )
+        .await?;
+    Ok(from_rows(rows)?.into_iter().next())
+}
+
+/// A page of `org`'s history, newest first, and the total.
+pub async fn list(
+    store: &Store,
+    org: &str,
+    page: u32,
+    page_size: u32,
+) -> Result<(Vec<ExportJob>, i64), StoreError> {
+    let offset = i64::from(page.max(1) - 1) * i64::from(page_size);
+    let rows = store
+        .query(
+            &format!(
+                "SELECT {COLUMNS} FROM export_jobs WHERE org_id = ? \
+                 ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?"
+            ),
+            &[
+                org.into(),
+                Value::Integer(page_size.into()),
+                Value::Integer(offset),
+            ],
+            &TYPES,
+        )
+        .await?;
+    let total = store
+        .query(
+            "SELECT COUNT(*) FROM export_jobs WHERE org_id = ?",
+            &[org.into()],
+            &[FieldType::Integer],
+        )
+        .await?
+        .first()
+        .and_then(|r| r[0].as_i64())
+        .unwrap_or_default();
+    Ok((from_rows(rows)?, total))
+}
+
+/// Claims the oldest claimable job for `owner` until `lease_until`.
+pub async fn claim(
+    store: &Store,
+    owner: &str,
+    now: DateTime<Utc>,
+    lease_until: DateTime<Utc>,
+    max_attempts: u32,
+) -> Result<Option<ExportJob>, StoreError> {
+    const CLAIMABLE: &str =
+        "(state = 'REQUESTED' OR (state = 'IN_PROGRESS' AND lease_until < ? AND attempts < ?))";
+    // SKIP LOCKED lets racing PostgreSQL workers pass each other instead of queueing on the
+    // same row; correctness does not depend on it (see the module header).
+    let skip = match store.kind() {
+        BackendKind::Postgres => " FOR UPDATE SKIP LOCKED",
+        BackendKind::Sqlite => "",
+    };
+    let sql = format!(
+        "UPDATE export_jobs SET state = 'IN_PROGRESS', lease_owner = ?, lease_until = ?, \
+         attempts = attempts + 1, started_at = COALESCE(started_at, ?) \
+         WHERE id = (SELECT id FROM export_jobs WHERE {CLAIMABLE} ORDER BY created_at, id LIMIT 1{skip}) \
+         AND {CLAIMABLE} RETURNING {COLUMNS}"
+    );
+    let max = Value::Integer(max_attempts.into());
+    let rows = store
+        .query_write(
+            &sql,
+            &[
+                owner.into(),
+                Value::Timestamp(lease_until),
+                Value::Timestamp(now),
+                Value::Timestamp(now),
+                max.clone(),
+                Value::Timestamp(now),
+                max,
+            ],
+            &TYPES,
+        )
+        .await?;
+    Ok(from_rows(rows)?.into_iter().next())
+}
+
+/// Jobs whose workers died `max_attempts` times: marked failed; returned for notification.
+pub async fn fail_abandoned(
+    store: &Store,
+    now: DateTime<Utc>,
+    max_attempts: u32,
+) -> Result<Vec<ExportJob>, StoreError> {
+    let rows = store
+        .query_write(
+            &format!(
+                "UPDATE export_jobs SET state = 'FAILED', finished_at = ?, lease_owner = NULL, \
+                 error = 'the export was interrupted ' || attempts || ' times (worker stopped or lost its lease)' \
+                 WHERE state = 'IN_PROGRESS' AND lease_until < ? AND attempts >= ? RETURNING {COLUMNS}"
+            ),
+            &[
+                Value::Timestamp(now),
+                Value::Timestamp(now),
+                Value::Integer(max_attempts.into()),
+            ],
+            &TYPES,
+        )
+        .await?;
+    from_rows(rows)
+}
+
+/// Extends the lease and records progress. `None` when the lease is no longer ours;
+/// otherwise whether a cancel was requested.
+pub async fn heartbeat(
+    store: &Store,
+    id: &str,
+    owner: &str,
+    lease_until: DateTime<Utc>,
+    rows: u64,
+) -> Result<Option<bool>, StoreError> {
+    let rows = store
+        .query_write(
+            "UPDATE export_jobs SET lease_until = ?, rows_written = ? \
+             WHERE id = ? AND lease_owner = ? AND state = 'IN_PROGRESS' RETURNING cancel_requested",
+            &[
+                Value::Timestamp(lease_until),
+                Value::Integer(rows as i64),
+                id.into(),
+                owner.into(),
+            ],
+            &[FieldType::Boolean],
+        )
+        .await?;
+    Ok(rows.first().map(|r| matches!(r[0], Value::Bool(true))))
+}
+
+/// The file a completed job produced.
+#[derive(Debug, Clone)]
+pub struct Finished<'a> {
+    /// Rows written.
+    pub rows: u64,
+    /// File size.
+    pub bytes: u64,
+    /// Object key.
+    pub file_key: &'a str,
+    /// Download name.
+    pub file_name: &'a str,
+    /// When retention deletes it.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Marks a job completed, if `owner` still holds it.
+pub async fn complete(
+    store: &Store,
+    id: &str,
+    owner: &str,
+    f: &Finished<'_>,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let n = store
+        .execute(
+            "UPDATE export_jobs SET state = 'COMPLETED', rows_written = ?, size_bytes = ?, \
+             file_key = ?, file_name = ?, expires_at = ?, finished_at = ?, lease_owner = NULL \
+             WHERE id = ? AND lease_owner = ? AND state = 'IN_PROGRESS'",
+            &[
+                Value::Integer(f.rows as i64),
+                Value::Integer(f.bytes as i64),
+                f.file_key.into(),
+                f.file_name.into(),
+                Value::Timestamp(f.expires_at),
+                Value::Timestamp(now),
+                id.into(),
+                owner.into(),
+            ],
+        )
+        .await?;
+    Ok(n == 1)
+}
+
+/// Ends a job as `FAILED` (with `error`) or `CANCELLED`, if `owner` still holds it.
+pub async fn finish_unsuccessfully(
+    store: &Store,
+    id: &str,
+    owner: &str,
+    state: JobState,
+    error: Option<&str>,
+    rows: u64,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let n = store
+        .execute(
+            "UPDATE export_jobs SET state = ?, error = ?, rows_written = ?, finished_at = ?, \
+             lease_owner = NULL WHERE id = ? AND lease_owner = ? AND state = 'IN_PROGRESS'",
+            &[
+                state.as_str().into(),
+                Value::opt_text(error),
+                Value::Integer(rows as i64),
+                Value::Timestamp(now),
+                id.into(),
+                owner.into(),
+            ],
+        )
+        .await?;
+    Ok(n == 1)
+}
+
+/// Cancels a job of `org`: a queued one at once, a running one at its worker's next
+/// heartbeat. Returns the job as it stands afterwards (`None`: no such job).
+pub async fn request_cancel(
+    store: &Store,
+    org: &str,
+    id: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<ExportJob>, StoreError> {
+    store
+        .execute(
+            "UPDATE export_jobs SET state = 'CANCELLED', finished_at = ? \
+             WHERE org_id = ? AND id = ? AND state = 'REQUESTED'",
+            &[Value::Timestamp(now), org.into(), id.into()],
+        )
+        .await?;
+    store
+        .execute(
+            "UPDATE export_jobs SET cancel_requested = ? \
+             WHERE org_id = ? AND id = ? AND state = 'IN_PROGRESS'",
+            &[Value::Bool(true), org.into(), id.into()],
+        )
+        .await?;
+    get(store, org, id).await
+}
+
+/// Completed jobs whose retention has run out.
+pub async fn due_for_expiry(
+    store: &Store,
+    now: DateTime<Utc>,
+) -> Result<Vec<ExportJob>, StoreError> {
+    let rows = store
+        .query(
+            &format!(
+                "SELECT {COLUMNS} FROM export_jobs WHERE state = 'COMPLETED' AND expires_at <= ? \
+                 ORDER BY expires_at LIMIT 500"
+            ),
+            &[Value::Timestamp(now)],
+            &TYPES,
+        )
+        .await?;
+    from_rows(rows)
+}
+
+/// Marks a completed job expired (its file is gone).
+pub async fn mark_expired(store: &Store, id: &str) -> Result<(), StoreError> {
+    store
+        .execute(
+            "UPDATE export_jobs SET state = 'EXPIRED' WHERE id = ? AND state = 'COMPLETED'",
+            &[id.into()],
+        )
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,25 @@
+//! One-time exports (SPEC §4).
+//!
+//! ```text
+//! spec.rs      the request (both API styles) and its validation into an ExportSpec
+//! lookup.rs    the organization facts validation needs (teams, requesting member)
+//! query.rs     the SQL that selects an export's rows
+//! encode/      CSV, NDJSON and Parquet encoders (streaming, optional gzip)
+//! pipeline.rs  database → privacy → encoder → writer, in bounded memory
+//! jobs.rs      the job queue in the database, claimed with leases
+//! files.rs     object storage (local or S3) and signed download URLs
+//! service.rs   queueing, workers, heartbeats, completion, email, retention
+//! cli.rs       `outflow export`: the same pipeline to a local file, with progress
+//! ```
+
+pub mod cli;
+pub mod encode;
+pub mod files;
+pub mod jobs;
+pub mod lookup;
+pub mod pipeline;
+pub mod query;
+pub mod service;
+pub mod spec;
+
+pub use service::Exports;

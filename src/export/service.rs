@@ -1,0 +1,444 @@
+//! The export service of one process: queues jobs, runs workers that claim them with leases,
+//! heartbeats while they run, finishes them (file, state, email, audit), and sweeps expired
+//! files. Several processes on one PostgreSQL share the queue (see `jobs`).
+
+use super::files::{Files, export_key};
+use super::jobs::{self, ExportJob, Finished, JobState};
+use super::pipeline::{self, Control, ExportError};
+use super::spec::ExportSpec;
+use crate::audit::{self, Actor};
+use crate::config::ExportsConfig;
+use crate::mail::{Mailer, templates};
+use crate::privacy::PrivacyPolicy;
+use crate::store::Store;
+use chrono::{DateTime, Duration as ChronoDuration, Utc};
+use object_store::ObjectStoreExt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+use tokio::io::AsyncWriteExt;
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+/// Everything exports need, shared by the HTTP handlers and the workers.
+#[derive(Clone)]
+pub struct Exports {
+    /// Storage.
+    pub store: Store,
+    /// Export files.
+    pub files: Files,
+    /// Outgoing mail.
+    pub mailer: Mailer,
+    config: Arc<ExportsConfig>,
+    wake: Arc<Notify>,
+    node: Arc<String>,
+}
+
+impl Exports {
+    /// The service over its parts.
+    pub fn new(store: Store, files: Files, mailer: Mailer, config: ExportsConfig) -> Self {
+        Exports {
+            store,
+            files,
+            mailer,
+            config: Arc::new(config),
+            wake: Arc::new(Notify::new()),
+            node: Arc::new(format!("node-{}", uuid::Uuid::new_v4().simple())),
+        }
+    }
+
+    /// This process's identity as a lease owner.
+    pub fn node(&self) -> &str {
+        &self.node
+    }
+
+    /// Queues an export (with its `export_created` audit record) and wakes a local worker.
+    pub async fn create(
+        &self,
+        spec: ExportSpec,
+        requested_by: &str,
+        requester_email: Option<&str>,
+        actor: &Actor,
+    ) -> anyhow::Result<ExportJob> {
+        let id = jobs::new_id();
+        let audit = audit::event(
+            &spec.org_id,
+            audit::events::EXPORT_CREATED,
+            actor,
+            Some(&id),
+            serde_json::json!({
+                "export_id": id,
+                "data_type": spec.data_type,
+                "start": spec.start,
+                "end": spec.end,
+                "fields": spec.fields,
+                "format": spec.format,
+            }),
+        );
+        jobs::insert(
+            &self.store,
+            &id,
+            requested_by,
+            requester_email,
+            &spec,
+            Utc::now(),
+            &audit,
+        )
+        .await?;
+        self.wake.notify_one();
+        jobs::get(&self.store, &spec.org_id, &id)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("export {id} vanished after insert"))
+    }
+
+    /// A signed download URL for a completed job, valid for the configured time.
+    pub fn download_url(&self, job: &ExportJob) -> Option<String> {
+        if job.state != JobState::Completed {
+            return None;
+        }
+        let key = job.file_key.as_deref()?;
+        let ttl = ChronoDuration::seconds(self.config.signed_url_ttl_seconds as i64);
+        let mut expires = Utc::now() + ttl;
+        if let Some(end) = job.expires_at {
+            expires = expires.min(end);
+        }
+        Some(self.files.signed_url(key, expires))
+    }
+
+    /// Starts the configured number of workers and the retention sweeper; they stop when
+    /// `shutdown` is cancelled (a running export is abandoned and later resumed elsewhere).
+    pub fn spawn(&self, shutdown: CancellationToken) -> Vec<tokio::task::JoinHandle<()>> {
+        let mut handles = Vec::new();
+        for _ in 0..self.config.workers {
+            let me = self.clone();
+            let stop = shutdown.clone();
+            handles.push(tokio::spawn(async move { me.work(stop).await }));
+        }
+        let me = self.clone();
+        handles.push(tokio::spawn(async move { me.sweep_loop(shutdown).await }));
+        handles
+    }
+
+    async fn work(&self, shutdown: CancellationToken) {
+        let idle = Duration::from_secs(self.config.poll_seconds.max(1));
+        loop {
+            let ran = tokio::select! {
+                _ = shutdown.cancelled() => return,
+                r = self.run_next() => r,
+            };
+            match ran {
+                Ok(Some(_)) => continue,
+                Ok(None) => {}
+                Err(e) => tracing::error!(error = %format!("{e:#}"), "export worker failed"),
+            }
+            tokio::select! {
+                _ = shutdown.cancelled() => return,
+                _ = self.wake.notified() => {}
+                _ = tokio::time::sleep(idle) => {}
+            }
+        }
+    }
+
+    async fn sweep_loop(&self, shutdown: CancellationToken) {
+        loop {
+            if let Err(e) = self.sweep(Utc::now()).await {
+                tracing::error!(error = %format!("{e:#}"), "export sweep failed");
+            }
+            tokio::select! {
+                _ = shutdown.cancelled() => return,
+                _ = tokio::time::sleep(Duration::from_secs(60)) => {}
+            }
+        }
+    }
+
+    /// Deletes files past retention (jobs become `EXPIRED`) and fails jobs whose workers
+    /// died too often. Returns how many jobs it changed.
+    pub async fn sweep(&self, now: DateTime<Utc>) -> anyhow::Result<usize> {
+        let mut changed = 0;
+        for job in jobs::due_for_expiry(&self.store, now).await? {
+            if let Some(key) = &job.file_key {
+                self.files.delete(key).await?;
+            }
+            jobs::mark_expired(&self.store, &job.id).await?;
+            changed += 1;
+        }
+        changed += self.expire_reports(now).await?;
+        for job in jobs::fail_abandoned(&self.store, now, self.config.max_attempts).await? {
+            self.after_failure(&job, job.error.as_deref().unwrap_or("interrupted"))
+                .await;
+            changed += 1;
+        }
+        Ok(changed)
+    }
+
+    /// Deletes usage-report files older than the retention period.
+    async fn expire_reports(&self, now: DateTime<Utc>) -> anyhow::Result<usize> {
+        use futures::TryStreamExt;
+        let cutoff = now - ChronoDuration::days(i64::from(self.config.retention_days));
+        let prefix = self.files.path("reports");
+        let old: Vec<_> = self
+            .files
+            .store()
+            .list(Some(&prefix))
+            .try_filter(|meta| std::future::ready(meta.last_modified < cutoff))
+            .try_collect()
+            .await?;
+        for meta in &old {
+            match self.files.store().delete(&meta.location).await {
+                Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(old.len())
+    }
+
+    /// Claims and runs one job; `None` when the queue is empty. Tests drive workers with it.
+    pub async fn run_next(&self) -> anyhow::Result<Option<JobState>> {
+        let now = Utc::now();
+        let lease = ChronoDuration::seconds(self.config.lease_seconds.max(1) as i64);
+        let Some(job) = jobs::claim(
+            &self.store,
+            &self.node,
+            now,
+            now + lease,
+            self.config.max_attempts,
+        )
+        .await?
+        else {
+            return Ok(None);
+        };
+        tracing::info!(export_id = %job.id, org_id = %job.org_id, attempt = job.attempts, "export started");
+        // Its own task, so a bug that panics fails this job instead of killing the worker.
+        let (id, me) = (job.id.clone(), self.clone());
+        match tokio::spawn(async move { me.execute(job).await }).await {
+            Ok(state) => Ok(Some(state?)),
+            Err(e) => {
+                tracing::error!(export_id = %id, error = %e, "export task panicked");
+                let reason = "internal error while writing the export";
+                jobs::finish_unsuccessfully(
+                    &self.store,
+                    &id,
+                    &self.node,
+                    JobState::Failed,
+                    Some(reason),
+                    0,
+                    Utc::now(),
+                )
+                .await?;
+                Ok(Some(JobState::Failed))
+            }
+        }
+    }
+
+    async fn execute(&self, job: ExportJob) -> anyhow::Result<JobState> {
+        let spec = &job.spec;
+        let file_name = super::encode::file_name(
+            &format!(
+                "{}-{}-{}-{}",
+                spec.data_type.as_str(),
+                spec.start.with_timezone(&spec.tz()).format("%Y-%m-%d"),
+                (spec.end - ChronoDuration::microseconds(1))
+                    .with_timezone(&spec.tz())
+                    .format("%Y-%m-%d"),
+                &job.id[job.id.len().saturating_sub(8)..]
+            ),
+            &spec.encode_options(),
+        );
+        let key = export_key(&job.org_id, &job.id, &file_name);
+        let control = Arc::new(Control::default());
+        let lease_lost = Arc::new(AtomicBool::new(false));
+        let heartbeat = self.heartbeat(&job.id, control.clone(), lease_lost.clone());
+
+        let result = match PrivacyPolicy::load(&self.store, &job.org_id).await? {
+            None => Err(anyhow::anyhow!(
+                "organization {} no longer exists",
+                job.org_id
+            )),
+            Some(policy) => {
+                let mut out = self.files.writer(&key);
+                match pipeline::run(&self.store, spec, &policy, &mut out, control.clone()).await {
+                    Ok(outcome) => match out.shutdown().await {
+                        Ok(()) => Ok(outcome),
+                        // A failed completion is final for this writer: no abort after it.
+                        Err(e) => Err(anyhow::Error::from(ExportError::Io(e))),
+                    },
+                    Err(e) => {
+                        // Leaves no half-written multipart upload behind.
+                        let _ = out.abort().await;
+                        Err(e.into())
+                    }
+                }
+            }
+        };
+        heartbeat.abort();
+        let now = Utc::now();
+        if lease_lost.load(Ordering::Relaxed) {
+            tracing::warn!(export_id = %job.id, "lease lost; another worker owns this export now");
+            return Ok(JobState::InProgress);
+        }
+        let rows = control.rows.load(Ordering::Relaxed);
+        match result {
+            Ok(outcome) => {
+                let expires_at = now + ChronoDuration::days(i64::from(self.config.retention_days));
+                let finished = Finished {
+                    rows: outcome.rows,
+                    bytes: outcome.bytes,
+                    file_key: &key,
+                    file_name: &file_name,
+                    expires_at,
+                };
+                if !jobs::complete(&self.store, &job.id, &self.node, &finished, now).await? {
+                    return Ok(JobState::InProgress);
+                }
+                tracing::info!(export_id = %job.id, rows = outcome.rows, bytes = outcome.bytes, "export completed");
+                if let Some(done) = jobs::get(&self.store, &job.org_id, &job.id).await? {
+                    self.notify_completed(&done).await;
+                }
+                Ok(JobState::Completed)
+            }
+            Err(e) if matches!(e.downcast_ref(), Some(ExportError::Cancelled)) => {
+                jobs::finish_unsuccessfully(
+                    &self.store,
+                    &job.id,
+                    &self.node,
+                    JobState::Cancelled,
+                    None,
+                    rows,
+                    now,
+                )
+                .await?;
+                tracing::info!(export_id = %job.id, "export cancelled");
+                Ok(JobState::Cancelled)
+            }
+            Err(e) => {
+                let reason = format!("{e:#}");
+                tracing::error!(export_id = %job.id, error = %reason, "export failed");
+                if jobs::finish_unsuccessfully(
+                    &self.store,
+                    &job.id,
+                    &self.node,
+                    JobState::Failed,
+                    Some(&reason),
+                    rows,
+                    now,
+                )
+                .await?
+                {
+                    self.after_failure(&job, &reason).await;
+                }
+                Ok(JobState::Failed)
+            }
+        }
+    }
+
+    /// Extends the lease a few times per lease period and records progress; sets
+    /// `control.cancel` when a cancel is requested or the lease is lost.
+    fn heartbeat(
+        &self,
+        id: &str,
+        control: Arc<Control>,
+        lease_lost: Arc<AtomicBool>,
+    ) -> tokio::task::JoinHandle<()> {
+        let store = self.store.clone();
+        let node = self.node.clone();
+        let id = id.to_string();
+        let lease = self.config.lease_seconds.max(1);
+        // Progress becomes visible at least every second; the lease is renewed well before
+        // it runs out.
+        let every = Duration::from_millis((lease * 1000 / 3).clamp(200, 1000));
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(every).await;
+                let until = Utc::now() + ChronoDuration::seconds(lease as i64);
+                let rows = control.rows.load(Ordering::Relaxed);
+                match jobs::heartbeat(&store, &id, &node, until, rows).await {
+                    Ok(Some(false)) => {}
+                    Ok(Some(true)) => control.cancel.store(true, Ordering::Relaxed),
+                    Ok(None) => {
+                        lease_lost.store(true, Ordering::Relaxed);
+                        control.cancel.store(true, Ordering::Relaxed);
+                        return;
+                    }
+                    Err(e) => {
+                        tracing::warn!(export_id = %id, error = %e, "export heartbeat failed")
+                    }
+                }
+            }
+        })
+    }
+
+    async fn org_name(&self, org: &str) -> String {
+        match self.store.get_org(org).await {
+            Ok(Some(o)) => o.name,
+            _ => org.to_string(),
+        }
+    }
+
+    async fn notify_completed(&self, job: &ExportJob) {
+        let Some(to) = job.requester_email.clone() else {
+            return;
+        };
+        let org = self.org_name(&job.org_id).await;
+        // The emailed link lives as long as the file does.
+        let url = match (&job.file_key, job.expires_at) {
+            (Some(key), Some(until)) => self.files.signed_url(key, until),
+            _ => String::new(),
+        };
+        let range = format!(
+            "{} – {} ({})",
+            job.spec
+                .start
+                .with_timezone(&job.spec.tz())
+                .format("%Y-%m-%d %H:%M"),
+            job.spec
+                .end
+                .with_timezone(&job.spec.tz())
+                .format("%Y-%m-%d %H:%M"),
+            job.spec.timezone
+        );
+        let expires = job.expires_at.map(|t| t.to_rfc3339()).unwrap_or_default();
+        let email = templates::ExportCompleted {
+            org_name: &org,
+            export_id: &job.id,
+            data_type: job.spec.data_type.as_str(),
+            date_range: &range,
+            rows: job.rows_written.max(0) as u64,
+            size_bytes: job.size_bytes.unwrap_or_default().max(0) as u64,
+            download_url: &url,
+            expires_at: &expires,
+        }
+        .render()
+        .to(vec![to]);
+        if let Err(e) = self.mailer.send(&email).await {
+            tracing::warn!(export_id = %job.id, error = %e, "completion email not sent");
+        }
+    }
+
+    async fn after_failure(&self, job: &ExportJob, reason: &str) {
+        let audit = audit::event(
+            &job.org_id,
+            audit::events::EXPORT_FAILED,
+            &Actor::system(),
+            Some(&job.id),
+            serde_json::json!({"export_id": job.id, "error": reason}),
+        );
+        if let Err(e) = self.store.insert_records(&audit).await {
+            tracing::warn!(export_id = %job.id, error = %e, "export_failed audit record not written");
+        }
+        let Some(to) = job.requester_email.clone() else {
+            return;
+        };
+        let org = self.org_name(&job.org_id).await;
+        let email = templates::ExportFailed {
+            org_name: &org,
+            export_id: &job.id,
+            data_type: job.spec.data_type.as_str(),
+            reason,
+        }
+        .render()
+        .to(vec![to]);
+        if let Err(e) = self.mailer.send(&email).await {
+            tracing::warn!(export_id = %job.id, error = %e, "failure email not sent");
+        }
+    }
+}

@@ -1,0 +1,223 @@
+//! Reference-compatible one-time exports: `POST /export_data` and `GET /export_status`, with
+//! the parameter names, defaults, scoping rule and states of the field catalog §1.5–1.6, so
+//! clients written for the reference product work unchanged. Files are CSV, as there.
+//!
+//! Beyond the reference: `timezone` (default UTC, so `…Z` dates mean what they say) and
+//! `audit_logs` / `tool_calls` as data types. The scoping rule is applied as the reference
+//! API states it: every type but `credit_logs` must name `workspace_ids`,
+//! `include_all_workspaces`, `include_personal_workspaces` or `entity_ids`.
+
+use crate::auth::OrgAuth;
+use crate::export::jobs::{self, JobState};
+use crate::export::spec::{ExportInput, REFERENCE};
+use crate::http::AppState;
+use crate::http::api::exports::{create_job, file_response};
+use crate::http::error::{ApiError, ErrorBody};
+use crate::http::extract::{ApiJson, ApiQuery, Client};
+use crate::store::Scope;
+use axum::Json;
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+/// `POST /export_data` body (field catalog §1.5).
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct ExportDataRequest {
+    /// Requesting user (required).
+    pub user_id: Option<String>,
+    /// Default `workflows`.
+    pub data_type: Option<String>,
+    /// Field ids (required).
+    pub export_fields: Option<Vec<String>>,
+    /// ISO 8601 start (required).
+    pub start_date: Option<String>,
+    /// ISO 8601 end (required).
+    pub end_date: Option<String>,
+    /// `workspace` (exactly one `workspace_ids`) or `organization` (default).
+    pub export_level: Option<String>,
+    /// Every team, personal spaces included.
+    pub include_all_workspaces: bool,
+    /// Personal spaces.
+    pub include_personal_workspaces: bool,
+    /// Teams.
+    pub workspace_ids: Vec<String>,
+    /// Workbook or agent ids.
+    pub entity_ids: Vec<String>,
+    /// Credit-log category.
+    pub category_filter: Option<String>,
+    /// Credit-log custom role.
+    pub permission_group_filter: Option<String>,
+    /// `organization` (default) or `personal`.
+    pub export_scope: Option<String>,
+    /// Audit-log event types (extension).
+    pub event_type_filter: Vec<String>,
+    /// IANA zone the dates are read in (extension; default UTC).
+    pub timezone: Option<String>,
+}
+
+/// `POST /export_data` answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ExportDataResponse {
+    /// Whether the job started.
+    pub success: bool,
+    /// Job id for `/export_status`.
+    pub data_export_id: String,
+    /// Always `REQUESTED`.
+    pub state: JobState,
+    /// Creation time.
+    pub created_ts: DateTime<Utc>,
+}
+
+/// `GET /export_status` parameters.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct StatusQuery {
+    /// Requesting user (required).
+    pub user_id: Option<String>,
+    /// Job id (required).
+    pub data_export_id: Option<String>,
+    /// Answer with the CSV once completed. Default false.
+    #[serde(default)]
+    pub download: bool,
+}
+
+/// `GET /export_status` answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ExportStatus {
+    /// Job id.
+    pub data_export_id: String,
+    /// REQUESTED, IN_PROGRESS, COMPLETED, FAILED (and CANCELLED, EXPIRED).
+    pub state: JobState,
+    /// Creation time.
+    pub created_ts: DateTime<Utc>,
+    /// Present once COMPLETED or FAILED.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub finished_ts: Option<DateTime<Utc>>,
+}
+
+fn required<T>(value: Option<T>, name: &str) -> Result<T, ApiError> {
+    value.ok_or_else(|| ApiError::BadRequest(format!("{name} is required")))
+}
+
+/// Starts an export job (reference API).
+#[utoipa::path(
+    post,
+    path = "/export_data",
+    tag = "reference",
+    security(("org_key" = ["usage_export"])),
+    request_body = ExportDataRequest,
+    responses(
+        (status = 200, description = "Started", body = ExportDataResponse),
+        (status = 400, description = "Missing or bad parameter, bad export_level, or no scoping parameter", body = ErrorBody),
+        (status = 401, description = "Missing or invalid key", body = ErrorBody),
+        (status = 403, description = "Key lacks usage_export", body = ErrorBody),
+        (status = 404, description = "User or workspace not found", body = ErrorBody),
+    )
+)]
+pub(super) async fn export_data(
+    auth: OrgAuth,
+    State(state): State<AppState>,
+    client: Client,
+    ApiJson(body): ApiJson<ExportDataRequest>,
+) -> Result<Json<ExportDataResponse>, ApiError> {
+    auth.require(&[Scope::UsageExport])?;
+    let user_id = required(body.user_id, "user_id")?;
+    let export_fields = required(body.export_fields, "export_fields")?;
+    let start = required(body.start_date, "start_date")?;
+    let end = required(body.end_date, "end_date")?;
+    match body.export_level.as_deref().unwrap_or("organization") {
+        "organization" => {}
+        "workspace" if body.workspace_ids.len() == 1 => {}
+        "workspace" => {
+            return Err(ApiError::BadRequest(format!(
+                "export_level `workspace` requires exactly one id in workspace_ids (got {})",
+                body.workspace_ids.len()
+            )));
+        }
+        other => {
+            return Err(ApiError::BadRequest(format!(
+                "unknown export_level `{other}`; allowed: workspace, organization"
+            )));
+        }
+    }
+    let input = ExportInput {
+        data_type: Some(body.data_type.unwrap_or_else(|| "workflows".into())),
+        start: Some(start),
+        end: Some(end),
+        timezone: Some(body.timezone.unwrap_or_else(|| "UTC".into())),
+        preset: None,
+        workspace_ids: body.workspace_ids,
+        include_all_workspaces: body.include_all_workspaces,
+        include_personal_workspaces: body.include_personal_workspaces,
+        entity_ids: body.entity_ids,
+        export_scope: body.export_scope,
+        user_id: Some(user_id),
+        category_filter: body.category_filter,
+        permission_group_filter: body.permission_group_filter,
+        event_type_filter: body.event_type_filter,
+        fields: Some(export_fields),
+        field_preset: None,
+        format: Some("csv".into()),
+        gzip: false,
+        neutralise_formulas: None,
+        local_timestamps: false,
+        reference_scoping: true,
+    };
+    let actor = client.actor(&auth);
+    let job = create_job(&state, &auth, &actor, input, REFERENCE).await?;
+    Ok(Json(ExportDataResponse {
+        success: true,
+        data_export_id: job.id,
+        state: JobState::Requested,
+        created_ts: job.created_at,
+    }))
+}
+
+/// An export job's state, or its CSV once completed (`download=true`).
+#[utoipa::path(
+    get,
+    path = "/export_status",
+    tag = "reference",
+    security(("org_key" = ["usage_export"])),
+    params(StatusQuery),
+    responses(
+        (status = 200, description = "State as JSON, or the CSV file with download=true", body = ExportStatus),
+        (status = 400, description = "data_export_id or user_id missing", body = ErrorBody),
+        (status = 403, description = "Export owned by another user", body = ErrorBody),
+        (status = 404, description = "Export not found, or its file is no longer available", body = ErrorBody),
+    )
+)]
+pub(super) async fn export_status(
+    auth: OrgAuth,
+    State(state): State<AppState>,
+    client: Client,
+    ApiQuery(q): ApiQuery<StatusQuery>,
+) -> Result<Response, ApiError> {
+    auth.require(&[Scope::UsageExport])?;
+    let id = required(q.data_export_id, "data_export_id")?;
+    let user = required(q.user_id, "user_id")?;
+    let job = jobs::get(&state.store, auth.org_id(), &id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("export `{id}` not found")))?;
+    if job.requested_by != user {
+        return Err(ApiError::Forbidden(format!(
+            "export `{id}` belongs to another user"
+        )));
+    }
+    if q.download && matches!(job.state, JobState::Completed | JobState::Expired) {
+        return file_response(&state, &job, &client.actor(&auth)).await;
+    }
+    let finished_ts = match job.state {
+        JobState::Completed | JobState::Failed => job.finished_at,
+        _ => None,
+    };
+    Ok(Json(ExportStatus {
+        data_export_id: job.id,
+        state: job.state,
+        created_ts: job.created_at,
+        finished_ts,
+    })
+    .into_response())
+}

@@ -1,0 +1,21 @@
+//! Reference-compatible routes, so clients written for the reference products work unchanged
+//! (SPEC §7): the Gumloop-style one-time exports `POST /export_data` / `GET /export_status`
+//! ([`export_data`]) and the Langdock-style `POST /export/{type}[/json|/csv]` usage reports
+//! ([`reports`]). Each handler carries an OpenAPI annotation; [`routes`] registers them.
+
+mod export_data;
+mod reports;
+
+use super::AppState;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// Every compatibility route, with its OpenAPI description.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(export_data::export_data))
+        .routes(routes!(export_data::export_status))
+        .routes(routes!(reports::export_report))
+        .routes(routes!(reports::export_report_json))
+        .routes(routes!(reports::export_report_csv))
+}
