@@ -738,6 +738,20 @@ both_backends!(
         .await;
         assert!(msg.contains("another user"), "{msg}");
 
+        // The requester (user_id) is emailed a link; with no SMTP host it lands in the outbox.
+        let outbox = app._db.dir.path().join("outbox");
+        let mails: Vec<String> = std::fs::read_dir(&outbox)
+            .expect("outbox exists")
+            .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+            .collect();
+        let mail = mails
+            .iter()
+            .find(|m| m.contains(&id))
+            .unwrap_or_else(|| panic!("no completion email for {id} in {mails:?}"));
+        assert!(mail.contains("To: ada@acme.example"), "{mail}");
+        assert!(mail.contains("is ready"), "{mail}");
+        assert!(mail.contains("/v1/downloads/exports/acme/"), "{mail}");
+
         // Created and downloaded are audited as the organization's own audit_logs.
         let rows = download_csv(&app, &acme, &id).await;
         assert_eq!(rows.len(), 4);
