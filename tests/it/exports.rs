@@ -646,11 +646,20 @@ both_backends!(cancel_orphans_and_the_claim_race, |b| async move {
     let r = post(&app, &format!("/v1/exports/{id}/cancel"), &key, json!({})).await;
     assert_eq!(r.json::<Value>().await.unwrap()["state"], "IN_PROGRESS");
     assert_eq!(
-        jobs::heartbeat(&app.store, &id, "node-a", later, 1)
+        jobs::heartbeat(&app.store, &id, "node-a", later, 1234)
             .await
             .unwrap(),
         Some(true)
     );
+    // Progress carried by heartbeats is visible while the job runs.
+    let running: Value = app
+        .get(&format!("/v1/exports/{id}"), &key)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(running["state"], "IN_PROGRESS");
+    assert_eq!(running["rows_written"], 1234);
 
     // Many workers racing for one job: exactly one wins.
     let job: Value = post(&app, "/v1/exports", &key, body)

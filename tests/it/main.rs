@@ -10,6 +10,7 @@ mod demo;
 mod exports;
 mod http_basics;
 mod ingest;
+mod mail;
 mod reports;
 mod s3;
 mod storage;
