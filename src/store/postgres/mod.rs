@@ -4,6 +4,7 @@
 //! 10,000-record ingest is one round trip. Positions come from transaction ids
 //! ([`position`]), which keeps concurrent ingest free of any lock.
 
+mod copy;
 pub mod position;
 
 use super::records::{
@@ -117,23 +118,82 @@ impl PgBackend {
         tx: &tokio::sync::mpsc::Sender<StoreResult<Vec<Vec<Value>>>>,
     ) -> StoreResult<()> {
         use futures::TryStreamExt;
-        let sql = numbered(sql);
-        let mut q = sqlx::query(&sql);
-        for p in params {
-            q = bind(q, p);
-        }
-        let mut rows = q.fetch(&self.pool);
-        let mut buf = Vec::with_capacity(chunk);
-        while let Some(row) = rows.try_next().await? {
-            buf.push(decode_row(&row, 0, types)?);
-            if buf.len() == chunk
-                && tx
-                    .send(Ok(std::mem::replace(&mut buf, Vec::with_capacity(chunk))))
-                    .await
-                    .is_err()
-            {
-                return Ok(());
+        /// COPY data messages (about one row each) the reader hands over at a time.
+        const BATCH: usize = 256;
+        // Binary COPY (`copy.rs`), in two stages so both cores work: a reader task takes
+        // the COPY messages off the connection, this task decodes them into rows.
+        let statement = format!(
+            "COPY ({}) TO STDOUT (FORMAT binary)",
+            copy::render(sql, params)?
+        );
+        let mut conn = self.pool.acquire().await?;
+        let (btx, mut brx) = tokio::sync::mpsc::channel::<StoreResult<Vec<bytes::Bytes>>>(8);
+        tokio::spawn(async move {
+            let mut finished = false;
+            match conn.copy_out_raw(&statement).await {
+                Err(e) => {
+                    let _ = btx.send(Err(e.into())).await;
+                }
+                Ok(mut data) => {
+                    let mut batch = Vec::with_capacity(BATCH);
+                    loop {
+                        match data.try_next().await {
+                            Ok(Some(piece)) => {
+                                batch.push(piece);
+                                if batch.len() == BATCH
+                                    && btx
+                                        .send(Ok(std::mem::replace(
+                                            &mut batch,
+                                            Vec::with_capacity(BATCH),
+                                        )))
+                                        .await
+                                        .is_err()
+                                {
+                                    break;
+                                }
+                            }
+                            Ok(None) => {
+                                finished = true;
+                                if !batch.is_empty() {
+                                    let _ = btx.send(Ok(batch)).await;
+                                }
+                                break;
+                            }
+                            Err(e) => {
+                                let _ = btx.send(Err(e.into())).await;
+                                break;
+                            }
+                        }
+                    }
+                }
             }
+            if !finished {
+                // A COPY left unread or failed midway: don't hand the connection back.
+                conn.close_on_drop();
+            }
+        });
+        let mut parser = copy::Parser::new();
+        let mut buf = Vec::with_capacity(chunk);
+        while let Some(batch) = brx.recv().await {
+            for piece in batch? {
+                parser.feed(&piece);
+                while let Some(row) = parser.next_row(types)? {
+                    buf.push(row);
+                    if buf.len() == chunk
+                        && tx
+                            .send(Ok(std::mem::replace(&mut buf, Vec::with_capacity(chunk))))
+                            .await
+                            .is_err()
+                    {
+                        return Ok(());
+                    }
+                }
+            }
+        }
+        if !parser.done() {
+            return Err(StoreError::Corrupt(
+                "binary COPY: the data ended early".into(),
+            ));
         }
         if !buf.is_empty() {
             let _ = tx.send(Ok(buf)).await;

@@ -14,7 +14,7 @@ use super::records::{
     agent_content_hash, agent_upsert, column_list, column_types, conflict_target,
     stamp_agent_version,
 };
-use super::{InsertOutcome, Record, RecordBatch, StoreResult, StoredRecord, Value};
+use super::{InsertOutcome, Record, RecordBatch, StoreError, StoreResult, StoredRecord, Value};
 use crate::domain::time::{from_micros, to_micros};
 use crate::domain::{DataType, FieldType, catalog};
 use sqlx::query::Query;
@@ -23,8 +23,11 @@ use sqlx::sqlite::{
     SqlitePoolOptions, SqliteRow, SqliteSynchronous,
 };
 use sqlx::{Connection, Row};
+use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
+
+mod export_read;
 
 /// Most rows one INSERT statement carries (SQLite allows 32,766 parameters).
 const ROWS_PER_STATEMENT: usize = 500;
@@ -34,6 +37,9 @@ const ROWS_PER_STATEMENT: usize = 500;
 pub struct SqliteBackend {
     writer: SqlitePool,
     reader: SqlitePool,
+    /// The database file, for the export read path's own connections (`export_read.rs`);
+    /// `None` for an in-memory database, which only the pools can see.
+    file: Option<PathBuf>,
 }
 
 type Q<'q> = Query<'q, Sqlite, SqliteArguments<'q>>;
@@ -52,11 +58,19 @@ impl SqliteBackend {
             .max_connections(1)
             .connect_with(options.clone().pragma("cache_size", "-16384"))
             .await?;
+        let filename = options.get_filename();
+        let name = filename.to_string_lossy();
+        let file = (!name.is_empty() && name != ":memory:" && !name.starts_with("file:"))
+            .then(|| filename.to_path_buf());
         let reader = SqlitePoolOptions::new()
             .max_connections(pool_size.max(1))
             .connect_with(options.read_only(true))
             .await?;
-        Ok(SqliteBackend { writer, reader })
+        Ok(SqliteBackend {
+            writer,
+            reader,
+            file,
+        })
     }
 
     pub(super) async fn migrate(&self) -> StoreResult<()> {
@@ -138,6 +152,20 @@ impl SqliteBackend {
         tx: &tokio::sync::mpsc::Sender<StoreResult<Vec<Vec<Value>>>>,
     ) -> StoreResult<()> {
         use futures::TryStreamExt;
+        if let Some(file) = &self.file {
+            let (file, sql, params, types, tx) = (
+                file.clone(),
+                sql.to_string(),
+                params.to_vec(),
+                types.to_vec(),
+                tx.clone(),
+            );
+            return tokio::task::spawn_blocking(move || {
+                export_read::stream_blocking(&file, &sql, &params, &types, chunk, &tx)
+            })
+            .await
+            .map_err(|e| StoreError::Database(sqlx::Error::Io(std::io::Error::other(e))))?;
+        }
         let mut q = sqlx::query(sql);
         for p in params {
             q = bind(q, p);
