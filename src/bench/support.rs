@@ -94,10 +94,10 @@ impl Server {
         let client = reqwest::Client::new();
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
-            if let Ok(r) = client.get(format!("{url}/readyz")).send().await {
-                if r.status().is_success() {
-                    break;
-                }
+            if let Ok(r) = client.get(format!("{url}/readyz")).send().await
+                && r.status().is_success()
+            {
+                break;
             }
             if Instant::now() > deadline {
                 bail!("outflow serve did not become ready within 60 s");

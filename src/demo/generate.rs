@@ -2708,11 +2708,11 @@ impl<T> Iterator for Ordered<T> {
     fn next(&mut self) -> Option<Self::Item> {
         loop {
             let horizon = self.world.days.get(self.next_day).map(|d| d.start);
-            if let Some(Reverse(top)) = self.heap.peek() {
-                if horizon.is_none_or(|h| top.at < h) {
-                    let Reverse(slot) = self.heap.pop()?;
-                    return Some((slot.at, slot.item));
-                }
+            if let Some(Reverse(top)) = self.heap.peek()
+                && horizon.is_none_or(|h| top.at < h)
+            {
+                let Reverse(slot) = self.heap.pop()?;
+                return Some((slot.at, slot.item));
             }
             let start = horizon?;
             for (at, item) in (self.produce)(&self.world, self.next_day) {

@@ -359,10 +359,10 @@ impl Smtp {
     fn error(&self, e: &lettre::transport::smtp::Error) -> MailError {
         let mut detail = e.to_string();
         // Written without a let-chain: the crate's rust-version (1.85) predates them.
-        if let Some(password) = self.password.as_ref().map(Secret::expose) {
-            if !password.is_empty() {
-                detail = detail.replace(password, "***");
-            }
+        if let Some(password) = self.password.as_ref().map(Secret::expose)
+            && !password.is_empty()
+        {
+            detail = detail.replace(password, "***");
         }
         let server = self.server.clone();
         if e.is_timeout() {

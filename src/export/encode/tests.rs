@@ -64,17 +64,17 @@ fn workflow_row(i: u64) -> Vec<Value> {
         Value::Text(format!("run_{i:012}")),
         Value::Text(format!("wf_{}", i % 97)),
         Value::Text(format!("team_{}", i % 7)),
-        if i % 5 == 0 {
+        if i.is_multiple_of(5) {
             Value::Null
         } else {
             Value::Text(format!("user{}@acme.example", i % 300))
         },
-        Value::Text(if i % 9 == 0 { "failed" } else { "completed" }.into()),
+        Value::Text(if i.is_multiple_of(9) { "failed" } else { "completed" }.into()),
         Value::Timestamp(start),
-        Value::opt_ts((i % 11 != 0).then(|| start + chrono::Duration::milliseconds(4_250))),
+        Value::opt_ts((!i.is_multiple_of(11)).then(|| start + chrono::Duration::milliseconds(4_250))),
         Value::Integer(4_250 + (i % 1000) as i64),
         Value::Number((i % 400) as f64 * 0.25),
-        Value::Bool(i % 3 == 0),
+        Value::Bool(i.is_multiple_of(3)),
     ]
 }
 
@@ -517,7 +517,7 @@ fn parquet_streams_row_groups_and_reads_back_every_row() {
         for r in 0..b.num_rows() {
             let i = seen + r as u64;
             assert_eq!(ids.value(r), format!("run_{i:012}"));
-            assert_eq!(emails.is_null(r), i % 5 == 0);
+            assert_eq!(emails.is_null(r), i.is_multiple_of(5));
             assert_eq!(durations.value(r), 4_250 + (i % 1000) as i64);
         }
         seen += b.num_rows() as u64;
