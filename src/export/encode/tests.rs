@@ -69,9 +69,18 @@ fn workflow_row(i: u64) -> Vec<Value> {
         } else {
             Value::Text(format!("user{}@acme.example", i % 300))
         },
-        Value::Text(if i.is_multiple_of(9) { "failed" } else { "completed" }.into()),
+        Value::Text(
+            if i.is_multiple_of(9) {
+                "failed"
+            } else {
+                "completed"
+            }
+            .into(),
+        ),
         Value::Timestamp(start),
-        Value::opt_ts((!i.is_multiple_of(11)).then(|| start + chrono::Duration::milliseconds(4_250))),
+        Value::opt_ts(
+            (!i.is_multiple_of(11)).then(|| start + chrono::Duration::milliseconds(4_250)),
+        ),
         Value::Integer(4_250 + (i % 1000) as i64),
         Value::Number((i % 400) as f64 * 0.25),
         Value::Bool(i.is_multiple_of(3)),

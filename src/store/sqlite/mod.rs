@@ -112,15 +112,7 @@ impl SqliteBackend {
         params: &[Value],
         types: &[FieldType],
     ) -> StoreResult<Vec<Vec<Value>>> {
-        let mut q = sqlx::query(sql);
-        for p in params {
-            q = bind(q, p);
-        }
-        let rows = q.fetch_all(&self.reader).await?;
-        rows.iter()
-            .map(|r| decode_row(r, 0, types))
-            .collect::<Result<_, _>>()
-            .map_err(Into::into)
+        fetch_on(&self.reader, sql, params, types).await
     }
 
     /// Like `fetch`, on the writer: for `UPDATE … RETURNING` (the readers are read-only).
@@ -130,15 +122,7 @@ impl SqliteBackend {
         params: &[Value],
         types: &[FieldType],
     ) -> StoreResult<Vec<Vec<Value>>> {
-        let mut q = sqlx::query(sql);
-        for p in params {
-            q = bind(q, p);
-        }
-        let rows = q.fetch_all(&self.writer).await?;
-        rows.iter()
-            .map(|r| decode_row(r, 0, types))
-            .collect::<Result<_, _>>()
-            .map_err(Into::into)
+        fetch_on(&self.writer, sql, params, types).await
     }
 
     /// Streams a read query's rows into `tx` in chunks of `chunk`; stops early when the
@@ -330,6 +314,23 @@ async fn new_agent_versions(
         }
     }
     Ok(versions)
+}
+
+async fn fetch_on(
+    pool: &SqlitePool,
+    sql: &str,
+    params: &[Value],
+    types: &[FieldType],
+) -> StoreResult<Vec<Vec<Value>>> {
+    let mut q = sqlx::query(sql);
+    for p in params {
+        q = bind(q, p);
+    }
+    let rows = q.fetch_all(pool).await?;
+    rows.iter()
+        .map(|r| decode_row(r, 0, types))
+        .collect::<Result<_, _>>()
+        .map_err(Into::into)
 }
 
 fn bind<'q>(q: Q<'q>, v: &'q Value) -> Q<'q> {
