@@ -41,6 +41,7 @@ pub mod commands;
 pub mod config;
 pub mod demo;
 pub mod domain;
+pub mod drain;
 pub mod export;
 pub mod http;
 pub mod ingest;

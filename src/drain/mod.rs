@@ -1,0 +1,14 @@
+//! Data drains (SPEC §5): each drain delivers one record stream of one organization —
+//! filtered, reduced to its selected fields, privacy applied — to an HTTP endpoint, an S3
+//! bucket or Datadog, continuously and crash-safely.
+//!
+//! - `model` — a drain's settings and status as stored and shown;
+//! - `secrets` — destination credentials, encrypted at rest;
+//! - `batch` — what one delivery carries, and how records become it;
+//! - `dest/` — the destinations, one folder each, behind [`dest::Destination`];
+//! - `ssrf` — the guard that keeps destinations off private addresses;
+//! - `engine` — leases, wake-ups, the deliver-then-commit loop and the failure policy.
+
+pub mod batch;
+pub mod dest;
+pub mod ssrf;
