@@ -13,6 +13,7 @@
 
 mod entities;
 mod keys;
+pub mod notify;
 pub mod postgres;
 pub mod records;
 pub mod sqlite;
@@ -62,6 +63,8 @@ pub enum BackendKind {
 #[derive(Clone)]
 pub struct Store {
     backend: Backend,
+    notifier: notify::Notifier,
+    listening: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 #[derive(Clone)]
@@ -93,7 +96,11 @@ impl Store {
                 redact_url(url)
             )));
         };
-        Ok(Store { backend })
+        Ok(Store {
+            backend,
+            notifier: notify::Notifier::default(),
+            listening: Default::default(),
+        })
     }
 
     /// Which backend this is.
@@ -229,7 +236,88 @@ impl Store {
         if batch.records.is_empty() {
             return Ok(InsertOutcome::default());
         }
-        dispatch!(self, b => b.insert_records(batch).await)
+        let outcome = dispatch!(self, b => b.insert_records(batch).await)?;
+        if outcome.accepted > 0 {
+            self.announce(batch);
+        }
+        Ok(outcome)
+    }
+
+    /// Commit notifications of this database (see [`notify`]). On PostgreSQL the first call
+    /// starts this process's listener connection.
+    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<notify::Committed> {
+        let rx = self.notifier.subscribe();
+        if let Backend::Postgres(b) = &self.backend
+            && !self
+                .listening
+                .swap(true, std::sync::atomic::Ordering::SeqCst)
+        {
+            b.spawn_listener(self.notifier.clone());
+        }
+        rx
+    }
+
+    /// On SQLite, announces a committed batch in-process (PostgreSQL announces through
+    /// `pg_notify` at commit, to every process).
+    fn announce(&self, batch: &RecordBatch) {
+        if let Backend::Sqlite(_) = &self.backend {
+            let mut orgs: Vec<&str> = batch.records.iter().map(|r| r.org_id.as_str()).collect();
+            orgs.sort_unstable();
+            orgs.dedup();
+            for org in orgs {
+                self.notifier.send(notify::Committed {
+                    data_type: Some(batch.data_type),
+                    org: org.to_string(),
+                    position: 0,
+                });
+            }
+        }
+    }
+
+    /// The position below which every record of the type is committed and visible: a drain
+    /// created now starts after it. On PostgreSQL records above it may already be committed
+    /// too (they will be delivered); none below it can still appear.
+    pub async fn head_position(&self, data_type: DataType, org: &str) -> StoreResult<i64> {
+        match &self.backend {
+            Backend::Sqlite(_) => self.max_position(data_type, org).await,
+            Backend::Postgres(_) => Ok(self.visible_horizon().await? - 1),
+        }
+    }
+
+    /// The highest committed position of the type in the organization (0 when none), whether
+    /// or not the tailing read may return it yet.
+    pub async fn max_position(&self, data_type: DataType, org: &str) -> StoreResult<i64> {
+        let spec = crate::domain::catalog::spec(data_type);
+        let sql = format!(
+            "SELECT COALESCE(MAX(pos), 0) FROM {} WHERE org_id = ?",
+            spec.table
+        );
+        let rows = dispatch!(self, b => b.fetch(&sql, &[org.into()], &[FieldType::Integer]).await)?;
+        Ok(rows.first().and_then(|r| r[0].as_i64()).unwrap_or_default())
+    }
+
+    /// Every position below this is final: committed or never to exist (see
+    /// `postgres::position`). On SQLite, where positions are visible at commit, `i64::MAX`.
+    pub async fn visible_horizon(&self) -> StoreResult<i64> {
+        match &self.backend {
+            Backend::Sqlite(_) => Ok(i64::MAX),
+            Backend::Postgres(b) => {
+                let rows = b
+                    .fetch(
+                        &format!("SELECT {}", postgres::position::HORIZON),
+                        &[],
+                        &[FieldType::Integer],
+                    )
+                    .await?;
+                Ok(rows.first().and_then(|r| r[0].as_i64()).unwrap_or_default())
+            }
+        }
+    }
+
+    /// Runs statements in one transaction, but only if the first one changes a row (a fence
+    /// such as "this node still holds the lease"); otherwise changes nothing and returns false.
+    pub async fn execute_fenced(&self, statements: &[(String, Vec<Value>)]) -> StoreResult<bool> {
+        dispatch!(self, b => b.exec_fenced(statements).await)
     }
 
     /// Records of `data_type` in `org` after position `after`, in delivery order, at most
@@ -280,7 +368,9 @@ impl Store {
         params: &[Value],
         batch: &RecordBatch,
     ) -> StoreResult<()> {
-        dispatch!(self, b => b.exec_with_records(sql, params, batch).await)
+        dispatch!(self, b => b.exec_with_records(sql, params, batch).await)?;
+        self.announce(batch);
+        Ok(())
     }
 
     /// Runs a statement with `?` placeholders; the number of rows it changed.

@@ -40,6 +40,53 @@ impl PgBackend {
         Ok(PgBackend { pool })
     }
 
+    /// Starts this process's `LISTEN` connection, forwarding commits to `notifier`; after a
+    /// lost connection it announces "everything" (notifications may have been missed).
+    pub(super) fn spawn_listener(&self, notifier: super::notify::Notifier) {
+        use super::notify::{CHANNEL, Committed};
+        let pool = self.pool.clone();
+        tokio::spawn(async move {
+            loop {
+                let mut listener = match sqlx::postgres::PgListener::connect_with(&pool).await {
+                    Ok(l) => l,
+                    Err(e) => {
+                        if pool.is_closed() {
+                            return;
+                        }
+                        tracing::warn!(error = %e, "cannot open the LISTEN connection; retrying");
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                        continue;
+                    }
+                };
+                if let Err(e) = listener.listen(CHANNEL).await {
+                    tracing::warn!(error = %e, "LISTEN failed; retrying");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    continue;
+                }
+                notifier.send(Committed::everything());
+                loop {
+                    match listener.try_recv().await {
+                        Ok(Some(n)) => {
+                            if let Some(c) = Committed::parse(n.payload()) {
+                                notifier.send(c);
+                            }
+                        }
+                        // The connection dropped; the next call reconnects and re-listens.
+                        Ok(None) => notifier.send(Committed::everything()),
+                        Err(e) => {
+                            if pool.is_closed() {
+                                return;
+                            }
+                            tracing::warn!(error = %e, "LISTEN connection failed; reopening");
+                            break;
+                        }
+                    }
+                }
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        });
+    }
+
     /// The pool, for tests and benchmarks that need raw access.
     pub fn pool(&self) -> &PgPool {
         &self.pool
@@ -63,6 +110,27 @@ impl PgBackend {
             q = bind(q, p);
         }
         Ok(q.execute(&self.pool).await?.rows_affected())
+    }
+
+    pub(super) async fn exec_fenced(
+        &self,
+        statements: &[(String, Vec<Value>)],
+    ) -> StoreResult<bool> {
+        let mut tx = self.pool.begin().await?;
+        for (i, (sql, params)) in statements.iter().enumerate() {
+            let sql = numbered(sql);
+            let mut q = sqlx::query(&sql);
+            for p in params {
+                q = bind(q, p);
+            }
+            let changed = q.execute(&mut *tx).await?.rows_affected();
+            if i == 0 && changed == 0 {
+                tx.rollback().await?;
+                return Ok(false);
+            }
+        }
+        tx.commit().await?;
+        Ok(true)
     }
 
     pub(super) async fn exec_in_tx(&self, statements: &[(String, Vec<Value>)]) -> StoreResult<()> {
@@ -280,6 +348,23 @@ pub async fn insert_in_tx(
     };
     let start = positions.take(rows.records.len()).map_err(too_many)?;
     let accepted = insert_rows(conn, rows, start).await?;
+    if accepted > 0 {
+        let mut orgs: Vec<&str> = rows.records.iter().map(|r| r.org_id.as_str()).collect();
+        orgs.sort_unstable();
+        orgs.dedup();
+        for org in orgs {
+            // Delivered to listeners at commit, and only if the transaction commits.
+            sqlx::query("SELECT pg_notify($1, $2)")
+                .bind(super::notify::CHANNEL)
+                .bind(super::notify::Committed::payload(
+                    batch.data_type,
+                    start,
+                    org,
+                ))
+                .execute(&mut *conn)
+                .await?;
+        }
+    }
     Ok(InsertOutcome {
         accepted,
         duplicates: total - accepted,

@@ -36,6 +36,9 @@ pub const MAX_ROWS_PER_TX: usize = 1 << ROW_BITS;
 /// SQL predicate true for rows no later commit can precede (see the module docs).
 pub const VISIBLE: &str = "pos < (pg_snapshot_xmin(pg_current_snapshot())::text::bigint << 16)";
 
+/// SQL expression: the visibility horizon itself (everything below it is final).
+pub const HORIZON: &str = "(pg_snapshot_xmin(pg_current_snapshot())::text::bigint << 16)";
+
 /// Hands out the positions of one transaction.
 pub struct TxPositions {
     base: i64,

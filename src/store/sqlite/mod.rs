@@ -93,6 +93,26 @@ impl SqliteBackend {
         Ok(q.execute(&self.writer).await?.rows_affected())
     }
 
+    pub(super) async fn exec_fenced(
+        &self,
+        statements: &[(String, Vec<Value>)],
+    ) -> StoreResult<bool> {
+        let mut tx = self.writer.begin().await?;
+        for (i, (sql, params)) in statements.iter().enumerate() {
+            let mut q = sqlx::query(sql);
+            for p in params {
+                q = bind(q, p);
+            }
+            let changed = q.execute(&mut *tx).await?.rows_affected();
+            if i == 0 && changed == 0 {
+                tx.rollback().await?;
+                return Ok(false);
+            }
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+
     pub(super) async fn exec_in_tx(&self, statements: &[(String, Vec<Value>)]) -> StoreResult<()> {
         let mut tx = self.writer.begin().await?;
         for (sql, params) in statements {
