@@ -9,9 +9,9 @@ use outflow::config::{Secret, StorageKind};
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 
-const ACCESS_KEY: &str = "outflow-test-access";
-const SECRET_KEY: &str = "outflow-test-secret-key-0123456789";
-const BUCKET: &str = "exports";
+pub const ACCESS_KEY: &str = "outflow-test-access";
+pub const SECRET_KEY: &str = "outflow-test-secret-key-0123456789";
+pub const BUCKET: &str = "exports";
 
 /// A running S3 server over a temporary directory.
 pub struct S3Server {

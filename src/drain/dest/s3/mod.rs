@@ -1,29 +1,450 @@
-//! Placeholder: being written.
+//! S3 and S3-compatible object storage (MinIO, R2, …): each batch becomes one object, and a
+//! per-day manifest lists the objects of the day with their positions and SHA-256s.
+//!
+//! - `keys` — the key layout (a function of the batch, so a retry overwrites itself);
+//! - `encode` — gzip NDJSON or the JSON envelope;
+//! - `manifest` — the per-day manifest and its single-writer read-modify-write;
+//! - `errors` — which object_store failures are permanent, which transient;
+//! - `transport` — object_store's requests through the SSRF-guarded client.
+//!
+//! Delivering a batch is three requests: put the object, read the day's manifest, write it
+//! back with this batch's entry. If the manifest write fails the batch fails, and the retry
+//! writes the same object (same key, same bytes) again before trying the manifest anew.
+//!
+//! The credentials need `s3:PutObject` and `s3:GetObject` on the prefix and
+//! `s3:ListBucket` on the bucket (without it S3 answers a missing manifest with 403 instead of
+//! 404); the preflight check also needs `s3:DeleteObject` to remove its probe.
 
+mod encode;
+mod errors;
+mod keys;
+mod manifest;
+mod transport;
+
+pub use keys::{manifest_key, object_key, probe_key};
+pub use manifest::{Manifest, ManifestEntry};
+
+use super::config::S3Format;
 use super::{Delivered, DeliveryError, DestContext, Destination, DestinationConfig, SecretPayload};
 use crate::drain::batch::Batch;
+use crate::drain::ssrf;
+use errors::{Redactor, classify};
+use object_store::aws::{AmazonS3, AmazonS3Builder};
+use object_store::path::Path as ObjectPath;
+use object_store::{
+    Attribute, Attributes, ObjectStore, ObjectStoreExt, PutOptions, PutPayload, RetryConfig,
+};
+use sha2::{Digest, Sha256};
 
-/// Placeholder destination.
-pub struct Placeholder;
+/// Most records in one batch (one object).
+pub const MAX_RECORDS: usize = 5000;
 
-/// Builds the destination.
+const DEFAULT_REGION: &str = "us-east-1";
+
+/// A configured bucket, ready to deliver.
+pub struct S3Destination {
+    store: AmazonS3,
+    bucket: String,
+    prefix: String,
+    format: S3Format,
+    /// The custom endpoint, when there is one (AWS otherwise).
+    endpoint: Option<url::Url>,
+    allow_private: bool,
+    redact: Redactor,
+}
+
+/// Names the bucket, never the credentials.
+impl std::fmt::Debug for S3Destination {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("S3Destination")
+            .field("bucket", &self.bucket)
+            .field("prefix", &self.prefix)
+            .field("format", &self.format)
+            .field("endpoint", &self.endpoint.as_ref().map(|u| u.as_str()))
+            .finish_non_exhaustive()
+    }
+}
+
+fn check_bucket(bucket: &str) -> Result<(), String> {
+    // S3's naming rules, loosened where S3-compatible stores are laxer (case, underscores).
+    let ok = (1..=255).contains(&bucket.len())
+        && bucket
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'));
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{bucket}` is not a valid bucket name (letters, digits, `.`, `-`, `_`)"
+        ))
+    }
+}
+
+fn check_region(region: &str) -> Result<(), String> {
+    // The region becomes part of the AWS host name (`s3.{region}.amazonaws.com`).
+    let ok = (1..=64).contains(&region.len())
+        && region
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'));
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{region}` is not a valid region (letters, digits, `-`, `_`)"
+        ))
+    }
+}
+
+fn parse_endpoint(endpoint: &str, allow_private: bool) -> Result<url::Url, String> {
+    let url = url::Url::parse(endpoint.trim())
+        .map_err(|e| format!("the S3 endpoint is not a valid URL: {e}"))?;
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err("the S3 endpoint may not carry credentials; they belong in the secret".into());
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err("the S3 endpoint may not have a query or a fragment".into());
+    }
+    ssrf::check_url(&url, allow_private).map_err(|e| format!("the S3 endpoint: {e}"))?;
+    Ok(url)
+}
+
+/// Builds the destination: validates bucket, prefix, region and endpoint (which must pass
+/// the SSRF guard), and configures object_store with the secret's keys — never the keys of
+/// the machine Outflow runs on.
 pub fn build(
-    _config: &DestinationConfig,
-    _secret: &SecretPayload,
-    _ctx: &DestContext,
-) -> Result<Placeholder, String> {
-    Err("not yet available".into())
+    config: &DestinationConfig,
+    secret: &SecretPayload,
+    ctx: &DestContext,
+) -> Result<S3Destination, String> {
+    let DestinationConfig::S3 {
+        bucket,
+        prefix,
+        region,
+        endpoint,
+        format,
+    } = config
+    else {
+        return Err("not an S3 destination".into());
+    };
+    let SecretPayload::Aws {
+        access_key_id,
+        secret_access_key,
+        session_token,
+    } = secret
+    else {
+        return Err("an S3 destination needs a secret of kind `aws`".into());
+    };
+    if access_key_id.trim().is_empty() || secret_access_key.is_empty() {
+        return Err("the S3 secret needs an access key id and a secret access key".into());
+    }
+    check_bucket(bucket)?;
+    let prefix = keys::normalize_prefix(prefix)?;
+    let region = region
+        .as_deref()
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+        .unwrap_or(DEFAULT_REGION);
+    check_region(region)?;
+    let endpoint = endpoint
+        .as_deref()
+        .filter(|e| !e.trim().is_empty())
+        .map(|e| parse_endpoint(e, ctx.allow_private))
+        .transpose()?;
+
+    let redact = Redactor::new(
+        [access_key_id.clone(), secret_access_key.clone()]
+            .into_iter()
+            .chain(session_token.clone()),
+    );
+    // `new`, not `from_env`: a customer's drain must never pick up the host's AWS identity.
+    let mut builder = AmazonS3Builder::new()
+        .with_bucket_name(bucket)
+        .with_region(region)
+        .with_access_key_id(access_key_id.trim())
+        .with_secret_access_key(secret_access_key)
+        .with_http_connector(transport::GuardedConnector::new(ctx))
+        // Destinations do not retry; the engine owns the retry policy.
+        .with_retry(RetryConfig {
+            max_retries: 0,
+            retry_timeout: ctx.request_timeout,
+            ..RetryConfig::default()
+        });
+    if let Some(token) = session_token.as_deref().filter(|t| !t.is_empty()) {
+        builder = builder.with_token(token);
+    }
+    builder = match &endpoint {
+        // Path-style addressing: what MinIO-like servers on one host expect.
+        Some(url) => builder
+            .with_endpoint(url.as_str().trim_end_matches('/'))
+            .with_allow_http(url.scheme() == "http")
+            .with_virtual_hosted_style_request(false),
+        // AWS prefers virtual-hosted style, but a dotted bucket name breaks its TLS
+        // certificate (`*.s3.amazonaws.com` covers one label), so those stay path-style.
+        None => builder.with_virtual_hosted_style_request(!bucket.contains('.')),
+    };
+    let store = builder
+        .build()
+        .map_err(|e| redact.scrub(&format!("cannot configure the S3 bucket `{bucket}`: {e}")))?;
+    Ok(S3Destination {
+        store,
+        bucket: bucket.clone(),
+        prefix,
+        format: *format,
+        endpoint,
+        allow_private: ctx.allow_private,
+        redact,
+    })
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+impl S3Destination {
+    fn path(&self, key: &str) -> Result<ObjectPath, DeliveryError> {
+        ObjectPath::parse(key)
+            .map_err(|e| DeliveryError::permanent(None, format!("`{key}` is not a valid key: {e}")))
+    }
+
+    async fn put(
+        &self,
+        step: &str,
+        key: &str,
+        bytes: Vec<u8>,
+        content_type: &'static str,
+    ) -> Result<(), DeliveryError> {
+        let mut attributes = Attributes::new();
+        attributes.insert(Attribute::ContentType, content_type.into());
+        let opts = PutOptions {
+            attributes,
+            ..PutOptions::default()
+        };
+        self.store
+            .put_opts(&self.path(key)?, PutPayload::from(bytes), opts)
+            .await
+            .map(|_| ())
+            .map_err(|e| classify(step, &e, &self.redact))
+    }
+
+    /// The stored manifest, or `None` when there is none yet.
+    async fn read_manifest(&self, key: &str) -> Result<Option<Manifest>, DeliveryError> {
+        let step = format!("reading the manifest `{key}`");
+        let bytes = match self.store.get(&self.path(key)?).await {
+            Ok(got) => got
+                .bytes()
+                .await
+                .map_err(|e| classify(&step, &e, &self.redact))?,
+            Err(object_store::Error::NotFound { .. }) => return Ok(None),
+            Err(e) => return Err(manifest_read_error(classify(&step, &e, &self.redact))),
+        };
+        // A manifest we cannot read is not overwritten: that would erase the record of the
+        // day's earlier batches. Someone has to look at it.
+        Manifest::parse(&bytes)
+            .map(Some)
+            .map_err(|e| DeliveryError::permanent(None, format!("{step} failed: {e}")))
+    }
+}
+
+fn manifest_read_error(e: DeliveryError) -> DeliveryError {
+    if e.status == Some(403) {
+        DeliveryError {
+            message: format!(
+                "{}; note that without `s3:ListBucket` S3 answers 403 for a manifest that does \
+                 not exist yet",
+                e.message
+            ),
+            ..e
+        }
+    } else {
+        e
+    }
 }
 
 #[async_trait::async_trait]
-impl Destination for Placeholder {
-    async fn deliver(&self, _batch: &Batch) -> Result<Delivered, DeliveryError> {
-        Err(DeliveryError::permanent(None, "not yet available"))
+impl Destination for S3Destination {
+    async fn deliver(&self, batch: &Batch) -> Result<Delivered, DeliveryError> {
+        let (Some(key), Some(date)) = (
+            keys::object_key(&self.prefix, batch, self.format),
+            keys::batch_date(batch),
+        ) else {
+            return Ok(Delivered {
+                note: Some("the batch has no records; nothing was written".into()),
+                ..Delivered::default()
+            });
+        };
+        let object = encode::encode(batch, self.format);
+        let object_len = object.bytes.len() as u64;
+        let sha256 = sha256_hex(&object.bytes);
+        self.put(
+            &format!("writing the object `{key}`"),
+            &key,
+            object.bytes,
+            object.content_type,
+        )
+        .await?;
+
+        let manifest_key = keys::manifest_key(&self.prefix, batch, &date);
+        let mut manifest = self
+            .read_manifest(&manifest_key)
+            .await?
+            .unwrap_or_else(|| Manifest::empty(&batch.drain_id, batch.data_type.as_str(), &date));
+        manifest.upsert(ManifestEntry {
+            key: key.clone(),
+            first_pos: batch.first_pos,
+            last_pos: batch.last_pos,
+            records: batch.records.len() as u64,
+            bytes: object_len,
+            sha256: sha256.clone(),
+        });
+        let manifest_bytes = manifest.to_bytes();
+        let manifest_len = manifest_bytes.len() as u64;
+        self.put(
+            &format!("writing the manifest `{manifest_key}`"),
+            &manifest_key,
+            manifest_bytes,
+            "application/json",
+        )
+        .await?;
+
+        Ok(Delivered {
+            status: Some(200),
+            bytes: object_len + manifest_len,
+            requests: 3,
+            rejected: 0,
+            note: None,
+            object_key: Some(key),
+            sha256: Some(sha256),
+        })
     }
-    async fn preflight(&self, _drain_id: &str) -> Result<(), DeliveryError> {
-        Err(DeliveryError::permanent(None, "not yet available"))
+
+    async fn preflight(&self, drain_id: &str) -> Result<(), DeliveryError> {
+        if let Some(endpoint) = &self.endpoint {
+            ssrf::check_host_resolves(endpoint, self.allow_private)
+                .await
+                .map_err(|e| DeliveryError::permanent(None, format!("the S3 endpoint: {e}")))?;
+        }
+        let nonce = uuid::Uuid::new_v4().simple().to_string();
+        let probe = keys::probe_key(&self.prefix, drain_id, &nonce);
+        let content = format!("Outflow preflight check of drain {drain_id}; safe to delete.\n");
+        self.put(
+            &format!("preflight: writing the probe object `{probe}`"),
+            &probe,
+            content.clone().into_bytes(),
+            "text/plain",
+        )
+        .await?;
+
+        // Delivery reads manifests back, and reads the day's missing manifest as "empty":
+        // both must work, or the first delivery would fail where the check passed.
+        let read = async {
+            let step = format!("preflight: reading the probe object `{probe}` back");
+            let got = self
+                .store
+                .get(&self.path(&probe)?)
+                .await
+                .map_err(|e| classify(&step, &e, &self.redact))?;
+            got.bytes()
+                .await
+                .map_err(|e| classify(&step, &e, &self.redact))?;
+            let missing = format!("{probe}.absent");
+            match self.store.get(&self.path(&missing)?).await {
+                Err(object_store::Error::NotFound { .. }) => Ok(()),
+                Ok(_) => Ok(()),
+                Err(e) => Err(manifest_read_error(classify(
+                    &format!("preflight: reading the missing object `{missing}`"),
+                    &e,
+                    &self.redact,
+                ))),
+            }
+        }
+        .await;
+
+        let step = format!("preflight: deleting the probe object `{probe}`");
+        let deleted = match self.store.delete(&self.path(&probe)?).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(classify(&step, &e, &self.redact)),
+        };
+        read.and(deleted)
     }
+
     fn max_records(&self) -> usize {
-        1000
+        MAX_RECORDS
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn ctx() -> DestContext {
+        DestContext {
+            allow_private: false,
+            request_timeout: Duration::from_secs(5),
+        }
+    }
+
+    fn config(bucket: &str, endpoint: Option<&str>) -> DestinationConfig {
+        DestinationConfig::S3 {
+            bucket: bucket.into(),
+            prefix: "/drains/".into(),
+            region: None,
+            endpoint: endpoint.map(Into::into),
+            format: S3Format::Ndjson,
+        }
+    }
+
+    fn secret() -> SecretPayload {
+        SecretPayload::Aws {
+            access_key_id: "AKIAEXAMPLE".into(),
+            secret_access_key: "very-secret-value".into(),
+            session_token: Some("session-token-value".into()),
+        }
+    }
+
+    #[test]
+    fn build_checks_its_inputs_and_never_shows_credentials() {
+        let d = build(&config("usage-bucket", None), &secret(), &ctx()).unwrap();
+        let debug = format!("{d:?}");
+        assert!(
+            debug.contains("usage-bucket") && debug.contains("drains"),
+            "{debug}"
+        );
+        for s in ["AKIAEXAMPLE", "very-secret-value", "session-token-value"] {
+            assert!(!debug.contains(s), "{debug}");
+        }
+        assert_eq!(d.max_records(), MAX_RECORDS);
+
+        let err = build(
+            &config("b", Some("http://169.254.169.254/")),
+            &secret(),
+            &ctx(),
+        )
+        .unwrap_err();
+        assert!(err.contains("allow_private_destinations"), "{err}");
+        assert!(
+            build(
+                &config("b", Some("https://user:pw@minio.example/")),
+                &secret(),
+                &ctx()
+            )
+            .unwrap_err()
+            .contains("credentials")
+        );
+        assert!(build(&config("b/../c", None), &secret(), &ctx()).is_err());
+        let no_keys = SecretPayload::Aws {
+            access_key_id: " ".into(),
+            secret_access_key: "x".into(),
+            session_token: None,
+        };
+        assert!(build(&config("b", None), &no_keys, &ctx()).is_err());
+        let wrong_region = DestinationConfig::S3 {
+            bucket: "b".into(),
+            prefix: String::new(),
+            region: Some("us-east-1.evil.example/".into()),
+            endpoint: None,
+            format: S3Format::Json,
+        };
+        assert!(build(&wrong_region, &secret(), &ctx()).is_err());
     }
 }

@@ -1,0 +1,161 @@
+//! Object keys of the S3 destination. Every key is a function of the batch alone, so a retried
+//! batch lands on the key it was meant for and overwrites whatever a failed attempt left:
+//!
+//! ```text
+//! {prefix}/{data_type}/dt=YYYY-MM-DD/{drain_id}-{first_pos}-{last_pos}.ndjson.gz   (or .json)
+//! {prefix}/{data_type}/dt=YYYY-MM-DD/{drain_id}.manifest.json
+//! {prefix}/_outflow_preflight/{drain_id}-{uuid}.txt                               (deleted again)
+//! ```
+//!
+//! The day is the UTC date of the batch's first record: a batch that straddles midnight stays
+//! in one object, under the day it started. An empty prefix gives keys without a leading slash.
+
+use crate::drain::batch::Batch;
+use crate::drain::dest::config::S3Format;
+
+/// The longest prefix accepted; S3 keys may be 1,024 bytes and the rest of the key needs room.
+const MAX_PREFIX_LEN: usize = 512;
+
+/// Trims slashes off a configured prefix and checks it only holds characters S3 documents as
+/// safe in keys (plus `=`, for Hive-style `name=value` folders), so the key we report is the
+/// key written — nothing gets percent-encoded on the way.
+pub fn normalize_prefix(prefix: &str) -> Result<String, String> {
+    let trimmed = prefix.trim_matches('/');
+    if trimmed.len() > MAX_PREFIX_LEN {
+        return Err(format!(
+            "the S3 prefix is longer than {MAX_PREFIX_LEN} characters"
+        ));
+    }
+    if let Some(bad) = trimmed
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || "!-_.*'()/=".contains(*c)))
+    {
+        return Err(format!(
+            "the S3 prefix may hold letters, digits and `! - _ . * ' ( ) / =`, not `{bad}`"
+        ));
+    }
+    if !trimmed.is_empty()
+        && trimmed
+            .split('/')
+            .any(|part| part.is_empty() || part == "." || part == "..")
+    {
+        return Err("the S3 prefix may not contain empty, `.` or `..` segments".into());
+    }
+    Ok(trimmed.to_string())
+}
+
+fn join(prefix: &str, rest: &str) -> String {
+    if prefix.is_empty() {
+        rest.to_string()
+    } else {
+        format!("{prefix}/{rest}")
+    }
+}
+
+/// `YYYY-MM-DD` of the batch's first record (UTC), or `None` for a batch without records.
+pub fn batch_date(batch: &Batch) -> Option<String> {
+    let first = batch.records.first()?;
+    Some(first.time.date_naive().format("%Y-%m-%d").to_string())
+}
+
+fn day_folder(prefix: &str, batch: &Batch, date: &str) -> String {
+    join(prefix, &format!("{}/dt={date}", batch.data_type.as_str()))
+}
+
+/// Key of the batch's object; `None` for a batch without records (there is nothing to write).
+pub fn object_key(prefix: &str, batch: &Batch, format: S3Format) -> Option<String> {
+    let date = batch_date(batch)?;
+    let ext = match format {
+        S3Format::Ndjson => "ndjson.gz",
+        S3Format::Json => "json",
+    };
+    Some(format!(
+        "{}/{}-{}-{}.{ext}",
+        day_folder(prefix, batch, &date),
+        batch.drain_id,
+        batch.first_pos,
+        batch.last_pos
+    ))
+}
+
+/// Key of the manifest of the day the batch belongs to.
+pub fn manifest_key(prefix: &str, batch: &Batch, date: &str) -> String {
+    format!(
+        "{}/{}.manifest.json",
+        day_folder(prefix, batch, date),
+        batch.drain_id
+    )
+}
+
+/// Key of a preflight probe; `nonce` keeps two checks of the same drain apart.
+pub fn probe_key(prefix: &str, drain_id: &str, nonce: &str) -> String {
+    join(
+        prefix,
+        &format!("_outflow_preflight/{drain_id}-{nonce}.txt"),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::DataType;
+    use crate::drain::batch::DrainRecord;
+    use chrono::TimeZone;
+
+    fn batch(times: &[(i32, u32, u32, u32)]) -> Batch {
+        Batch {
+            drain_id: "drn_1".into(),
+            drain_name: "n".into(),
+            org_id: "org".into(),
+            data_type: DataType::CreditLogs,
+            first_pos: 10,
+            last_pos: 42,
+            key: "k".into(),
+            records: times
+                .iter()
+                .map(|&(y, m, d, h)| DrainRecord {
+                    time: chrono::Utc.with_ymd_and_hms(y, m, d, h, 0, 0).unwrap(),
+                    fields: Default::default(),
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn keys_follow_the_layout_and_the_first_records_day() {
+        let b = batch(&[(2026, 3, 1, 23), (2026, 3, 2, 1)]);
+        assert_eq!(
+            object_key("exports/acme", &b, S3Format::Ndjson).unwrap(),
+            "exports/acme/credit_logs/dt=2026-03-01/drn_1-10-42.ndjson.gz"
+        );
+        assert_eq!(
+            object_key("", &b, S3Format::Json).unwrap(),
+            "credit_logs/dt=2026-03-01/drn_1-10-42.json"
+        );
+        assert_eq!(
+            manifest_key("", &b, "2026-03-01"),
+            "credit_logs/dt=2026-03-01/drn_1.manifest.json"
+        );
+        assert_eq!(
+            probe_key("p", "drn_1", "u"),
+            "p/_outflow_preflight/drn_1-u.txt"
+        );
+        assert_eq!(
+            probe_key("", "drn_1", "u"),
+            "_outflow_preflight/drn_1-u.txt"
+        );
+        assert_eq!(object_key("p", &batch(&[]), S3Format::Json), None);
+    }
+
+    #[test]
+    fn prefixes_are_trimmed_and_checked() {
+        assert_eq!(normalize_prefix("/a/b=c/").unwrap(), "a/b=c");
+        assert_eq!(normalize_prefix("").unwrap(), "");
+        assert_eq!(normalize_prefix("///").unwrap(), "");
+        assert!(normalize_prefix("a//b").is_err());
+        assert!(normalize_prefix("a/../b").is_err());
+        assert!(normalize_prefix("a b").unwrap_err().contains("` `"));
+        assert!(normalize_prefix("a?b").is_err());
+        assert!(normalize_prefix(&"x".repeat(600)).is_err());
+    }
+}
