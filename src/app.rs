@@ -4,6 +4,9 @@
 use crate::auth::keys::{hash_secret, load_or_create_ingest_key};
 use crate::auth::rate::RateLimits;
 use crate::config::Config;
+use crate::drain::Drains;
+use crate::drain::engine::Engine;
+use crate::drain::secrets::SecretBox;
 use crate::export::Exports;
 use crate::export::files::Files;
 use crate::http::{self, AppState};
@@ -45,7 +48,9 @@ impl App {
             None => format!("http://{}", listener.local_addr()?),
         };
         let exports = build_exports(&config, store.clone(), &public_url)?;
+        let drains = build_drains(&config, store.clone(), &exports)?;
         let state = AppState {
+            drains,
             exports,
             store,
             ingest_key_hash: Arc::new(hash_secret(&ingest_key)),
@@ -86,7 +91,8 @@ impl App {
         let grace = Duration::from_secs(self.state.config.shutdown_grace_seconds);
         let store = self.state.store.clone();
         let workers_stop = tokio_util::sync::CancellationToken::new();
-        let workers = self.state.exports.spawn(workers_stop.clone());
+        let mut workers = self.state.exports.spawn(workers_stop.clone());
+        workers.push(self.state.drains.engine.spawn(workers_stop.clone()));
         let router = http::router(self.state);
         let (stopped_tx, stopped_rx) = tokio::sync::oneshot::channel::<()>();
         let server = axum::serve(
@@ -119,6 +125,29 @@ impl App {
     pub fn exports(&self) -> &Exports {
         &self.state.exports
     }
+
+    /// The drain service.
+    pub fn drains(&self) -> &Drains {
+        &self.state.drains
+    }
+}
+
+/// The drain service of a configuration: the secret box, and an engine sharing the exports'
+/// mailer.
+pub fn build_drains(config: &Config, store: Store, exports: &Exports) -> anyhow::Result<Drains> {
+    let secrets = SecretBox::load(config).context("cannot load the drains master key")?;
+    let engine = Engine::new(
+        store.clone(),
+        secrets.clone(),
+        exports.mailer.clone(),
+        config.drains.clone(),
+        exports.node().to_string(),
+    );
+    Ok(Drains {
+        store,
+        secrets,
+        engine,
+    })
 }
 
 /// The export service of a configuration: file store, mailer, workers' settings.

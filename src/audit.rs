@@ -18,6 +18,22 @@ pub mod events {
     pub const EXPORT_DOWNLOADED: &str = "export_downloaded";
     /// An export failed.
     pub const EXPORT_FAILED: &str = "export_failed";
+    /// A drain was created.
+    pub const DRAIN_CREATED: &str = "drain_created";
+    /// A drain's settings changed.
+    pub const DRAIN_UPDATED: &str = "drain_updated";
+    /// A drain was paused.
+    pub const DRAIN_PAUSED: &str = "drain_paused";
+    /// A drain was resumed.
+    pub const DRAIN_RESUMED: &str = "drain_resumed";
+    /// A drain was deleted.
+    pub const DRAIN_DELETED: &str = "drain_deleted";
+    /// A drain entered `error` (failed cycles in a row).
+    pub const DRAIN_FAILED: &str = "drain_failed";
+    /// A destination secret was stored.
+    pub const SECRET_CREATED: &str = "secret_created";
+    /// A destination secret was deleted.
+    pub const SECRET_DELETED: &str = "secret_deleted";
 }
 
 /// Who did it and from where.

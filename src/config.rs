@@ -82,6 +82,59 @@ pub struct Config {
     pub exports: ExportsConfig,
     /// Outgoing email (`[smtp]`); without a host, mail goes to `{data_dir}/outbox/` as `.eml`.
     pub smtp: crate::mail::config::SmtpConfig,
+    /// Data drains (`[drains]`).
+    pub drains: DrainsConfig,
+}
+
+/// Data drains. Environment: `OUTFLOW_DRAINS__LEASE_SECONDS` etc.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DrainsConfig {
+    /// Let destinations resolve to loopback, private, link-local or metadata addresses.
+    /// Default false (the SSRF guard refuses them).
+    pub allow_private_destinations: bool,
+    /// Key that encrypts destination credentials (64 hex characters = 32 bytes). Default:
+    /// generated once into `{data_dir}/master.key`. Losing it makes stored secrets unreadable.
+    pub master_key: Option<Secret>,
+    /// Seconds a node holds a drain without renewing before another node takes it over.
+    /// Default 30.
+    pub lease_seconds: u64,
+    /// Shortest and longest idle poll interval, in seconds (new data on this database wakes
+    /// drains at once; polling is the fallback). Defaults 15 and 600.
+    pub poll_min_seconds: u64,
+    /// See `poll_min_seconds`.
+    pub poll_max_seconds: u64,
+    /// Delivery attempts within one sync cycle before the cycle counts as failed. Default 3.
+    pub attempts_per_cycle: u32,
+    /// First retry delay within a cycle, in milliseconds; doubles per attempt, jittered.
+    /// Default 500.
+    pub retry_base_ms: u64,
+    /// Longest wait a receiver's `Retry-After` may impose, in seconds. Default 60.
+    pub retry_after_cap_seconds: u64,
+    /// Failed cycles in a row that put a drain in `error`. Default 3.
+    pub max_failed_cycles: u32,
+    /// Seconds between a failed cycle and the next one. Default 15.
+    pub cycle_backoff_seconds: u64,
+    /// Timeout of one delivery request, in seconds. Default 30.
+    pub request_timeout_seconds: u64,
+}
+
+impl Default for DrainsConfig {
+    fn default() -> Self {
+        DrainsConfig {
+            allow_private_destinations: false,
+            master_key: None,
+            lease_seconds: 30,
+            poll_min_seconds: 15,
+            poll_max_seconds: 600,
+            attempts_per_cycle: 3,
+            retry_base_ms: 500,
+            retry_after_cap_seconds: 60,
+            max_failed_cycles: 3,
+            cycle_backoff_seconds: 15,
+            request_timeout_seconds: 30,
+        }
+    }
 }
 
 /// Where export and report files are stored. Environment: `OUTFLOW_STORAGE__BUCKET` etc.
@@ -173,6 +226,7 @@ impl Default for Config {
             storage: StorageConfig::default(),
             exports: ExportsConfig::default(),
             smtp: Default::default(),
+            drains: DrainsConfig::default(),
         }
     }
 }

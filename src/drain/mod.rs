@@ -11,4 +11,14 @@
 
 pub mod batch;
 pub mod dest;
+pub mod engine;
+pub mod model;
+pub mod open;
+pub mod repo;
+pub mod request;
+pub mod secrets;
+pub mod select;
+pub mod service;
 pub mod ssrf;
+
+pub use service::{DrainError, Drains};

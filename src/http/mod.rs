@@ -7,6 +7,7 @@ pub mod compat;
 pub mod error;
 pub mod extract;
 mod health;
+mod metrics;
 
 use crate::auth::rate::RateLimits;
 use crate::config::Config;
@@ -29,6 +30,8 @@ pub struct AppState {
     pub limits: RateLimits,
     /// Export jobs, files and mail.
     pub exports: crate::export::Exports,
+    /// Drains, their secrets and this node's drain engine.
+    pub drains: crate::drain::Drains,
 }
 
 /// The complete router.
@@ -39,6 +42,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(api)
         .merge(health::routes())
+        .merge(metrics::routes())
         .route(
             "/v1/openapi.json",
             axum::routing::get(move || {

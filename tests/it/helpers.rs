@@ -140,6 +140,13 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 }
 
 pub async fn spawn_app_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -> TestApp {
+    // `TEST_OUTFLOW_LOG=outflow=debug` shows the app's logs while debugging a test.
+    if let Ok(filter) = std::env::var("TEST_OUTFLOW_LOG") {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_test_writer()
+            .try_init();
+    }
     let db = TestDb::new(backend).await;
     let mut config = Config {
         data_dir: db.dir.path().to_path_buf(),

@@ -5,10 +5,17 @@
 mod helpers;
 
 mod cli;
+mod datadog_receiver;
 mod delivery_order;
 mod demo;
+mod drain_datadog_dest;
+mod drain_http_dest;
+mod drain_nodes;
+mod drain_s3_dest;
+mod drains;
 mod exports;
 mod http_basics;
+mod http_receiver;
 mod ingest;
 mod mail;
 mod reports;

@@ -1,6 +1,7 @@
 //! The native `/v1` API. Each file holds one resource's handlers with their OpenAPI
 //! annotations; [`routes`] registers them all.
 
+pub(crate) mod drains;
 mod entities;
 pub(crate) mod exports;
 mod fields;
@@ -8,6 +9,7 @@ mod ingest;
 mod keys;
 mod orgs;
 pub(crate) mod reports;
+mod secrets;
 
 use super::AppState;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -36,6 +38,7 @@ use utoipa_axum::routes;
         (name = "catalog", description = "The field catalog"),
         (name = "keys", description = "Organization keys (admin scope)"),
         (name = "exports", description = "One-time exports (usage_export scope)"),
+        (name = "drains", description = "Data drains and their secrets (drains scope)"),
         (name = "reference", description = "Reference-compatible routes (see the field catalog)"),
     )
 )]
@@ -77,6 +80,19 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(exports::get_export))
         .routes(routes!(exports::download_export))
         .routes(routes!(exports::cancel_export))
+        .routes(routes!(drains::create_drain, drains::list_drains))
+        .routes(routes!(
+            drains::get_drain,
+            drains::update_drain,
+            drains::delete_drain
+        ))
+        .routes(routes!(drains::pause_drain))
+        .routes(routes!(drains::resume_drain))
+        .routes(routes!(drains::test_drain))
+        .routes(routes!(drains::replay_drain))
+        .routes(routes!(drains::list_deliveries))
+        .routes(routes!(secrets::create_secret, secrets::list_secrets))
+        .routes(routes!(secrets::get_secret, secrets::delete_secret))
         // The key has slashes: a wildcard route, documented through `paths(…)` above.
         .route(
             "/v1/downloads/{*key}",

@@ -1,0 +1,258 @@
+//! The drain engine of one `outflow serve` process.
+//!
+//! A lease loop claims active drains nobody holds (or whose holder stopped renewing), renews
+//! what this node holds every third of the lease, and starts one task per held drain
+//! (`worker`). Commit notifications from the store (`store::notify`) wake exactly the drains
+//! of that organization and type, so new data goes out within milliseconds; without a
+//! notification a drain polls, backing off from `poll_min_seconds` to `poll_max_seconds` while
+//! nothing arrives. A task ends when its drain is paused, deleted, fails into `error`, or the
+//! node loses its lease; the lease loop starts it again when it becomes active.
+
+mod policy;
+mod replay;
+mod worker;
+
+pub use policy::backoff;
+
+use super::dest::DestContext;
+use super::repo;
+use super::secrets::SecretBox;
+use crate::config::DrainsConfig;
+use crate::domain::DataType;
+use crate::mail::Mailer;
+use crate::store::Store;
+use crate::store::notify::Committed;
+use chrono::Utc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::Notify;
+use tokio::sync::broadcast::error::RecvError;
+use tokio_util::sync::CancellationToken;
+
+/// Most drains one lease round claims.
+const CLAIM_BATCH: i64 = 1000;
+
+/// The engine's shared parts.
+pub(crate) struct Inner {
+    pub store: Store,
+    pub secrets: SecretBox,
+    pub mailer: Mailer,
+    pub config: DrainsConfig,
+    pub ctx: DestContext,
+    pub node: String,
+    running: Mutex<HashMap<String, Running>>,
+    refresh: Notify,
+}
+
+/// A running drain task.
+struct Running {
+    org: String,
+    data_type: DataType,
+    wake: Arc<Wake>,
+    cancel: CancellationToken,
+}
+
+/// How a drain task is woken.
+#[derive(Default)]
+pub(crate) struct Wake {
+    pub notify: Notify,
+}
+
+/// The drain engine (cheap to clone).
+#[derive(Clone)]
+pub struct Engine {
+    inner: Arc<Inner>,
+}
+
+impl Engine {
+    /// An engine over its parts; nothing runs until [`spawn`](Self::spawn).
+    pub fn new(
+        store: Store,
+        secrets: SecretBox,
+        mailer: Mailer,
+        config: DrainsConfig,
+        node: String,
+    ) -> Engine {
+        let ctx = DestContext {
+            allow_private: config.allow_private_destinations,
+            request_timeout: Duration::from_secs(config.request_timeout_seconds.max(1)),
+        };
+        Engine {
+            inner: Arc::new(Inner {
+                store,
+                secrets,
+                mailer,
+                config,
+                ctx,
+                node,
+                running: Mutex::new(HashMap::new()),
+                refresh: Notify::new(),
+            }),
+        }
+    }
+
+    /// This node's lease-owner name.
+    pub fn node(&self) -> &str {
+        &self.inner.node
+    }
+
+    /// Destination settings (SSRF guard, timeouts).
+    pub fn dest_context(&self) -> &DestContext {
+        &self.inner.ctx
+    }
+
+    /// Asks the lease loop to look again now (a drain was created, resumed or changed).
+    pub fn refresh(&self) {
+        self.inner.refresh.notify_one();
+    }
+
+    /// Wakes one drain's task on this node (if it runs here).
+    pub fn wake(&self, id: &str) {
+        if let Some(r) = self.inner.running.lock().unwrap().get(id) {
+            r.wake.notify.notify_one();
+        }
+    }
+
+    /// Starts replaying `[from, to)` of `drain` to `dest`; the replay's id.
+    pub fn replay(
+        &self,
+        drain: super::model::Drain,
+        dest: Arc<dyn super::dest::Destination>,
+        from: chrono::DateTime<Utc>,
+        to: chrono::DateTime<Utc>,
+    ) -> String {
+        let id = format!("rpl_{}", uuid::Uuid::now_v7().simple());
+        tokio::spawn(replay::run(
+            self.inner.clone(),
+            drain,
+            dest,
+            id.clone(),
+            from,
+            to,
+        ));
+        id
+    }
+
+    /// Ids of the drains this node is running.
+    pub fn running(&self) -> Vec<String> {
+        let mut ids: Vec<String> = self.inner.running.lock().unwrap().keys().cloned().collect();
+        ids.sort();
+        ids
+    }
+
+    /// Starts the lease loop and the notification listener; both stop with `stop`, and the
+    /// returned task ends once every drain task has stopped and its lease is released.
+    pub fn spawn(&self, stop: CancellationToken) -> tokio::task::JoinHandle<()> {
+        let inner = self.inner.clone();
+        let mut commits = inner.store.subscribe();
+        let listener_inner = inner.clone();
+        let listener_stop = stop.clone();
+        tokio::spawn(async move {
+            loop {
+                let c = tokio::select! {
+                    _ = listener_stop.cancelled() => return,
+                    c = commits.recv() => c,
+                };
+                match c {
+                    Ok(c) => listener_inner.announce(&c),
+                    Err(RecvError::Lagged(_)) => listener_inner.announce(&Committed::everything()),
+                    Err(RecvError::Closed) => return,
+                }
+            }
+        });
+        tokio::spawn(async move {
+            let period = Duration::from_millis(inner.config.lease_seconds.max(1) * 1000 / 3);
+            loop {
+                if let Err(e) = Inner::lease_round(&inner).await {
+                    tracing::warn!(error = %e, "drain lease round failed");
+                }
+                tokio::select! {
+                    _ = stop.cancelled() => break,
+                    _ = tokio::time::sleep(period) => {}
+                    _ = inner.refresh.notified() => {}
+                }
+            }
+            inner.stop_all().await;
+        })
+    }
+}
+
+impl Inner {
+    /// Renews, claims, and reconciles running tasks with what this node holds.
+    async fn lease_round(this: &Arc<Inner>) -> Result<(), crate::store::StoreError> {
+        let now = Utc::now();
+        let until = now + chrono::Duration::seconds(this.config.lease_seconds.max(1) as i64);
+        let mut held = repo::renew(&this.store, &this.node, until).await?;
+        held.extend(repo::claim(&this.store, &this.node, now, until, CLAIM_BATCH).await?);
+        let held: std::collections::HashSet<String> = held.into_iter().collect();
+        let mut to_start = Vec::new();
+        {
+            let mut running = this.running.lock().unwrap();
+            running.retain(|id, r| {
+                let keep = held.contains(id) && !r.cancel.is_cancelled();
+                if !keep {
+                    r.cancel.cancel();
+                }
+                keep
+            });
+            for id in &held {
+                if !running.contains_key(id) {
+                    to_start.push(id.clone());
+                }
+            }
+        }
+        for id in to_start {
+            let Some(drain) = repo::get_any(&this.store, &id).await? else {
+                continue;
+            };
+            let wake = Arc::new(Wake::default());
+            let cancel = CancellationToken::new();
+            this.running.lock().unwrap().insert(
+                id.clone(),
+                Running {
+                    org: drain.org_id.clone(),
+                    data_type: drain.data_type,
+                    wake: wake.clone(),
+                    cancel: cancel.clone(),
+                },
+            );
+            tracing::info!(drain = %id, node = %this.node, "drain started on this node");
+            tokio::spawn(worker::run(this.clone(), id, wake, cancel));
+        }
+        Ok(())
+    }
+
+    /// Wakes the drains a commit concerns.
+    fn announce(&self, c: &Committed) {
+        let running = self.running.lock().unwrap();
+        for r in running.values() {
+            let concerned = match c.data_type {
+                None => true,
+                Some(t) => t == r.data_type && c.org == r.org,
+            };
+            if concerned {
+                r.wake.notify.notify_one();
+            }
+        }
+    }
+
+    /// A task that ended on its own (paused, error, lease lost) leaves the running set.
+    fn finished(&self, id: &str) {
+        self.running.lock().unwrap().remove(id);
+    }
+
+    /// Shutdown: stop every task and let go of the leases so another node takes over at once.
+    async fn stop_all(&self) {
+        let ids: Vec<String> = {
+            let mut running = self.running.lock().unwrap();
+            for r in running.values() {
+                r.cancel.cancel();
+            }
+            running.drain().map(|(id, _)| id).collect()
+        };
+        for id in ids {
+            let _ = repo::release(&self.store, &self.node, &id).await;
+        }
+    }
+}

@@ -1,0 +1,387 @@
+//! One drain's task: read a batch from the cursor, deliver it (retrying inside the cycle),
+//! commit the cursor with the delivery record, and wait for more.
+
+use super::{Inner, Wake, policy};
+use crate::audit::{self, Actor};
+use crate::drain::batch::Batch;
+use crate::drain::dest::{Delivered, DeliveryError, Destination};
+use crate::drain::model::{Drain, DrainStatus};
+use crate::drain::open::{self, OpenDestError};
+use crate::drain::repo::{self, NewAttempt};
+use crate::drain::select::Selector;
+use crate::drain::service::describe;
+use crate::mail::templates;
+use crate::store::StoreError;
+use chrono::Utc;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio_util::sync::CancellationToken;
+
+/// What a cycle ended with.
+enum Outcome {
+    /// Delivered a full batch: go again at once.
+    More,
+    /// Nothing left to read.
+    CaughtUp,
+    /// A commit was announced that the read could not see yet (PostgreSQL horizon): look
+    /// again very soon.
+    Settling,
+    /// The cycle failed; the drain is still active.
+    Failed,
+    /// The drain is no longer ours to run (paused, deleted, error, lease lost).
+    Stop,
+}
+
+/// The destination of the drain's current settings, rebuilt when they change.
+struct Cached {
+    updated_at: chrono::DateTime<Utc>,
+    dest: Arc<dyn Destination>,
+}
+
+/// Runs one drain until it stops or `cancel` fires.
+pub(super) async fn run(inner: Arc<Inner>, id: String, wake: Arc<Wake>, cancel: CancellationToken) {
+    let cfg = &inner.config;
+    let poll_min = Duration::from_secs(cfg.poll_min_seconds.max(1));
+    let poll_max = Duration::from_secs(cfg.poll_max_seconds.max(cfg.poll_min_seconds.max(1)));
+    let mut idle = poll_min;
+    let mut settle = Duration::from_millis(5);
+    let mut cached: Option<Cached> = None;
+    loop {
+        if cancel.is_cancelled() {
+            break;
+        }
+        let outcome = match cycle(&inner, &id, &mut cached, &cancel).await {
+            Ok(o) => o,
+            Err(e) => {
+                tracing::warn!(drain = %id, error = %e, "drain cycle hit a database error");
+                Outcome::Failed
+            }
+        };
+        let wait = match outcome {
+            Outcome::More => {
+                idle = poll_min;
+                continue;
+            }
+            Outcome::Stop => break,
+            Outcome::Settling => {
+                settle = (settle * 2).min(Duration::from_millis(500));
+                settle
+            }
+            Outcome::CaughtUp => {
+                settle = Duration::from_millis(5);
+                let w = idle;
+                idle = (idle * 2).min(poll_max);
+                w
+            }
+            Outcome::Failed => Duration::from_secs(cfg.cycle_backoff_seconds),
+        };
+        tokio::select! {
+            _ = cancel.cancelled() => break,
+            _ = wake.notify.notified() => idle = poll_min,
+            _ = tokio::time::sleep(wait) => {}
+        }
+    }
+    inner.finished(&id);
+    let _ = repo::release(&inner.store, &inner.node, &id).await;
+}
+
+async fn cycle(
+    inner: &Arc<Inner>,
+    id: &str,
+    cached: &mut Option<Cached>,
+    cancel: &CancellationToken,
+) -> Result<Outcome, StoreError> {
+    let Some(drain) = repo::get_any(&inner.store, id).await? else {
+        return Ok(Outcome::Stop);
+    };
+    if drain.status != DrainStatus::Active || drain.lease_owner.as_deref() != Some(&inner.node) {
+        return Ok(Outcome::Stop);
+    }
+    let dest = match cached {
+        Some(c) if c.updated_at == drain.updated_at => c.dest.clone(),
+        _ => match open::open(
+            &inner.store,
+            &inner.secrets,
+            &inner.ctx,
+            &drain.org_id,
+            &drain.destination,
+            &drain.secret_id,
+        )
+        .await
+        {
+            Ok(d) => {
+                let d: Arc<dyn Destination> = Arc::from(d);
+                *cached = Some(Cached {
+                    updated_at: drain.updated_at,
+                    dest: d.clone(),
+                });
+                d
+            }
+            Err(OpenDestError::Store(e)) => return Err(e),
+            Err(e) => return fail(inner, &drain, &e.to_string()).await,
+        },
+    };
+    let selector = Selector::load(&inner.store, &drain).await?;
+    let limit = dest.max_records().max(1);
+
+    // The horizon before the read: every committed position below it is in the read.
+    let horizon = inner.store.visible_horizon().await?;
+    let mut raw = inner
+        .store
+        .read_after(
+            drain.data_type,
+            &drain.org_id,
+            drain.cursor_pos,
+            limit as i64,
+        )
+        .await?;
+    if let Some(p) = drain.pending_last {
+        raw.retain(|r| r.pos <= p);
+    }
+    let full = raw.len() >= limit;
+    if raw.is_empty() && drain.pending_last.is_some() {
+        // Records once read are not readable now: never advance past them undelivered.
+        tracing::warn!(drain = %drain.id, "the pending batch is not readable; retrying later");
+        return Ok(Outcome::Failed);
+    }
+    if raw.is_empty() {
+        return idle(inner, &drain, horizon).await;
+    }
+    let first = raw.first().map_or(drain.cursor_pos + 1, |r| r.pos);
+    let last = drain
+        .pending_last
+        .unwrap_or_else(|| raw.last().map_or(drain.cursor_pos, |r| r.pos));
+    let records: Vec<_> = raw
+        .iter()
+        .filter(|r| selector.matches(r))
+        .map(|r| selector.project(r))
+        .collect();
+    let now = Utc::now();
+    let key = format!("{}-{first}-{last}", drain.id);
+    let mut attempt = NewAttempt {
+        drain_id: &drain.id,
+        org_id: &drain.org_id,
+        kind: "live",
+        batch_key: &key,
+        first_pos: Some(first),
+        last_pos: Some(last),
+        records: records.len() as i64,
+        ok: true,
+        status_code: None,
+        error: None,
+        note: None,
+        duration_ms: 0,
+        bytes: None,
+        attempt: 1,
+        at: now,
+    };
+    if records.is_empty() {
+        // Everything read was filtered out: move past it without a delivery.
+        return Ok(
+            if repo::commit_batch(
+                &inner.store,
+                &inner.node,
+                drain.cursor_pos,
+                last,
+                None,
+                &attempt,
+            )
+            .await?
+            {
+                if full {
+                    Outcome::More
+                } else {
+                    Outcome::CaughtUp
+                }
+            } else {
+                Outcome::Stop
+            },
+        );
+    }
+    let oldest = records.iter().map(|r| r.time).min();
+    if drain.pending_last.is_none()
+        && !repo::set_pending(&inner.store, &drain.id, &inner.node, last, oldest).await?
+    {
+        return Ok(Outcome::Stop);
+    }
+    let batch = Batch {
+        drain_id: drain.id.clone(),
+        drain_name: drain.name.clone(),
+        org_id: drain.org_id.clone(),
+        data_type: drain.data_type,
+        first_pos: first,
+        last_pos: last,
+        key: key.clone(),
+        records,
+    };
+    let (result, tries) =
+        deliver_with_retries(inner, dest.as_ref(), &batch, &mut attempt, cancel).await;
+    match result {
+        Ok(d) => {
+            fill(&mut attempt, &d);
+            attempt.at = Utc::now();
+            attempt.attempt = tries;
+            let committed = repo::commit_batch(
+                &inner.store,
+                &inner.node,
+                drain.cursor_pos,
+                last,
+                None,
+                &attempt,
+            )
+            .await?;
+            match (committed, full) {
+                (false, _) => Ok(Outcome::Stop),
+                (true, true) => Ok(Outcome::More),
+                (true, false) => idle(inner, &drain, horizon).await,
+            }
+        }
+        Err(e) if cancel.is_cancelled() && !e.permanent => Ok(Outcome::Stop),
+        Err(e) => fail(inner, &drain, &describe(&e)).await,
+    }
+}
+
+/// After reading everything readable: caught up, unless (PostgreSQL) rows are committed at or
+/// above the horizon — they wait for older transactions anywhere in the cluster to end, so
+/// look again soon rather than at the next poll.
+async fn idle(inner: &Inner, drain: &Drain, horizon: i64) -> Result<Outcome, StoreError> {
+    if horizon != i64::MAX
+        && inner
+            .store
+            .max_position(drain.data_type, &drain.org_id)
+            .await?
+            >= horizon
+    {
+        return Ok(Outcome::Settling);
+    }
+    Ok(Outcome::CaughtUp)
+}
+
+/// Sends a batch up to `attempts_per_cycle` times, recording each failed attempt; a permanent
+/// error ends the cycle at once. Returns the result and the attempts made.
+pub(crate) async fn deliver_with_retries(
+    inner: &Inner,
+    dest: &dyn Destination,
+    batch: &Batch,
+    attempt: &mut NewAttempt<'_>,
+    cancel: &CancellationToken,
+) -> (Result<Delivered, DeliveryError>, u32) {
+    let cfg = &inner.config;
+    let tries = cfg.attempts_per_cycle.max(1);
+    let mut n = 1;
+    loop {
+        let started = Instant::now();
+        let result = dest.deliver(batch).await;
+        attempt.duration_ms = started.elapsed().as_millis() as i64;
+        let e = match result {
+            Ok(d) => return (Ok(d), n),
+            Err(e) => e,
+        };
+        attempt.ok = false;
+        attempt.status_code = e.status;
+        attempt.error = Some(e.message.clone());
+        attempt.attempt = n;
+        attempt.at = Utc::now();
+        attempt.bytes = None;
+        if let Err(db) = repo::record_attempt(&inner.store, attempt).await {
+            tracing::warn!(error = %db, "cannot record a delivery attempt");
+        }
+        tracing::warn!(drain = %batch.drain_id, attempt = n, status = ?e.status, error = %e.message, "delivery failed");
+        if e.permanent || n >= tries || cancel.is_cancelled() {
+            return (Err(e), n);
+        }
+        let wait = policy::backoff(
+            n,
+            Duration::from_millis(cfg.retry_base_ms),
+            e.retry_after,
+            Duration::from_secs(cfg.retry_after_cap_seconds),
+        );
+        tokio::select! {
+            _ = cancel.cancelled() => return (Err(e), n),
+            _ = tokio::time::sleep(wait) => {}
+        }
+        n += 1;
+    }
+}
+
+fn fill(a: &mut NewAttempt<'_>, d: &Delivered) {
+    a.ok = true;
+    a.error = None;
+    a.status_code = d.status;
+    a.bytes = Some(d.bytes);
+    a.note = d.note.clone();
+}
+
+/// Counts a failed cycle; on the last allowed one the drain is in `error`: audit record and
+/// an email to the organization's admins.
+async fn fail(inner: &Inner, drain: &Drain, reason: &str) -> Result<Outcome, StoreError> {
+    let max = inner.config.max_failed_cycles.max(1);
+    let Some(n) = repo::fail_cycle(
+        &inner.store,
+        &drain.id,
+        &inner.node,
+        reason,
+        max,
+        Utc::now(),
+    )
+    .await?
+    else {
+        return Ok(Outcome::Stop);
+    };
+    tracing::warn!(drain = %drain.id, failed_cycles = n, reason, "drain cycle failed");
+    if n < i64::from(max) {
+        return Ok(Outcome::Failed);
+    }
+    let audit = audit::event(
+        &drain.org_id,
+        audit::events::DRAIN_FAILED,
+        &Actor::system(),
+        Some(&drain.id),
+        serde_json::json!({"drain_id": drain.id, "name": drain.name, "reason": reason, "failed_cycles": n}),
+    );
+    inner.store.insert_records(&audit).await?;
+    notify_admins(inner, drain, reason).await;
+    Ok(Outcome::Stop)
+}
+
+async fn notify_admins(inner: &Inner, drain: &Drain, reason: &str) {
+    let store = &inner.store;
+    let admins: Vec<String> = match store
+        .query(
+            "SELECT email FROM members WHERE org_id = ? AND role = 'admin' ORDER BY email",
+            &[drain.org_id.as_str().into()],
+            &[crate::domain::FieldType::Text],
+        )
+        .await
+    {
+        Ok(rows) => rows
+            .into_iter()
+            .filter_map(|r| r[0].as_text().map(str::to_string))
+            .collect(),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot read the organization's admins");
+            return;
+        }
+    };
+    if admins.is_empty() {
+        tracing::info!(drain = %drain.id, "drain in error; the organization has no admins to email");
+        return;
+    }
+    let org_name = store
+        .get_org(&drain.org_id)
+        .await
+        .ok()
+        .flatten()
+        .map_or_else(|| drain.org_id.clone(), |o| o.name);
+    let email = templates::DrainError {
+        org_name: &org_name,
+        drain_name: &drain.name,
+        drain_id: &drain.id,
+        reason,
+    }
+    .render()
+    .to(admins);
+    if let Err(e) = inner.mailer.send(&email).await {
+        tracing::warn!(drain = %drain.id, error = %e, "cannot email the drain error");
+    }
+}

@@ -1,0 +1,37 @@
+//! Opens a drain's destination: reads and decrypts its secret, then builds the destination.
+
+use super::dest::{self, DestContext, Destination, DestinationConfig};
+use super::secrets::{self, SecretBox};
+use crate::store::Store;
+
+/// Why a destination could not be opened (a configuration problem: retrying cannot help).
+#[derive(Debug, thiserror::Error)]
+pub enum OpenDestError {
+    /// The secret is gone.
+    #[error("secret `{0}` does not exist in this organization")]
+    MissingSecret(String),
+    /// The secret does not decrypt, or the destination refuses its settings.
+    #[error("{0}")]
+    Invalid(String),
+    /// The database failed.
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+}
+
+/// The destination of `config` with the credentials of secret `secret_id` of `org`.
+pub async fn open(
+    store: &Store,
+    secret_box: &SecretBox,
+    ctx: &DestContext,
+    org: &str,
+    config: &DestinationConfig,
+    secret_id: &str,
+) -> Result<Box<dyn Destination>, OpenDestError> {
+    let sealed = secrets::sealed(store, org, secret_id)
+        .await?
+        .ok_or_else(|| OpenDestError::MissingSecret(secret_id.to_string()))?;
+    let payload = secret_box
+        .open(org, secret_id, &sealed)
+        .map_err(|e| OpenDestError::Invalid(e.to_string()))?;
+    dest::build(config, &payload, ctx).map_err(OpenDestError::Invalid)
+}

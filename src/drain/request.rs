@@ -1,0 +1,267 @@
+//! A drain request as either API style sends it ([`DrainRequest`]), validated into the parts
+//! of a drain. Scope, filters and fields go through the export validation, so drains and
+//! exports accept the same values and give the same errors.
+
+use super::dest::DestinationConfig;
+use super::model::DrainScope;
+use super::secrets;
+use crate::domain::DataType;
+use crate::domain::entity::Org;
+use crate::export::lookup::LoadedLookup;
+use crate::export::spec::{self, ExportInput, InputError, ParamNames};
+use crate::store::Store;
+use chrono::{DateTime, Utc};
+
+/// A create (or, with the current settings filled in, update) request before validation.
+#[derive(Debug, Clone, Default)]
+pub struct DrainRequest {
+    /// Display name.
+    pub name: Option<String>,
+    /// Data type.
+    pub data_type: Option<String>,
+    /// Field ids.
+    pub fields: Option<Vec<String>>,
+    /// Field preset instead of ids.
+    pub field_preset: Option<String>,
+    /// Team ids.
+    pub workspace_ids: Vec<String>,
+    /// Every team.
+    pub include_all_workspaces: bool,
+    /// Personal spaces.
+    pub include_personal_workspaces: bool,
+    /// Workbook or agent ids.
+    pub entity_ids: Vec<String>,
+    /// Credit-log category.
+    pub category_filter: Option<String>,
+    /// Credit-log custom role.
+    pub permission_group_filter: Option<String>,
+    /// Audit-log event types.
+    pub event_type_filter: Vec<String>,
+    /// Workflows: leave out child runs.
+    pub hide_child_runs: bool,
+    /// Start of delivery (ISO 8601); default now.
+    pub start_ts: Option<String>,
+    /// Destination.
+    pub destination: Option<DestinationConfig>,
+    /// Credentials.
+    pub secret_id: Option<String>,
+}
+
+/// Parameter names of one API style.
+#[derive(Debug, Clone, Copy)]
+pub struct DrainParamNames {
+    /// Fields.
+    pub fields: &'static str,
+    /// Teams.
+    pub teams: &'static str,
+    /// Destination.
+    pub destination: &'static str,
+}
+
+/// Native names.
+pub const NATIVE: DrainParamNames = DrainParamNames {
+    fields: "fields",
+    teams: "workspace_ids",
+    destination: "destination",
+};
+
+/// Reference `/data-drains` names.
+pub const REFERENCE: DrainParamNames = DrainParamNames {
+    fields: "export_fields",
+    teams: "project_ids",
+    destination: "destination_config",
+};
+
+/// A validated request.
+#[derive(Debug, Clone)]
+pub struct ValidDrain {
+    /// Display name.
+    pub name: String,
+    /// Data type.
+    pub data_type: DataType,
+    /// Records and fields.
+    pub scope: DrainScope,
+    /// Destination.
+    pub destination: DestinationConfig,
+    /// Credentials.
+    pub secret_id: String,
+    /// Explicit start (backfill), if any.
+    pub start_ts: Option<DateTime<Utc>>,
+}
+
+fn bad(param: &str, message: impl Into<String>) -> InputError {
+    InputError {
+        param: param.to_string(),
+        message: message.into(),
+        not_found: false,
+    }
+}
+
+/// Validates `req` for `org`.
+pub async fn validate(
+    store: &Store,
+    org: &Org,
+    req: &DrainRequest,
+    names: DrainParamNames,
+    now: DateTime<Utc>,
+) -> Result<ValidDrain, ValidateError> {
+    let name = req.name.as_deref().unwrap_or_default().trim().to_string();
+    if name.is_empty() || name.chars().count() > 200 {
+        return Err(bad("name", "name is required: 1 to 200 characters").into());
+    }
+    let Some(data_type) = req.data_type.as_deref() else {
+        return Err(bad(
+            "data_type",
+            "data_type is required; allowed: workflows, agents, agent_interactions, credit_logs, audit_logs, tool_calls (gumstack)",
+        )
+        .into());
+    };
+    let scoped = req.include_all_workspaces
+        || req.include_personal_workspaces
+        || !req.workspace_ids.is_empty()
+        || !req.entity_ids.is_empty();
+    let input = ExportInput {
+        data_type: Some(data_type.to_string()),
+        preset: Some("last_7_days".into()),
+        workspace_ids: req.workspace_ids.clone(),
+        // A drain without a team filter carries every team.
+        include_all_workspaces: req.include_all_workspaces || !scoped,
+        include_personal_workspaces: req.include_personal_workspaces,
+        entity_ids: req.entity_ids.clone(),
+        category_filter: req.category_filter.clone(),
+        permission_group_filter: req.permission_group_filter.clone(),
+        event_type_filter: req.event_type_filter.clone(),
+        fields: req.fields.clone(),
+        field_preset: req.field_preset.clone(),
+        ..ExportInput::default()
+    };
+    let lookup = LoadedLookup::load(store, &org.id, &input).await?;
+    let names_for_export = ParamNames {
+        start: "start_ts",
+        end: "start_ts",
+        fields: names.fields,
+    };
+    let spec = spec::validate(&input, org, &lookup, names_for_export, now).map_err(|mut e| {
+        if e.param == "workspace_ids" {
+            e.param = names.teams.to_string();
+        }
+        e
+    })?;
+    let Some(destination) = req.destination.clone() else {
+        return Err(bad(
+            names.destination,
+            format!("{} is required", names.destination),
+        )
+        .into());
+    };
+    check_destination(&destination, names.destination)?;
+    let Some(secret_id) = req.secret_id.clone().filter(|s| !s.is_empty()) else {
+        return Err(bad(
+            "secret_id",
+            format!(
+                "secret_id is required: create one with POST /v1/secrets (kind `{}`) holding the destination's credentials",
+                destination.secret_kind()
+            ),
+        )
+        .into());
+    };
+    let Some(secret) = secrets::get(store, &org.id, &secret_id).await? else {
+        return Err(InputError {
+            not_found: true,
+            ..bad(
+                "secret_id",
+                format!("secret `{secret_id}` not found in this organization"),
+            )
+        }
+        .into());
+    };
+    if secret.kind != destination.secret_kind() {
+        return Err(bad(
+            "secret_id",
+            format!(
+                "secret `{secret_id}` is of kind `{}`, but a `{}` destination needs kind `{}`",
+                secret.kind,
+                destination.kind(),
+                destination.secret_kind()
+            ),
+        )
+        .into());
+    }
+    let start_ts = match req.start_ts.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(s) => Some(parse_start(s).ok_or_else(|| {
+            bad(
+                "start_ts",
+                format!(
+                    "start_ts `{s}` is not an ISO 8601 time; use e.g. 2026-01-01T00:00:00Z or 2026-01-01"
+                ),
+            )
+        })?),
+    };
+    let hide_child_runs = req.hide_child_runs && spec.data_type == DataType::Workflows;
+    Ok(ValidDrain {
+        name,
+        data_type: spec.data_type,
+        scope: DrainScope {
+            fields: spec.fields,
+            teams: spec.teams,
+            entity_ids: spec.entity_ids,
+            category: spec.category,
+            permission_group: spec.permission_group,
+            event_types: spec.event_types,
+            hide_child_runs,
+        },
+        destination,
+        secret_id,
+        start_ts,
+    })
+}
+
+fn parse_start(s: &str) -> Option<DateTime<Utc>> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Some(t.with_timezone(&Utc));
+    }
+    if let Ok(t) = chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S") {
+        return Some(t.and_utc());
+    }
+    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .ok()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|t| t.and_utc())
+}
+
+/// Settings a destination must have before any network check.
+fn check_destination(d: &DestinationConfig, param: &str) -> Result<(), InputError> {
+    match d {
+        DestinationConfig::Http { max_body_bytes, .. } => {
+            if *max_body_bytes < 1024 {
+                return Err(bad(
+                    param,
+                    format!("max_body_bytes must be at least 1024, got {max_body_bytes}"),
+                ));
+            }
+        }
+        DestinationConfig::S3 { bucket, .. } => {
+            if bucket.trim().is_empty() {
+                return Err(bad(param, "bucket is required for an s3 destination"));
+            }
+        }
+        DestinationConfig::Datadog { site, .. } => {
+            if site.trim().is_empty() {
+                return Err(bad(param, "site is required for a datadog destination"));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Why a request was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ValidateError {
+    /// A parameter is wrong.
+    #[error(transparent)]
+    Input(#[from] InputError),
+    /// The database failed.
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+}

@@ -1,0 +1,170 @@
+//! `/v1/secrets`: destination credentials of the caller's organization (drains scope). A
+//! secret's contents go in once and never come back out: reads show id, name, kind and time.
+
+use crate::auth::OrgAuth;
+use crate::drain::dest::SecretPayload;
+use crate::drain::secrets::{self, SecretInfo};
+use crate::http::AppState;
+use crate::http::error::{ApiError, ErrorBody};
+use crate::http::extract::{ApiJson, ApiPath, Client};
+use crate::store::Scope;
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// `POST /v1/secrets` body: a name and the credentials of one kind.
+#[derive(Deserialize, ToSchema)]
+pub struct CreateSecret {
+    /// Display name.
+    pub name: String,
+    /// `kind` (`http`, `aws`, `datadog`) and its fields.
+    #[serde(flatten)]
+    pub payload: SecretPayload,
+}
+
+/// The organization's secrets.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SecretList {
+    /// Newest first.
+    pub items: Vec<SecretInfo>,
+}
+
+fn check(p: &SecretPayload) -> Result<(), ApiError> {
+    let missing = |what: &str| Err(ApiError::BadRequest(format!("{what} is required")));
+    match p {
+        SecretPayload::Http { url, .. } => match url::Url::parse(url) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => Ok(()),
+            _ => Err(ApiError::BadRequest(
+                "url: must be an absolute http:// or https:// URL".into(),
+            )),
+        },
+        SecretPayload::Aws {
+            access_key_id,
+            secret_access_key,
+            ..
+        } => {
+            if access_key_id.trim().is_empty() {
+                return missing("access_key_id");
+            }
+            if secret_access_key.is_empty() {
+                return missing("secret_access_key");
+            }
+            Ok(())
+        }
+        SecretPayload::Datadog { api_key } => {
+            if api_key.trim().is_empty() {
+                return missing("api_key");
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Stores credentials, encrypted; the answer shows only the id, name and kind.
+#[utoipa::path(
+    post,
+    path = "/v1/secrets",
+    tag = "drains",
+    security(("org_key" = ["drains"])),
+    request_body = CreateSecret,
+    responses(
+        (status = 201, description = "Stored", body = SecretInfo),
+        (status = 400, description = "A field is missing or invalid", body = ErrorBody),
+        (status = 401, description = "Missing or invalid key", body = ErrorBody),
+        (status = 403, description = "Key lacks drains", body = ErrorBody),
+    )
+)]
+pub(super) async fn create_secret(
+    auth: OrgAuth,
+    State(state): State<AppState>,
+    client: Client,
+    ApiJson(body): ApiJson<CreateSecret>,
+) -> Result<(StatusCode, Json<SecretInfo>), ApiError> {
+    auth.require(&[Scope::Drains])?;
+    let name = body.name.trim();
+    if name.is_empty() || name.chars().count() > 200 {
+        return Err(ApiError::BadRequest(
+            "name is required: 1 to 200 characters".into(),
+        ));
+    }
+    check(&body.payload)?;
+    let info = state
+        .drains
+        .create_secret(auth.org_id(), name, &body.payload, &client.actor(&auth))
+        .await?;
+    Ok((StatusCode::CREATED, Json(info)))
+}
+
+/// The organization's secrets (never their contents).
+#[utoipa::path(
+    get,
+    path = "/v1/secrets",
+    tag = "drains",
+    security(("org_key" = ["drains"])),
+    responses(
+        (status = 200, description = "Secrets", body = SecretList),
+        (status = 401, description = "Missing or invalid key", body = ErrorBody),
+        (status = 403, description = "Key lacks drains", body = ErrorBody),
+    )
+)]
+pub(super) async fn list_secrets(
+    auth: OrgAuth,
+    State(state): State<AppState>,
+) -> Result<Json<SecretList>, ApiError> {
+    auth.require(&[Scope::Drains])?;
+    let items = secrets::list(&state.store, auth.org_id()).await?;
+    Ok(Json(SecretList { items }))
+}
+
+/// One secret's description.
+#[utoipa::path(
+    get,
+    path = "/v1/secrets/{id}",
+    tag = "drains",
+    security(("org_key" = ["drains"])),
+    params(("id" = String, Path, description = "Secret id")),
+    responses(
+        (status = 200, description = "The secret (no contents)", body = SecretInfo),
+        (status = 404, description = "No such secret in this organization", body = ErrorBody),
+    )
+)]
+pub(super) async fn get_secret(
+    auth: OrgAuth,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<SecretInfo>, ApiError> {
+    auth.require(&[Scope::Drains])?;
+    secrets::get(&state.store, auth.org_id(), &id)
+        .await?
+        .map(Json)
+        .ok_or_else(|| ApiError::NotFound(format!("secret `{id}` not found")))
+}
+
+/// Deletes a secret that no drain uses.
+#[utoipa::path(
+    delete,
+    path = "/v1/secrets/{id}",
+    tag = "drains",
+    security(("org_key" = ["drains"])),
+    params(("id" = String, Path, description = "Secret id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 404, description = "No such secret in this organization", body = ErrorBody),
+        (status = 409, description = "Drains use it", body = ErrorBody),
+    )
+)]
+pub(super) async fn delete_secret(
+    auth: OrgAuth,
+    State(state): State<AppState>,
+    client: Client,
+    ApiPath(id): ApiPath<String>,
+) -> Result<StatusCode, ApiError> {
+    auth.require(&[Scope::Drains])?;
+    state
+        .drains
+        .delete_secret(auth.org_id(), &id, &client.actor(&auth))
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}

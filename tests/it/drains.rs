@@ -1,0 +1,766 @@
+//! Drains end to end: the real app, a real local HTTP receiver, both backends. Delivery,
+//! signatures (checked by the receiver's own implementation), backfill, failure policy,
+//! Retry-After, pause/resume, preflight, SSRF guard, secrets, tenancy, metrics, replay and
+//! the reference `/data-drains` routes.
+
+use crate::both_backends;
+use crate::helpers::*;
+use crate::http_receiver::{Receiver, Reply, verify_outflow_signature, verify_webhook};
+use serde_json::{Value, json};
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
+
+const SIGNING: &str = "whsec_c2VjcmV0LWZvci1kcmFpbnMtdGVzdHM=";
+const WAIT: Duration = Duration::from_secs(20);
+
+/// Drain settings for tests: private destinations allowed (the receiver is on 127.0.0.1),
+/// fast retries, long polls (so only commit notifications can explain fast delivery).
+fn fast(c: &mut outflow::config::Config) {
+    c.drains.allow_private_destinations = true;
+    c.drains.retry_base_ms = 20;
+    c.drains.cycle_backoff_seconds = 0;
+    c.drains.attempts_per_cycle = 2;
+    c.drains.poll_min_seconds = 600;
+    c.drains.poll_max_seconds = 600;
+    c.drains.lease_seconds = 3;
+}
+
+struct Ctx {
+    app: TestApp,
+    key: String,
+}
+
+impl Ctx {
+    async fn new(backend: Backend, tweak: impl FnOnce(&mut outflow::config::Config)) -> Ctx {
+        let app = spawn_app_with(backend, tweak).await;
+        app.put_org("acme").await;
+        let (_, key) = app.org_key("acme", "drains").await;
+        Ctx { app, key }
+    }
+
+    async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> reqwest::Response {
+        let mut r = self
+            .app
+            .client
+            .request(method, format!("{}{path}", self.app.url))
+            .bearer_auth(&self.key);
+        if let Some(b) = body {
+            r = r.json(&b);
+        }
+        r.send().await.unwrap()
+    }
+
+    async fn ok(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+        status: u16,
+    ) -> Value {
+        let r = self.send(method, path, body).await;
+        let got = r.status().as_u16();
+        let text = r.text().await.unwrap();
+        assert_eq!(got, status, "{path}: {text}");
+        serde_json::from_str(&text).unwrap_or(Value::Null)
+    }
+
+    async fn http_secret(&self, url: &str) -> String {
+        let s = self
+            .ok(
+                reqwest::Method::POST,
+                "/v1/secrets",
+                Some(json!({"name": "receiver", "kind": "http", "url": url,
+                    "authorization": "Bearer receiver-token", "signing_secrets": [SIGNING]})),
+                201,
+            )
+            .await;
+        s["id"].as_str().unwrap().to_string()
+    }
+
+    async fn drain(&self, secret: &str, extra: Value) -> Value {
+        let mut body = json!({
+            "name": "runs to receiver", "data_type": "workflows",
+            "fields": ["run_id", "user_email", "credit_cost"],
+            "destination": {"type": "http", "format": "json"}, "secret_id": secret,
+        });
+        for (k, v) in extra.as_object().unwrap() {
+            body[k] = v.clone();
+        }
+        self.ok(reqwest::Method::POST, "/v1/drains", Some(body), 201)
+            .await
+    }
+
+    async fn get_drain(&self, id: &str) -> Value {
+        self.ok(reqwest::Method::GET, &format!("/v1/drains/{id}"), None, 200)
+            .await
+    }
+
+    async fn wait_drain(&self, id: &str, pred: impl Fn(&Value) -> bool) -> Value {
+        let until = Instant::now() + WAIT;
+        loop {
+            let d = self.get_drain(id).await;
+            if pred(&d) {
+                return d;
+            }
+            assert!(Instant::now() < until, "drain condition not met: {d}");
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+}
+
+fn runs(prefix: &str, n: usize) -> Value {
+    Value::Array(
+        (0..n)
+            .map(|i| run_record("acme", &format!("{prefix}-{i}")))
+            .collect(),
+    )
+}
+
+/// Batches carrying records (not the preflight probe).
+fn batches(reqs: &[crate::http_receiver::Received]) -> Vec<&crate::http_receiver::Received> {
+    reqs.iter()
+        .filter(|r| !r.headers.contains_key("x-outflow-preflight"))
+        .collect()
+}
+
+fn delivered_ids(reqs: &[crate::http_receiver::Received]) -> Vec<String> {
+    batches(reqs)
+        .iter()
+        .flat_map(|r| {
+            r.json()["records"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x["run_id"].as_str().unwrap().to_string())
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+both_backends!(
+    delivers_new_records_signed_within_a_notification,
+    |backend| async move {
+        let ctx = Ctx::new(backend, fast).await;
+        let rx = Receiver::start().await;
+        ctx.app.ingest_ok("workflows", &runs("before", 2)).await;
+        // Wait until they are readable (PostgreSQL: older transactions elsewhere in the cluster
+        // have ended), so "stored before the drain" is unambiguous.
+        read_all(&ctx.app.store, outflow::domain::DataType::Workflows, "acme").await;
+        let secret = ctx.http_secret(&format!("{}/hook", rx.url)).await;
+        let d = ctx.drain(&secret, json!({})).await;
+        let id = d["id"].as_str().unwrap().to_string();
+        assert_eq!(d["status"], "active");
+        // The preflight probe arrived, signed and recognisable.
+        let probe = &rx.requests()[0];
+        assert_eq!(probe.header("x-outflow-preflight"), "1");
+        assert!(verify_webhook(SIGNING, probe));
+
+        ctx.app.ingest_ok("workflows", &runs("new", 3)).await;
+        let reqs = rx.wait_for(WAIT, |r| delivered_ids(r).len() >= 3).await;
+        let b = batches(&reqs);
+        let first = b[0];
+        assert_eq!(first.path, "/hook");
+        assert_eq!(first.header("x-outflow-drain-id"), id);
+        assert_eq!(first.header("x-outflow-data-type"), "workflows");
+        assert_eq!(first.header("authorization"), "Bearer receiver-token");
+        assert!(
+            verify_webhook(SIGNING, first),
+            "Standard Webhooks signature"
+        );
+        assert!(
+            verify_outflow_signature(SIGNING, first),
+            "X-Outflow-Signature"
+        );
+        let body = first.json();
+        assert_eq!(body["source"], "outflow");
+        assert_eq!(body["drain_id"], id.as_str());
+        assert_eq!(body["drain_name"], "runs to receiver");
+        assert_eq!(body["data_type"], "workflows");
+        let rec = &body["records"][0];
+        let keys: Vec<&str> = rec
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(
+            keys.iter().copied().collect::<BTreeSet<_>>(),
+            BTreeSet::from(["run_id", "user_email", "credit_cost", "pl_run_created_ts"]),
+            "selected fields plus the time field"
+        );
+        // Records stored before the drain existed are not delivered (default start: now).
+        let mut ids = delivered_ids(&reqs);
+        ids.sort();
+        assert_eq!(ids, ["new-0", "new-1", "new-2"]);
+
+        let d = ctx
+            .wait_drain(&id, |d| {
+                d["records_delivered"] == 3 && d["last_synced_at"].is_string()
+            })
+            .await;
+        assert_eq!(d["lag_seconds"], 0.0);
+        let attempts = ctx
+            .ok(
+                reqwest::Method::GET,
+                &format!("/v1/drains/{id}/deliveries"),
+                None,
+                200,
+            )
+            .await;
+        let a = &attempts["items"][0];
+        assert_eq!(a["ok"], true);
+        assert_eq!(a["status_code"], 200);
+        assert_eq!(a["batch_key"], first.header("webhook-id"));
+    }
+);
+
+both_backends!(
+    start_ts_in_the_past_backfills_from_that_time,
+    |backend| async move {
+        let ctx = Ctx::new(backend, fast).await;
+        let rx = Receiver::start().await;
+        let mut old = run_record("acme", "old");
+        old["pl_run_created_ts"] = json!("2025-01-01T00:00:00Z");
+        ctx.app
+            .ingest_ok("workflows", &json!([old, run_record("acme", "recent")]))
+            .await;
+        let secret = ctx.http_secret(&rx.url).await;
+        ctx.drain(&secret, json!({"start_ts": "2026-01-01T00:00:00Z"}))
+            .await;
+        let reqs = rx.wait_for(WAIT, |r| !delivered_ids(r).is_empty()).await;
+        assert_eq!(delivered_ids(&reqs), ["recent"]);
+    }
+);
+
+both_backends!(
+    failing_receiver_errors_after_three_cycles_and_resume_delivers_everything,
+    |backend| async move {
+        let ctx = Ctx::new(backend, fast).await;
+        let r = ctx
+        .app
+        .put_entity("acme", "members", "adm", json!({"email": "admin@acme.example", "name": "Ada Admin", "role": "admin", "joined_at": "2025-01-01T00:00:00Z"}))
+        .await;
+        assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+        let rx = Receiver::start().await;
+        let secret = ctx.http_secret(&rx.url).await;
+        let d = ctx.drain(&secret, json!({})).await;
+        let id = d["id"].as_str().unwrap().to_string();
+        let before = rx.count();
+        rx.set_default(Reply::status(500).body("receiver down"));
+        ctx.app.ingest_ok("workflows", &runs("r", 5)).await;
+        let d = ctx.wait_drain(&id, |d| d["status"] == "error").await;
+        // Exactly 3 cycles of `attempts_per_cycle` (2) attempts each.
+        assert_eq!(rx.count() - before, 6);
+        assert_eq!(d["failed_cycles"], 3);
+        assert!(d["status_reason"].as_str().unwrap().contains("500"), "{d}");
+        // The admins were emailed (outbox: no SMTP configured).
+        let outbox = ctx.app._db.dir.path().join("outbox");
+        // The email follows the status change: wait for it, with a deadline.
+        let until = Instant::now() + WAIT;
+        let mail = loop {
+            let found = std::fs::read_dir(&outbox).ok().and_then(|dir| {
+                dir.filter_map(|e| std::fs::read_to_string(e.ok()?.path()).ok())
+                    .find(|m| m.contains(&id))
+            });
+            if let Some(m) = found {
+                break m;
+            }
+            assert!(
+                Instant::now() < until,
+                "no drain error email naming the drain"
+            );
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        };
+        assert!(mail.contains("admin@acme.example"));
+        // Nothing more is attempted while in error.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!(rx.count() - before, 6);
+
+        rx.set_default(Reply::status(200));
+        ctx.ok(
+            reqwest::Method::POST,
+            &format!("/v1/drains/{id}/resume"),
+            None,
+            200,
+        )
+        .await;
+        let reqs = rx
+            .wait_for(WAIT, |r| {
+                batches(r)
+                    .iter()
+                    .any(|x| x.json()["records"].as_array().is_some_and(|a| a.len() == 5))
+            })
+            .await;
+        // The failed batch was retried under its own idempotency key.
+        let keys: BTreeSet<&str> = batches(&reqs)
+            .iter()
+            .map(|r| r.header("webhook-id"))
+            .collect();
+        assert_eq!(keys.len(), 1, "{keys:?}");
+        let d = ctx.wait_drain(&id, |d| d["records_delivered"] == 5).await;
+        assert_eq!(d["status"], "active");
+        assert_eq!(d["failed_cycles"], 0);
+        let audit = read_all(&ctx.app.store, outflow::domain::DataType::AuditLogs, "acme").await;
+        let spec = outflow::domain::catalog::spec(outflow::domain::DataType::AuditLogs);
+        let events: Vec<String> = audit
+            .iter()
+            .filter_map(|r| {
+                r.get(spec, "event_type")
+                    .and_then(|v| v.as_text())
+                    .map(str::to_string)
+            })
+            .collect();
+        for e in [
+            "secret_created",
+            "drain_created",
+            "drain_failed",
+            "drain_resumed",
+        ] {
+            assert!(events.iter().any(|x| x == e), "{e} missing from {events:?}");
+        }
+    }
+);
+
+both_backends!(
+    retry_after_is_honoured_within_a_cycle,
+    |backend| async move {
+        let ctx = Ctx::new(backend, fast).await;
+        let rx = Receiver::start().await;
+        let secret = ctx.http_secret(&rx.url).await;
+        let d = ctx.drain(&secret, json!({})).await;
+        let id = d["id"].as_str().unwrap().to_string();
+        rx.reply_next(vec![Reply::status(429).header("Retry-After", "1")]);
+        ctx.app.ingest_ok("workflows", &runs("r", 1)).await;
+        let reqs = rx.wait_for(WAIT, |r| batches(r).len() >= 2).await;
+        let b = batches(&reqs);
+        let gap = b[1].at.duration_since(b[0].at);
+        assert!(gap >= Duration::from_millis(950), "retried after {gap:?}");
+        assert_eq!(b[0].header("webhook-id"), b[1].header("webhook-id"));
+        let d = ctx.wait_drain(&id, |d| d["records_delivered"] == 1).await;
+        assert_eq!(d["status"], "active");
+        assert_eq!(d["failed_cycles"], 0);
+    }
+);
+
+both_backends!(
+    pause_stops_delivery_and_resume_continues_from_the_cursor,
+    |backend| async move {
+        let ctx = Ctx::new(backend, fast).await;
+        let rx = Receiver::start().await;
+        let secret = ctx.http_secret(&rx.url).await;
+        let id = ctx.drain(&secret, json!({})).await["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        ctx.app.ingest_ok("workflows", &runs("a", 2)).await;
+        rx.wait_for(WAIT, |r| delivered_ids(r).len() == 2).await;
+        let d = ctx
+            .ok(
+                reqwest::Method::POST,
+                &format!("/v1/drains/{id}/pause"),
+                None,
+                200,
+            )
+            .await;
+        assert_eq!(d["status"], "paused");
+        ctx.app.ingest_ok("workflows", &runs("b", 2)).await;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        assert_eq!(
+            delivered_ids(&rx.requests()).len(),
+            2,
+            "nothing while paused"
+        );
+        ctx.ok(
+            reqwest::Method::POST,
+            &format!("/v1/drains/{id}/resume"),
+            None,
+            200,
+        )
+        .await;
+        let reqs = rx.wait_for(WAIT, |r| delivered_ids(r).len() >= 4).await;
+        let mut ids = delivered_ids(&reqs);
+        ids.sort();
+        assert_eq!(ids, ["a-0", "a-1", "b-0", "b-1"]);
+    }
+);
+
+both_backends!(concurrent_ingest_is_never_skipped, |backend| async move {
+    let ctx = Ctx::new(backend, fast).await;
+    let rx = Receiver::start().await;
+    let secret = ctx.http_secret(&rx.url).await;
+    ctx.drain(&secret, json!({})).await;
+    let mut tasks = Vec::new();
+    for t in 0..8 {
+        let client = ctx.app.client.clone();
+        let url = ctx.app.url.clone();
+        tasks.push(tokio::spawn(async move {
+            for b in 0..10 {
+                let body = runs(&format!("t{t}-b{b}"), 5);
+                let r = client
+                    .post(format!("{url}/v1/ingest/workflows"))
+                    .bearer_auth(INGEST_KEY)
+                    .json(&body)
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(r.status(), 200);
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let reqs = rx.wait_for(WAIT, |r| delivered_ids(r).len() >= 400).await;
+    let ids = delivered_ids(&reqs);
+    let unique: BTreeSet<&String> = ids.iter().collect();
+    assert_eq!(unique.len(), 400, "every record delivered");
+    assert_eq!(ids.len(), 400, "none twice");
+});
+
+both_backends!(
+    preflight_failure_stores_nothing_and_names_the_failure,
+    |backend| async move {
+        let ctx = Ctx::new(backend, fast).await;
+        let rx = Receiver::start().await;
+        rx.set_default(Reply::status(403).body("who are you"));
+        let secret = ctx.http_secret(&rx.url).await;
+        let r = ctx
+            .send(
+                reqwest::Method::POST,
+                "/v1/drains",
+                Some(
+                    json!({"name": "x", "data_type": "credit_logs", "field_preset": "default",
+                "destination": {"type": "http"}, "secret_id": secret}),
+                ),
+            )
+            .await;
+        let msg = error_message(r, 422).await;
+        assert!(msg.contains("preflight") && msg.contains("403"), "{msg}");
+        let list = ctx.ok(reqwest::Method::GET, "/v1/drains", None, 200).await;
+        assert_eq!(list["items"], json!([]));
+    }
+);
+
+both_backends!(
+    private_destinations_are_refused_by_default,
+    |backend| async move {
+        let ctx = Ctx::new(backend, |_| {}).await;
+        let rx = Receiver::start().await;
+        let secret = ctx.http_secret(&rx.url).await;
+        let r = ctx
+            .send(
+                reqwest::Method::POST,
+                "/v1/drains",
+                Some(
+                    json!({"name": "x", "data_type": "credit_logs", "field_preset": "default",
+                "destination": {"type": "http"}, "secret_id": secret}),
+                ),
+            )
+            .await;
+        let msg = error_message(r, 422).await;
+        assert!(msg.contains("allow_private_destinations"), "{msg}");
+        assert_eq!(rx.count(), 0, "nothing was sent to the private address");
+    }
+);
+
+both_backends!(bad_input_names_the_parameter, |backend| async move {
+    let ctx = Ctx::new(backend, fast).await;
+    let rx = Receiver::start().await;
+    let secret = ctx.http_secret(&rx.url).await;
+    let post = |body: Value| ctx.send(reqwest::Method::POST, "/v1/drains", Some(body));
+    let base = json!({"name": "x", "data_type": "workflows", "fields": ["run_id"], "destination": {"type": "http"}, "secret_id": secret});
+    let mut b = base.clone();
+    b["fields"] = json!(["run_id", "nope"]);
+    let msg = error_message(post(b).await, 400).await;
+    assert!(msg.contains("nope") && msg.contains("run_id"), "{msg}");
+    let mut b = base.clone();
+    b["data_type"] = json!("sales");
+    let msg = error_message(post(b).await, 400).await;
+    assert!(
+        msg.contains("data_type") && msg.contains("credit_logs"),
+        "{msg}"
+    );
+    let mut b = base.clone();
+    b["secret_id"] = json!("sec_missing");
+    error_message(post(b).await, 404).await;
+    let mut b = base.clone();
+    b["start_ts"] = json!("yesterday");
+    let msg = error_message(post(b).await, 400).await;
+    assert!(msg.contains("start_ts"), "{msg}");
+    let mut b = base.clone();
+    b["destination"] = json!({"type": "datadog", "site": "datadoghq.com"});
+    let msg = error_message(post(b).await, 400).await;
+    assert!(msg.contains("kind `datadog`"), "{msg}");
+    assert_eq!(rx.count(), 0);
+});
+
+both_backends!(
+    secrets_are_never_shown_and_other_orgs_get_404,
+    |backend| async move {
+        let ctx = Ctx::new(backend, fast).await;
+        let rx = Receiver::start().await;
+        let secret = ctx.http_secret(&rx.url).await;
+        let id = ctx.drain(&secret, json!({})).await["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        for path in [
+            "/v1/secrets".to_string(),
+            format!("/v1/secrets/{secret}"),
+            format!("/v1/drains/{id}"),
+            "/v1/drains".into(),
+        ] {
+            let text = ctx
+                .send(reqwest::Method::GET, &path, None)
+                .await
+                .text()
+                .await
+                .unwrap();
+            assert!(
+                !text.contains("receiver-token")
+                    && !text.contains(SIGNING)
+                    && !text.contains(&rx.url),
+                "{path}: {text}"
+            );
+        }
+        // The sealed value at rest does not contain the credentials either.
+        let rows = ctx
+            .app
+            .store
+            .query(
+                "SELECT sealed FROM secrets",
+                &[],
+                &[outflow::domain::FieldType::Text],
+            )
+            .await
+            .unwrap();
+        let sealed = rows[0][0].as_text().unwrap();
+        assert!(!sealed.contains("receiver-token"));
+
+        ctx.app.put_org("globex").await;
+        let (_, other) = ctx.app.org_key("globex", "drains").await;
+        let c = &ctx.app.client;
+        let url = &ctx.app.url;
+        let key = &other;
+        let checks: Vec<(reqwest::Method, String)> = vec![
+            (reqwest::Method::GET, format!("/v1/drains/{id}")),
+            (reqwest::Method::PATCH, format!("/v1/drains/{id}")),
+            (reqwest::Method::DELETE, format!("/v1/drains/{id}")),
+            (reqwest::Method::POST, format!("/v1/drains/{id}/pause")),
+            (reqwest::Method::POST, format!("/v1/drains/{id}/resume")),
+            (reqwest::Method::POST, format!("/v1/drains/{id}/test")),
+            (reqwest::Method::POST, format!("/v1/drains/{id}/replay")),
+            (reqwest::Method::GET, format!("/v1/drains/{id}/deliveries")),
+            (reqwest::Method::GET, format!("/v1/secrets/{secret}")),
+            (reqwest::Method::DELETE, format!("/v1/secrets/{secret}")),
+            (
+                reqwest::Method::GET,
+                "/data-drains?organization_id=acme".into(),
+            ),
+            (
+                reqwest::Method::DELETE,
+                format!("/data-drains/{id}?organization_id=acme"),
+            ),
+            (
+                reqwest::Method::DELETE,
+                format!("/data-drains/{id}?organization_id=globex"),
+            ),
+        ];
+        for (m, path) in checks {
+            let mut r = c
+                .request(m.clone(), format!("{url}{path}"))
+                .bearer_auth(key);
+            if m == reqwest::Method::PATCH {
+                r = r.json(&json!({"name": "stolen"}));
+            }
+            if path.ends_with("/replay") {
+                r = r.json(&json!({"from": "2026-01-01T00:00:00Z", "to": "2026-02-01T00:00:00Z"}));
+            }
+            let resp = r.send().await.unwrap();
+            assert_eq!(resp.status(), 404, "{m} {path}");
+        }
+        let r = c
+        .post(format!("{url}/data-drains"))
+        .bearer_auth(key)
+        .json(&json!({"organization_id": "acme", "name": "x", "drain_type": "custom_endpoint",
+            "data_type": "workflows", "destination_config": {"format": "json"}, "export_fields": ["run_id"], "secret_id": secret}))
+        .send()
+        .await
+        .unwrap();
+        assert_eq!(r.status(), 404);
+        // globex cannot use acme's secret for its own drain either.
+        let r = c
+        .post(format!("{url}/v1/drains"))
+        .bearer_auth(key)
+        .json(&json!({"name": "x", "data_type": "workflows", "fields": ["run_id"], "destination": {"type": "http"}, "secret_id": secret}))
+        .send()
+        .await
+        .unwrap();
+        assert_eq!(r.status(), 404);
+        // The drain is untouched.
+        assert_eq!(ctx.get_drain(&id).await["name"], "runs to receiver");
+        // A secret in use cannot be deleted.
+        let r = ctx
+            .send(
+                reqwest::Method::DELETE,
+                &format!("/v1/secrets/{secret}"),
+                None,
+            )
+            .await;
+        assert_eq!(r.status(), 409);
+    }
+);
+
+both_backends!(reference_data_drains_routes, |backend| async move {
+    let ctx = Ctx::new(backend, fast).await;
+    let rx = Receiver::start().await;
+    let secret = ctx.http_secret(&rx.url).await;
+    let created = ctx
+        .ok(
+            reqwest::Method::POST,
+            "/data-drains",
+            Some(json!({"organization_id": "acme", "name": "gumloop style", "drain_type": "custom_endpoint",
+                "data_type": "workflows", "destination_config": {"format": "ndjson"},
+                "export_fields": ["run_id", "credit_cost"], "secret_id": secret,
+                "include_personal_workspaces": true, "project_ids": [], "hide_child_runs": true})),
+            201,
+        )
+        .await;
+    let id = created["id"].as_str().unwrap().to_string();
+    assert_eq!(created["drain_type"], "custom_endpoint");
+    assert_eq!(created["status"], "Active");
+    assert_eq!(created["destination_config"]["format"], "ndjson");
+    let list = ctx
+        .ok(
+            reqwest::Method::GET,
+            "/data-drains?organization_id=acme",
+            None,
+            200,
+        )
+        .await;
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    assert_eq!(list[0]["export_fields"], json!(["run_id", "credit_cost"]));
+    let r = ctx.send(reqwest::Method::GET, "/data-drains", None).await;
+    assert!(error_message(r, 400).await.contains("organization_id"));
+    let r = ctx
+        .send(
+            reqwest::Method::POST,
+            "/data-drains",
+            Some(json!({"organization_id": "acme", "name": "x", "drain_type": "ftp", "data_type": "workflows", "export_fields": ["run_id"], "secret_id": secret})),
+        )
+        .await;
+    let msg = error_message(r, 400).await;
+    assert!(msg.contains("custom_endpoint, s3, datadog"), "{msg}");
+    ctx.ok(
+        reqwest::Method::DELETE,
+        &format!("/data-drains/{id}?organization_id=acme"),
+        None,
+        200,
+    )
+    .await;
+    let list = ctx
+        .ok(
+            reqwest::Method::GET,
+            "/data-drains?organization_id=acme",
+            None,
+            200,
+        )
+        .await;
+    assert_eq!(list, json!([]));
+});
+
+both_backends!(test_replay_metrics_and_update, |backend| async move {
+    let ctx = Ctx::new(backend, fast).await;
+    let rx = Receiver::start().await;
+    let secret = ctx.http_secret(&rx.url).await;
+    let id = ctx.drain(&secret, json!({})).await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    ctx.app.ingest_ok("workflows", &runs("r", 3)).await;
+    rx.wait_for(WAIT, |r| delivered_ids(r).len() == 3).await;
+    let cursor = ctx.wait_drain(&id, |d| d["records_delivered"] == 3).await["cursor"].clone();
+
+    let t = ctx
+        .ok(
+            reqwest::Method::POST,
+            &format!("/v1/drains/{id}/test"),
+            None,
+            200,
+        )
+        .await;
+    assert_eq!(t["ok"], true);
+    let test_key = t["batch_key"].as_str().unwrap().to_string();
+    assert!(test_key.starts_with("test-"));
+
+    let r = ctx
+        .ok(
+            reqwest::Method::POST,
+            &format!("/v1/drains/{id}/replay"),
+            Some(json!({"from": "2026-03-01T00:00:00Z", "to": "2026-04-01T00:00:00Z"})),
+            202,
+        )
+        .await;
+    let replay = r["replay_id"].as_str().unwrap().to_string();
+    let reqs = rx
+        .wait_for(WAIT, |r| {
+            r.iter()
+                .any(|x| x.header("webhook-id").starts_with("replay-"))
+        })
+        .await;
+    let replayed = reqs
+        .iter()
+        .find(|x| {
+            x.header("webhook-id")
+                .starts_with(&format!("replay-{replay}"))
+        })
+        .unwrap();
+    assert_eq!(replayed.json()["records"].as_array().unwrap().len(), 3);
+    let d = ctx.get_drain(&id).await;
+    assert_eq!(
+        d["cursor"], cursor,
+        "a replay does not move the live cursor"
+    );
+    assert_eq!(d["records_delivered"], 3);
+
+    let d = ctx
+        .ok(
+            reqwest::Method::PATCH,
+            &format!("/v1/drains/{id}"),
+            Some(json!({"name": "renamed", "fields": ["run_id"]})),
+            200,
+        )
+        .await;
+    assert_eq!(d["name"], "renamed");
+    assert_eq!(d["scope"]["fields"], json!(["run_id"]));
+
+    let m = ctx
+        .app
+        .client
+        .get(format!("{}/metrics", ctx.app.url))
+        .bearer_auth(INGEST_KEY)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(m.status(), 200);
+    let text = m.text().await.unwrap();
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("outflow_drain_records_delivered_total") && l.contains(&id))
+        .unwrap_or_else(|| panic!("no delivered counter in {text}"));
+    assert!(line.ends_with(" 3"), "{line}");
+    assert!(text.contains("outflow_drain_lag_seconds"));
+    let anon = ctx
+        .app
+        .client
+        .get(format!("{}/metrics", ctx.app.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anon.status(), 401);
+});
