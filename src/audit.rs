@@ -32,6 +32,8 @@ pub mod events {
     pub const DRAIN_FAILED: &str = "drain_failed";
     /// A destination secret was stored.
     pub const SECRET_CREATED: &str = "secret_created";
+    /// A destination secret's contents were replaced (e.g. a signing-secret rotation).
+    pub const SECRET_UPDATED: &str = "secret_updated";
     /// A destination secret was deleted.
     pub const SECRET_DELETED: &str = "secret_deleted";
 }

@@ -187,6 +187,8 @@ pub enum BenchCommand {
     Ingest(BenchIngestArgs),
     /// Export end to end against psql COPY / sqlite3 -csv of the same rows, with peak RSS.
     Export(crate::bench::export::BenchExportArgs),
+    /// Drain latency, backlog throughput and idle cost against a local receiver.
+    Drain(crate::bench::drain::BenchDrainArgs),
 }
 
 /// Options of `outflow bench ingest`.

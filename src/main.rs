@@ -30,6 +30,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Orgs(put @ OrgsCommand::Put { .. }) => commands::orgs_put(&config, put).await,
         Command::Bench(BenchCommand::Ingest(args)) => outflow::bench::ingest::run(args).await,
         Command::Bench(BenchCommand::Export(args)) => outflow::bench::export::run(args).await,
+        Command::Bench(BenchCommand::Drain(args)) => outflow::bench::drain::run(args).await,
     }
 }
 

@@ -65,7 +65,8 @@ async fn measure(args: &BenchIngestArgs, postgres: bool) -> anyhow::Result<(f64,
     Ok((median(http), median(direct)))
 }
 
-fn record(run: usize, i: usize) -> serde_json::Value {
+/// One realistic workflow-run record (`run`, `i` make its id).
+pub(super) fn record(run: usize, i: usize) -> serde_json::Value {
     let minute = i % 525_600;
     json!({
         "org_id": ORG,

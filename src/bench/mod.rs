@@ -2,6 +2,7 @@
 //! baseline measured in the same run. Targets are checked by reading the output, never by
 //! timed tests.
 
+pub mod drain;
 pub mod export;
 pub mod ingest;
 mod support;

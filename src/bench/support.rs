@@ -75,6 +75,15 @@ pub struct Server {
 impl Server {
     /// Starts `outflow serve` on `database_url` with a known ingest key, waits for `/readyz`.
     pub async fn start(database_url: &str, ingest_key: &str) -> anyhow::Result<Server> {
+        Self::start_with(database_url, ingest_key, &[]).await
+    }
+
+    /// Like [`start`](Self::start), with extra `OUTFLOW_*` environment variables.
+    pub async fn start_with(
+        database_url: &str,
+        ingest_key: &str,
+        env: &[(&str, String)],
+    ) -> anyhow::Result<Server> {
         let port = std::net::TcpListener::bind("127.0.0.1:0")?
             .local_addr()?
             .port();
@@ -86,6 +95,7 @@ impl Server {
             .env("OUTFLOW_LISTEN", format!("127.0.0.1:{port}"))
             .env("OUTFLOW_INGEST_KEY", ingest_key)
             .env("OUTFLOW_LOG_LEVEL", "warn")
+            .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
             .stdout(Stdio::null())
             .kill_on_drop(true)
             .spawn()
@@ -110,6 +120,37 @@ impl Server {
             _dir: dir,
         })
     }
+}
+
+impl Server {
+    /// The child's process id.
+    pub fn pid(&self) -> Option<u32> {
+        self._child.id()
+    }
+}
+
+/// Peak and current resident set size of a process, in MB (Linux `/proc`).
+pub fn rss_mb(pid: u32) -> Option<(f64, f64)> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse::<f64>().ok())
+            .map(|kb| kb / 1024.0)
+    };
+    Some((field("VmHWM:")?, field("VmRSS:")?))
+}
+
+/// CPU seconds (user + system) a process has used so far (Linux `/proc`).
+pub fn cpu_seconds(pid: u32) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the parenthesised command name; utime and stime are the 14th and 15th.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+    Some(ticks / 100.0)
 }
 
 /// The median of a non-empty sample.

@@ -222,6 +222,42 @@ pub async fn sealed(store: &Store, org: &str, id: &str) -> Result<Option<String>
         .and_then(|r| r[0].as_text().map(str::to_string)))
 }
 
+/// Replaces a secret's name and sealed contents (same kind), with its audit record, and
+/// marks the drains that use it as changed so their nodes rebuild the destination. False
+/// when there is no such secret.
+pub async fn replace(
+    store: &Store,
+    org: &str,
+    info: &SecretInfo,
+    sealed: &str,
+    now: DateTime<Utc>,
+    audit: &RecordBatch,
+) -> Result<bool, StoreError> {
+    let changed = store
+        .execute_fenced(&[
+            (
+                "UPDATE secrets SET name = ?, sealed = ? WHERE org_id = ? AND id = ? AND kind = ?"
+                    .into(),
+                vec![
+                    info.name.as_str().into(),
+                    sealed.into(),
+                    org.into(),
+                    info.id.as_str().into(),
+                    info.kind.as_str().into(),
+                ],
+            ),
+            (
+                "UPDATE drains SET updated_at = ? WHERE org_id = ? AND secret_id = ?".into(),
+                vec![Value::Timestamp(now), org.into(), info.id.as_str().into()],
+            ),
+        ])
+        .await?;
+    if changed {
+        store.insert_records(audit).await?;
+    }
+    Ok(changed)
+}
+
 /// Ids of the drains that use a secret.
 pub async fn users(store: &Store, org: &str, id: &str) -> Result<Vec<String>, StoreError> {
     let rows = store

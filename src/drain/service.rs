@@ -346,6 +346,44 @@ impl Drains {
         Ok(info)
     }
 
+    /// Replaces a secret's contents (same kind); drains using it pick the new credentials up
+    /// at their next cycle. Rotating signing secrets: put `[new, old]`, let receivers switch,
+    /// then put `[new]`.
+    pub async fn replace_secret(
+        &self,
+        org: &str,
+        id: &str,
+        name: &str,
+        payload: &super::dest::SecretPayload,
+        actor: &Actor,
+    ) -> Result<SecretInfo, DrainError> {
+        let Some(mut info) = secrets::get(&self.store, org, id).await? else {
+            return Err(DrainError::NotFound(format!("secret `{id}` not found")));
+        };
+        if info.kind != payload.kind() {
+            return Err(DrainError::Conflict(format!(
+                "secret `{id}` is of kind `{}`; its kind cannot change (create a new secret)",
+                info.kind
+            )));
+        }
+        info.name = name.to_string();
+        let sealed = self.secrets.seal(org, id, payload);
+        let audit = audit::event(
+            org,
+            audit::events::SECRET_UPDATED,
+            actor,
+            Some(id),
+            serde_json::json!({"secret_id": id, "name": info.name, "kind": info.kind}),
+        );
+        if !secrets::replace(&self.store, org, &info, &sealed, Utc::now(), &audit).await? {
+            return Err(DrainError::NotFound(format!("secret `{id}` not found")));
+        }
+        for drain in secrets::users(&self.store, org, id).await? {
+            self.engine.wake(&drain);
+        }
+        Ok(info)
+    }
+
     /// Deletes a secret no drain uses.
     pub async fn delete_secret(
         &self,

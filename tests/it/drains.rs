@@ -764,3 +764,151 @@ both_backends!(test_replay_metrics_and_update, |backend| async move {
         .unwrap();
     assert_eq!(anon.status(), 401);
 });
+
+both_backends!(
+    s3_and_datadog_drains_deliver_through_the_engine,
+    |backend| async move {
+        let ctx = Ctx::new(backend, fast).await;
+        // S3: a real S3 server that checks signatures.
+        let s3 = crate::s3::start_s3().await;
+        let aws = ctx
+            .ok(
+                reqwest::Method::POST,
+                "/v1/secrets",
+                Some(
+                    json!({"name": "aws", "kind": "aws", "access_key_id": crate::s3::ACCESS_KEY,
+                "secret_access_key": crate::s3::SECRET_KEY}),
+                ),
+                201,
+            )
+            .await["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let s3_drain = ctx
+            .drain(
+                &aws,
+                json!({"name": "to s3", "destination": {"type": "s3", "bucket": crate::s3::BUCKET,
+                "prefix": "drains", "endpoint": s3.endpoint}}),
+            )
+            .await["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        // Datadog: the local intake that enforces the Logs API limits.
+        let dd = crate::datadog_receiver::start("dd-test-key").await;
+        let dd_secret = ctx
+            .ok(
+                reqwest::Method::POST,
+                "/v1/secrets",
+                Some(json!({"name": "dd", "kind": "datadog", "api_key": "dd-test-key"})),
+                201,
+            )
+            .await["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let dd_drain = ctx
+        .drain(
+            &dd_secret,
+            json!({"name": "to datadog", "destination": {"type": "datadog", "site": "datadoghq.eu",
+                "intake_url": dd.intake_url()}}),
+        )
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+        ctx.app.ingest_ok("workflows", &runs("x", 4)).await;
+        ctx.wait_drain(&s3_drain, |d| d["records_delivered"] == 4)
+            .await;
+        ctx.wait_drain(&dd_drain, |d| d["records_delivered"] == 4)
+            .await;
+
+        // The S3 object holds the four records; the manifest lists it with its SHA-256.
+        let day_dir = s3
+            .root
+            .path()
+            .join(crate::s3::BUCKET)
+            .join("drains/workflows/dt=2026-03-29");
+        let mut objects: Vec<_> = std::fs::read_dir(&day_dir)
+            .unwrap_or_else(|e| panic!("{}: {e}", day_dir.display()))
+            .map(|e| e.unwrap().path())
+            .collect();
+        objects.sort();
+        let data = objects
+            .iter()
+            .find(|p| p.to_string_lossy().ends_with(".ndjson.gz"))
+            .expect("a data object");
+        assert!(
+            data.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with(&s3_drain)
+        );
+        let mut text = String::new();
+        std::io::Read::read_to_string(
+            &mut flate2::read::GzDecoder::new(std::fs::File::open(data).unwrap()),
+            &mut text,
+        )
+        .unwrap();
+        assert_eq!(text.lines().count(), 4);
+        let manifest: Value = serde_json::from_slice(
+            &std::fs::read(day_dir.join(format!("{s3_drain}.manifest.json"))).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(manifest["batches"].as_array().unwrap().len(), 1);
+        assert_eq!(manifest["batches"][0]["records"], 4);
+
+        let entries = dd.entries();
+        assert_eq!(entries.len(), 4);
+        assert!(
+            entries[0]["ddtags"]
+                .as_str()
+                .unwrap()
+                .contains(&format!("drain_id:{dd_drain}"))
+        );
+        let msg: Value = serde_json::from_str(entries[0]["message"].as_str().unwrap()).unwrap();
+        assert!(msg["run_id"].as_str().unwrap().starts_with("x-"));
+    }
+);
+
+both_backends!(signing_secrets_rotate_without_a_gap, |backend| async move {
+    let ctx = Ctx::new(backend, fast).await;
+    let rx = Receiver::start().await;
+    let secret = ctx.http_secret(&rx.url).await;
+    let id = ctx.drain(&secret, json!({})).await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    const NEW: &str = "brand-new-signing-secret";
+    let put = ctx
+        .ok(
+            reqwest::Method::PUT,
+            &format!("/v1/secrets/{secret}"),
+            Some(json!({"name": "rotating", "kind": "http", "url": rx.url,
+                "signing_secrets": [NEW, SIGNING]})),
+            200,
+        )
+        .await;
+    assert_eq!(put["name"], "rotating");
+    assert!(!put.to_string().contains(NEW));
+    ctx.app.ingest_ok("workflows", &runs("rot", 1)).await;
+    let reqs = rx.wait_for(WAIT, |r| !delivered_ids(r).is_empty()).await;
+    let b = batches(&reqs);
+    // Both the new and the old secret verify: receivers can switch at their own pace.
+    assert!(verify_webhook(NEW, b[0]) && verify_webhook(SIGNING, b[0]));
+    assert_eq!(b[0].header("webhook-signature").split(' ').count(), 2);
+    // The authorization header was dropped in the new contents.
+    assert!(!b[0].headers.contains_key("authorization"));
+    // Another kind is refused; nothing changes.
+    let r = ctx
+        .send(
+            reqwest::Method::PUT,
+            &format!("/v1/secrets/{secret}"),
+            Some(json!({"name": "x", "kind": "datadog", "api_key": "k"})),
+        )
+        .await;
+    assert_eq!(r.status(), 409);
+    ctx.wait_drain(&id, |d| d["records_delivered"] == 1).await;
+});

@@ -92,7 +92,11 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(drains::replay_drain))
         .routes(routes!(drains::list_deliveries))
         .routes(routes!(secrets::create_secret, secrets::list_secrets))
-        .routes(routes!(secrets::get_secret, secrets::delete_secret))
+        .routes(routes!(
+            secrets::get_secret,
+            secrets::replace_secret,
+            secrets::delete_secret
+        ))
         // The key has slashes: a wildcard route, documented through `paths(…)` above.
         .route(
             "/v1/downloads/{*key}",

@@ -83,18 +83,61 @@ pub(super) async fn create_secret(
     ApiJson(body): ApiJson<CreateSecret>,
 ) -> Result<(StatusCode, Json<SecretInfo>), ApiError> {
     auth.require(&[Scope::Drains])?;
-    let name = body.name.trim();
-    if name.is_empty() || name.chars().count() > 200 {
-        return Err(ApiError::BadRequest(
-            "name is required: 1 to 200 characters".into(),
-        ));
-    }
+    let name = checked_name(&body.name)?;
     check(&body.payload)?;
     let info = state
         .drains
         .create_secret(auth.org_id(), name, &body.payload, &client.actor(&auth))
         .await?;
     Ok((StatusCode::CREATED, Json(info)))
+}
+
+/// Replaces a secret's contents (same kind), e.g. to rotate signing secrets.
+#[utoipa::path(
+    put,
+    path = "/v1/secrets/{id}",
+    tag = "drains",
+    security(("org_key" = ["drains"])),
+    params(("id" = String, Path, description = "Secret id")),
+    request_body = CreateSecret,
+    responses(
+        (status = 200, description = "Replaced; drains using it switch at their next cycle", body = SecretInfo),
+        (status = 400, description = "A field is missing or invalid", body = ErrorBody),
+        (status = 404, description = "No such secret in this organization", body = ErrorBody),
+        (status = 409, description = "The kind differs", body = ErrorBody),
+    )
+)]
+pub(super) async fn replace_secret(
+    auth: OrgAuth,
+    State(state): State<AppState>,
+    client: Client,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(body): ApiJson<CreateSecret>,
+) -> Result<Json<SecretInfo>, ApiError> {
+    auth.require(&[Scope::Drains])?;
+    let name = checked_name(&body.name)?;
+    check(&body.payload)?;
+    let info = state
+        .drains
+        .replace_secret(
+            auth.org_id(),
+            &id,
+            name,
+            &body.payload,
+            &client.actor(&auth),
+        )
+        .await?;
+    Ok(Json(info))
+}
+
+fn checked_name(name: &str) -> Result<&str, ApiError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 200 {
+        return Err(ApiError::BadRequest(
+            "name is required: 1 to 200 characters".into(),
+        ));
+    }
+    Ok(name)
 }
 
 /// The organization's secrets (never their contents).
