@@ -912,3 +912,30 @@ both_backends!(signing_secrets_rotate_without_a_gap, |backend| async move {
     assert_eq!(r.status(), 409);
     ctx.wait_drain(&id, |d| d["records_delivered"] == 1).await;
 });
+
+both_backends!(
+    without_notifications_the_poller_finds_new_records,
+    |backend| async move {
+        // A record written through a second Store on the same database: on SQLite nothing
+        // announces it to this app's engine, so only the fallback poll can find it (on
+        // PostgreSQL pg_notify still reaches the app).
+        let ctx = Ctx::new(backend, |c| {
+            fast(c);
+            c.drains.poll_min_seconds = 1;
+            c.drains.poll_max_seconds = 2;
+        })
+        .await;
+        let rx = Receiver::start().await;
+        let secret = ctx.http_secret(&rx.url).await;
+        ctx.drain(&secret, json!({})).await;
+        let other = ctx.app._db.store().await;
+        let batch = outflow::ingest::validate(
+            outflow::domain::DataType::Workflows,
+            vec![run_record("acme", "silent-1")],
+        )
+        .0;
+        other.insert_records(&batch).await.unwrap();
+        let reqs = rx.wait_for(WAIT, |r| !delivered_ids(r).is_empty()).await;
+        assert_eq!(delivered_ids(&reqs), ["silent-1"]);
+    }
+);

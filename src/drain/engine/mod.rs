@@ -25,10 +25,16 @@ use crate::store::notify::Committed;
 use chrono::Utc;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::sync::Notify;
 use tokio::sync::broadcast::error::RecvError;
 use tokio_util::sync::CancellationToken;
+
+/// `d` ± 10 %, so drains that went idle together do not poll together forever.
+fn jitter(d: Duration) -> Duration {
+    use rand::Rng;
+    d.mul_f64(rand::rng().random_range(0.9..1.1))
+}
 
 /// Most drains one lease round claims.
 const CLAIM_BATCH: i64 = 1000;
@@ -53,10 +59,48 @@ struct Running {
     cancel: CancellationToken,
 }
 
-/// How a drain task is woken.
-#[derive(Default)]
+/// How a drain task is woken, and what the poller needs to know to wake it.
 pub(crate) struct Wake {
     pub notify: Notify,
+    /// The cursor when the task last caught up (`None` while it is busy).
+    idle_at: Mutex<Option<IdleState>>,
+}
+
+/// A caught-up drain's place in the poller's schedule.
+#[derive(Clone, Copy)]
+struct IdleState {
+    cursor: i64,
+    next: Instant,
+    interval: Duration,
+}
+
+impl Wake {
+    fn new() -> Self {
+        Wake {
+            notify: Notify::new(),
+            idle_at: Mutex::new(None),
+        }
+    }
+
+    /// The task delivered something: the poll interval starts over.
+    pub fn activity(&self) {
+        *self.idle_at.lock().unwrap() = None;
+    }
+
+    /// The task caught up at `cursor`; the poller will look for positions beyond it, first
+    /// after `poll_min`, then backing off.
+    pub fn caught_up(&self, cursor: i64) {
+        let mut idle = self.idle_at.lock().unwrap();
+        *idle = Some(match *idle {
+            // Still idle: keep the backed-off schedule.
+            Some(s) if s.cursor == cursor => s,
+            _ => IdleState {
+                cursor,
+                next: Instant::now(),
+                interval: Duration::ZERO,
+            },
+        });
+    }
 }
 
 /// The drain engine (cheap to clone).
@@ -161,6 +205,19 @@ impl Engine {
                 }
             }
         });
+        let poller_inner = inner.clone();
+        let poller_stop = stop.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    _ = poller_stop.cancelled() => return,
+                    _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                }
+                if let Err(e) = poller_inner.poll_due().await {
+                    tracing::warn!(error = %e, "drain poll failed");
+                }
+            }
+        });
         tokio::spawn(async move {
             let period = Duration::from_millis(inner.config.lease_seconds.max(1) * 1000 / 3);
             loop {
@@ -206,7 +263,7 @@ impl Inner {
             let Some(drain) = repo::get_any(&this.store, &id).await? else {
                 continue;
             };
-            let wake = Arc::new(Wake::default());
+            let wake = Arc::new(Wake::new());
             let cancel = CancellationToken::new();
             this.running.lock().unwrap().insert(
                 id.clone(),
@@ -235,6 +292,44 @@ impl Inner {
                 r.wake.notify.notify_one();
             }
         }
+    }
+
+    /// The fallback poll: for the caught-up drains whose next poll is due, one
+    /// `MAX(pos)` query per organization and type (however many drains share it) tells which
+    /// have something new; those are woken, the others back off — `poll_min_seconds`, doubling
+    /// up to `poll_max_seconds`, with jitter so thousands of drains do not poll in step.
+    async fn poll_due(&self) -> Result<(), crate::store::StoreError> {
+        let now = Instant::now();
+        let min = Duration::from_secs(self.config.poll_min_seconds.max(1));
+        let max = Duration::from_secs(self.config.poll_max_seconds).max(min);
+        let mut due: HashMap<(String, DataType), Vec<(Arc<Wake>, i64)>> = HashMap::new();
+        for r in self.running.lock().unwrap().values() {
+            let mut idle = r.wake.idle_at.lock().unwrap();
+            let Some(s) = idle.as_mut() else { continue };
+            if s.interval.is_zero() {
+                // Just caught up: first poll after poll_min.
+                s.interval = min;
+                s.next = now + jitter(min);
+                continue;
+            }
+            if s.next > now {
+                continue;
+            }
+            s.interval = (s.interval * 2).min(max);
+            s.next = now + jitter(s.interval);
+            due.entry((r.org.clone(), r.data_type))
+                .or_default()
+                .push((r.wake.clone(), s.cursor));
+        }
+        for ((org, data_type), drains) in due {
+            let top = self.store.max_position(data_type, &org).await?;
+            for (wake, cursor) in drains {
+                if top > cursor {
+                    wake.notify.notify_one();
+                }
+            }
+        }
+        Ok(())
     }
 
     /// A task that ended on its own (paused, error, lease lost) leaves the running set.

@@ -21,8 +21,8 @@ use tokio_util::sync::CancellationToken;
 enum Outcome {
     /// Delivered a full batch: go again at once.
     More,
-    /// Nothing left to read.
-    CaughtUp,
+    /// Nothing left to read; the cursor now.
+    CaughtUp(i64),
     /// A commit was announced that the read could not see yet (PostgreSQL horizon): look
     /// again very soon.
     Settling,
@@ -41,9 +41,6 @@ struct Cached {
 /// Runs one drain until it stops or `cancel` fires.
 pub(super) async fn run(inner: Arc<Inner>, id: String, wake: Arc<Wake>, cancel: CancellationToken) {
     let cfg = &inner.config;
-    let poll_min = Duration::from_secs(cfg.poll_min_seconds.max(1));
-    let poll_max = Duration::from_secs(cfg.poll_max_seconds.max(cfg.poll_min_seconds.max(1)));
-    let mut idle = poll_min;
     let mut settle = Duration::from_millis(5);
     let mut cached: Option<Cached> = None;
     loop {
@@ -57,28 +54,39 @@ pub(super) async fn run(inner: Arc<Inner>, id: String, wake: Arc<Wake>, cancel: 
                 Outcome::Failed
             }
         };
+        // Caught up, a drain sleeps until a commit notification or the engine's poller (which
+        // checks for new positions on its behalf, backing off from poll_min to poll_max).
         let wait = match outcome {
             Outcome::More => {
-                idle = poll_min;
+                wake.activity();
                 continue;
             }
             Outcome::Stop => break,
             Outcome::Settling => {
+                wake.activity();
                 settle = (settle * 2).min(Duration::from_millis(500));
-                settle
+                Some(settle)
             }
-            Outcome::CaughtUp => {
+            Outcome::CaughtUp(cursor) => {
                 settle = Duration::from_millis(5);
-                let w = idle;
-                idle = (idle * 2).min(poll_max);
-                w
+                wake.caught_up(cursor);
+                None
             }
-            Outcome::Failed => Duration::from_secs(cfg.cycle_backoff_seconds),
+            Outcome::Failed => {
+                wake.activity();
+                Some(Duration::from_secs(cfg.cycle_backoff_seconds))
+            }
+        };
+        let sleep = async {
+            match wait {
+                Some(w) => tokio::time::sleep(w).await,
+                None => std::future::pending().await,
+            }
         };
         tokio::select! {
             _ = cancel.cancelled() => break,
-            _ = wake.notify.notified() => idle = poll_min,
-            _ = tokio::time::sleep(wait) => {}
+            _ = wake.notify.notified() => {}
+            _ = sleep => {}
         }
     }
     inner.finished(&id);
@@ -145,7 +153,7 @@ async fn cycle(
         return Ok(Outcome::Failed);
     }
     if raw.is_empty() {
-        return idle(inner, &drain, horizon).await;
+        return idle(inner, &drain, horizon, drain.cursor_pos).await;
     }
     let first = raw.first().map_or(drain.cursor_pos + 1, |r| r.pos);
     let last = drain
@@ -177,26 +185,20 @@ async fn cycle(
     };
     if records.is_empty() {
         // Everything read was filtered out: move past it without a delivery.
-        return Ok(
-            if repo::commit_batch(
-                &inner.store,
-                &inner.node,
-                drain.cursor_pos,
-                last,
-                None,
-                &attempt,
-            )
-            .await?
-            {
-                if full {
-                    Outcome::More
-                } else {
-                    Outcome::CaughtUp
-                }
-            } else {
-                Outcome::Stop
-            },
-        );
+        let committed = repo::commit_batch(
+            &inner.store,
+            &inner.node,
+            drain.cursor_pos,
+            last,
+            None,
+            &attempt,
+        )
+        .await?;
+        return match (committed, full) {
+            (false, _) => Ok(Outcome::Stop),
+            (true, true) => Ok(Outcome::More),
+            (true, false) => idle(inner, &drain, horizon, last).await,
+        };
     }
     let oldest = records.iter().map(|r| r.time).min();
     if drain.pending_last.is_none()
@@ -233,7 +235,7 @@ async fn cycle(
             match (committed, full) {
                 (false, _) => Ok(Outcome::Stop),
                 (true, true) => Ok(Outcome::More),
-                (true, false) => idle(inner, &drain, horizon).await,
+                (true, false) => idle(inner, &drain, horizon, last).await,
             }
         }
         Err(e) if cancel.is_cancelled() && !e.permanent => Ok(Outcome::Stop),
@@ -244,7 +246,12 @@ async fn cycle(
 /// After reading everything readable: caught up, unless (PostgreSQL) rows are committed at or
 /// above the horizon — they wait for older transactions anywhere in the cluster to end, so
 /// look again soon rather than at the next poll.
-async fn idle(inner: &Inner, drain: &Drain, horizon: i64) -> Result<Outcome, StoreError> {
+async fn idle(
+    inner: &Inner,
+    drain: &Drain,
+    horizon: i64,
+    cursor: i64,
+) -> Result<Outcome, StoreError> {
     if horizon != i64::MAX
         && inner
             .store
@@ -254,7 +261,7 @@ async fn idle(inner: &Inner, drain: &Drain, horizon: i64) -> Result<Outcome, Sto
     {
         return Ok(Outcome::Settling);
     }
-    Ok(Outcome::CaughtUp)
+    Ok(Outcome::CaughtUp(cursor))
 }
 
 /// Sends a batch up to `attempts_per_cycle` times, recording each failed attempt; a permanent
