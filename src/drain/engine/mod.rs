@@ -30,6 +30,9 @@ use tokio::sync::Notify;
 use tokio::sync::broadcast::error::RecvError;
 use tokio_util::sync::CancellationToken;
 
+/// A due drain: its wake-up and the cursor it caught up at.
+type Polled = (Arc<Wake>, i64);
+
 /// `d` ± 10 %, so drains that went idle together do not poll together forever.
 fn jitter(d: Duration) -> Duration {
     use rand::Rng;
@@ -302,7 +305,7 @@ impl Inner {
         let now = Instant::now();
         let min = Duration::from_secs(self.config.poll_min_seconds.max(1));
         let max = Duration::from_secs(self.config.poll_max_seconds).max(min);
-        let mut due: HashMap<(String, DataType), Vec<(Arc<Wake>, i64)>> = HashMap::new();
+        let mut due: HashMap<(String, DataType), Vec<Polled>> = HashMap::new();
         for r in self.running.lock().unwrap().values() {
             let mut idle = r.wake.idle_at.lock().unwrap();
             let Some(s) = idle.as_mut() else { continue };
