@@ -557,6 +557,7 @@ both_backends!(
             (reqwest::Method::POST, format!("/v1/drains/{id}/replay")),
             (reqwest::Method::GET, format!("/v1/drains/{id}/deliveries")),
             (reqwest::Method::GET, format!("/v1/secrets/{secret}")),
+            (reqwest::Method::PUT, format!("/v1/secrets/{secret}")),
             (reqwest::Method::DELETE, format!("/v1/secrets/{secret}")),
             (
                 reqwest::Method::GET,
@@ -577,6 +578,11 @@ both_backends!(
                 .bearer_auth(key);
             if m == reqwest::Method::PATCH {
                 r = r.json(&json!({"name": "stolen"}));
+            }
+            if m == reqwest::Method::PUT {
+                r = r.json(
+                    &json!({"name": "stolen", "kind": "http", "url": "http://attacker.example/"}),
+                );
             }
             if path.ends_with("/replay") {
                 r = r.json(&json!({"from": "2026-01-01T00:00:00Z", "to": "2026-02-01T00:00:00Z"}));
