@@ -452,14 +452,17 @@ pub async fn record_attempt(store: &Store, a: &NewAttempt<'_>) -> Result<(), Sto
     Ok(())
 }
 
-/// After a delivered batch: moves the cursor to `last`, clears the pending batch, counts the
-/// records and records the delivery — in one transaction, fenced by the lease and the cursor
-/// the batch was read from. False (nothing written) when the node lost the drain.
+/// After a delivered batch: moves the cursor to `last`, makes `next_pending` (the next batch,
+/// already read) pending, counts the records and records the delivery — in one transaction,
+/// fenced by the lease, the status and the cursor the batch was read from. False (nothing
+/// written) when the node lost the drain or it was paused meanwhile; the batch then stays
+/// pending and is re-sent under the same key.
 pub async fn commit_batch(
     store: &Store,
     node: &str,
     from_cursor: i64,
     last: i64,
+    next_pending: Option<i64>,
     oldest_left: Option<DateTime<Utc>>,
     a: &NewAttempt<'_>,
 ) -> Result<bool, StoreError> {
@@ -468,7 +471,11 @@ pub async fn commit_batch(
     } else {
         ""
     };
+    let pending = if next_pending.is_some() { "?" } else { "NULL" };
     let mut params: Vec<Value> = vec![Value::Integer(last)];
+    if let Some(p) = next_pending {
+        params.push(Value::Integer(p));
+    }
     if a.records > 0 {
         params.push(Value::Timestamp(a.at));
     }
@@ -481,9 +488,9 @@ pub async fn commit_batch(
     ]);
     let mut statements = vec![(
         format!(
-            "UPDATE drains SET cursor_pos = ?, pending_last = NULL, {synced}\
+            "UPDATE drains SET cursor_pos = ?, pending_last = {pending}, {synced}\
              records_delivered = records_delivered + ?, failed_cycles = 0, oldest_pending_at = ? \
-             WHERE id = ? AND lease_owner = ? AND cursor_pos = ?"
+             WHERE id = ? AND lease_owner = ? AND cursor_pos = ? AND status = 'active'"
         ),
         params,
     )];

@@ -90,6 +90,34 @@ impl Selector {
         }
     }
 
+    /// The catalog fields this selector reads: its output columns and whatever its filters
+    /// and the privacy setting look at.
+    pub fn wanted(&self) -> Vec<bool> {
+        let mut w = vec![false; self.spec.fields.len()];
+        let mut mark = |i: Option<usize>| {
+            if let Some(i) = i {
+                w[i] = true;
+            }
+        };
+        for (_, i) in &self.columns {
+            mark(Some(*i));
+        }
+        mark(Some(self.time));
+        mark(self.team);
+        mark(self.privacy_team);
+        mark(self.entity);
+        for f in [
+            "category",
+            "permission_group_id",
+            "permission_group_name",
+            "event_type",
+            "parent_run_id",
+        ] {
+            mark(index(self.spec, f));
+        }
+        w
+    }
+
     fn text<'a>(&self, r: &'a StoredRecord, i: Option<usize>) -> Option<&'a str> {
         i.and_then(|i| r.values[i].as_text())
     }

@@ -332,6 +332,52 @@ impl Store {
         dispatch!(self, b => b.read_after(data_type, org, after, limit).await)
     }
 
+    /// Like [`read_after`](Self::read_after), reading only the fields marked in `wanted`
+    /// (aligned with the catalog's fields); the others come back as `Null`. Drains read the
+    /// few columns they deliver and filter on instead of every column.
+    pub async fn read_after_fields(
+        &self,
+        data_type: DataType,
+        org: &str,
+        after: i64,
+        limit: i64,
+        wanted: &[bool],
+    ) -> StoreResult<Vec<StoredRecord>> {
+        let spec = crate::domain::catalog::spec(data_type);
+        let picked: Vec<usize> = (0..spec.fields.len())
+            .filter(|i| wanted.get(*i).copied().unwrap_or(true))
+            .collect();
+        let columns = picked
+            .iter()
+            .map(|i| format!("\"{}\"", spec.fields[*i].id))
+            .collect::<Vec<_>>();
+        let types: Vec<FieldType> = picked.iter().map(|i| spec.fields[*i].ty).collect();
+        let visible = match self.kind() {
+            BackendKind::Postgres => format!(" AND {}", postgres::position::VISIBLE),
+            BackendKind::Sqlite => String::new(),
+        };
+        let sql = format!(
+            "SELECT pos{}{} FROM {} WHERE org_id = ? AND pos > ?{visible} ORDER BY pos LIMIT ?",
+            if columns.is_empty() { "" } else { ", " },
+            columns.join(", "),
+            spec.table
+        );
+        let mut all_types = vec![FieldType::Integer];
+        all_types.extend(types);
+        let rows = dispatch!(self, b => b.fetch(&sql, &[org.into(), Value::Integer(after), Value::Integer(limit)], &all_types).await)?;
+        Ok(rows
+            .into_iter()
+            .map(|mut r| {
+                let pos = r[0].as_i64().unwrap_or_default();
+                let mut values = vec![Value::Null; spec.fields.len()];
+                for (slot, v) in picked.iter().zip(r.drain(1..)) {
+                    values[*slot] = v;
+                }
+                StoredRecord { pos, values }
+            })
+            .collect())
+    }
+
     /// Number of stored records of a type in an organization.
     pub async fn count_records(&self, data_type: DataType, org: &str) -> StoreResult<i64> {
         let spec = crate::domain::catalog::spec(data_type);

@@ -11,7 +11,7 @@ use crate::drain::repo::{self, NewAttempt};
 use crate::drain::select::Selector;
 use crate::drain::service::describe;
 use crate::mail::templates;
-use crate::store::StoreError;
+use crate::store::{StoreError, StoredRecord};
 use chrono::Utc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -43,11 +43,12 @@ pub(super) async fn run(inner: Arc<Inner>, id: String, wake: Arc<Wake>, cancel: 
     let cfg = &inner.config;
     let mut settle = Duration::from_millis(5);
     let mut cached: Option<Cached> = None;
+    let mut carry: Option<Carry> = None;
     loop {
         if cancel.is_cancelled() {
             break;
         }
-        let outcome = match cycle(&inner, &id, &mut cached, &cancel).await {
+        let outcome = match cycle(&inner, &id, &mut cached, &mut carry, &cancel).await {
             Ok(o) => o,
             Err(e) => {
                 tracing::warn!(drain = %id, error = %e, "drain cycle hit a database error");
@@ -93,56 +94,94 @@ pub(super) async fn run(inner: Arc<Inner>, id: String, wake: Arc<Wake>, cancel: 
     let _ = repo::release(&inner.store, &inner.node, &id).await;
 }
 
+/// What a cycle that delivered a full batch hands the next one: the drain's settings, its
+/// selector and destination, and the next batch's rows — read while this batch was being
+/// sent — so a backlog drains with one commit per batch and no idle reads in between.
+struct Carry {
+    drain: Drain,
+    selector: Arc<Selector>,
+    dest: Arc<dyn Destination>,
+    horizon: i64,
+    raw: Vec<StoredRecord>,
+    /// Batches carried so far; settings and privacy are re-read every `CARRY_LIMIT`.
+    batches: u32,
+}
+
+/// Batches delivered on carried settings before they are read again.
+const CARRY_LIMIT: u32 = 20;
+
 async fn cycle(
     inner: &Arc<Inner>,
     id: &str,
     cached: &mut Option<Cached>,
+    carry: &mut Option<Carry>,
     cancel: &CancellationToken,
 ) -> Result<Outcome, StoreError> {
-    let Some(drain) = repo::get_any(&inner.store, id).await? else {
-        return Ok(Outcome::Stop);
-    };
-    if drain.status != DrainStatus::Active || drain.lease_owner.as_deref() != Some(&inner.node) {
-        return Ok(Outcome::Stop);
-    }
-    let dest = match cached {
-        Some(c) if c.updated_at == drain.updated_at => c.dest.clone(),
-        _ => match open::open(
-            &inner.store,
-            &inner.secrets,
-            &inner.ctx,
-            &drain.org_id,
-            &drain.destination,
-            &drain.secret_id,
-        )
-        .await
-        {
-            Ok(d) => {
-                let d: Arc<dyn Destination> = Arc::from(d);
-                *cached = Some(Cached {
-                    updated_at: drain.updated_at,
-                    dest: d.clone(),
-                });
-                d
+    let (drain, selector, dest, prefetched, batches) = match carry.take() {
+        Some(c) if c.batches < CARRY_LIMIT => (
+            c.drain,
+            c.selector,
+            c.dest,
+            Some((c.horizon, c.raw)),
+            c.batches,
+        ),
+        _ => {
+            let Some(drain) = repo::get_any(&inner.store, id).await? else {
+                return Ok(Outcome::Stop);
+            };
+            if drain.status != DrainStatus::Active
+                || drain.lease_owner.as_deref() != Some(&inner.node)
+            {
+                return Ok(Outcome::Stop);
             }
-            Err(OpenDestError::Store(e)) => return Err(e),
-            Err(e) => return fail(inner, &drain, &e.to_string()).await,
-        },
+            let dest = match cached {
+                Some(c) if c.updated_at == drain.updated_at => c.dest.clone(),
+                _ => match open::open(
+                    &inner.store,
+                    &inner.secrets,
+                    &inner.ctx,
+                    &drain.org_id,
+                    &drain.destination,
+                    &drain.secret_id,
+                )
+                .await
+                {
+                    Ok(d) => {
+                        let d: Arc<dyn Destination> = Arc::from(d);
+                        *cached = Some(Cached {
+                            updated_at: drain.updated_at,
+                            dest: d.clone(),
+                        });
+                        d
+                    }
+                    Err(OpenDestError::Store(e)) => return Err(e),
+                    Err(e) => return fail(inner, &drain, &e.to_string()).await,
+                },
+            };
+            let selector = Arc::new(Selector::load(&inner.store, &drain).await?);
+            (drain, selector, dest, None, 0)
+        }
     };
-    let selector = Selector::load(&inner.store, &drain).await?;
     let limit = dest.max_records().max(1);
 
-    // The horizon before the read: every committed position below it is in the read.
-    let horizon = inner.store.visible_horizon().await?;
-    let mut raw = inner
-        .store
-        .read_after(
-            drain.data_type,
-            &drain.org_id,
-            drain.cursor_pos,
-            limit as i64,
-        )
-        .await?;
+    let (horizon, mut raw) = match prefetched {
+        Some(p) => p,
+        None => {
+            // The horizon before the read: every committed position below it is in the read.
+            let horizon = inner.store.visible_horizon().await?;
+            let raw = inner
+                .store
+                .read_after_fields(
+                    drain.data_type,
+                    &drain.org_id,
+                    drain.cursor_pos,
+                    limit as i64,
+                    &selector.wanted(),
+                )
+                .await?;
+            (horizon, raw)
+        }
+    };
     if let Some(p) = drain.pending_last {
         raw.retain(|r| r.pos <= p);
     }
@@ -164,6 +203,7 @@ async fn cycle(
         .filter(|r| selector.matches(r))
         .map(|r| selector.project(r))
         .collect();
+    drop(raw);
     let now = Utc::now();
     let key = format!("{}-{first}-{last}", drain.id);
     let mut attempt = NewAttempt {
@@ -191,6 +231,7 @@ async fn cycle(
             drain.cursor_pos,
             last,
             None,
+            None,
             &attempt,
         )
         .await?;
@@ -216,26 +257,71 @@ async fn cycle(
         key: key.clone(),
         records,
     };
-    let (result, tries) =
-        deliver_with_retries(inner, dest.as_ref(), &batch, &mut attempt, cancel).await;
+    // A full batch means more is waiting: read it while this one is on the wire.
+    let prefetch = async {
+        if !full {
+            return Ok(None);
+        }
+        let horizon = inner.store.visible_horizon().await?;
+        let rows = inner
+            .store
+            .read_after_fields(
+                drain.data_type,
+                &drain.org_id,
+                last,
+                limit as i64,
+                &selector.wanted(),
+            )
+            .await?;
+        Ok::<_, StoreError>(Some((horizon, rows)))
+    };
+    let ((result, tries), next) = tokio::join!(
+        deliver_with_retries(inner, dest.as_ref(), &batch, &mut attempt, cancel),
+        prefetch
+    );
     match result {
         Ok(d) => {
             fill(&mut attempt, &d);
             attempt.at = Utc::now();
             attempt.attempt = tries;
+            let next = next?;
+            // The next batch becomes pending in the same commit (one write per batch).
+            let next_last = next
+                .as_ref()
+                .and_then(|(_, rows)| rows.last().map(|r| r.pos));
+            let next_oldest = next
+                .as_ref()
+                .and_then(|(_, rows)| rows.iter().map(|r| selector.time(r)).min());
             let committed = repo::commit_batch(
                 &inner.store,
                 &inner.node,
                 drain.cursor_pos,
                 last,
-                None,
+                next_last,
+                next_oldest,
                 &attempt,
             )
             .await?;
-            match (committed, full) {
-                (false, _) => Ok(Outcome::Stop),
-                (true, true) => Ok(Outcome::More),
-                (true, false) => idle(inner, &drain, horizon, last).await,
+            if !committed {
+                return Ok(Outcome::Stop);
+            }
+            match next {
+                Some((horizon, rows)) if !rows.is_empty() => {
+                    let mut drain = drain;
+                    drain.cursor_pos = last;
+                    drain.pending_last = next_last;
+                    *carry = Some(Carry {
+                        drain,
+                        selector,
+                        dest,
+                        horizon,
+                        raw: rows,
+                        batches: batches + 1,
+                    });
+                    Ok(Outcome::More)
+                }
+                Some((horizon, _)) => idle(inner, &drain, horizon, last).await,
+                None => idle(inner, &drain, horizon, last).await,
             }
         }
         Err(e) if cancel.is_cancelled() && !e.permanent => Ok(Outcome::Stop),
