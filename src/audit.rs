@@ -1,4 +1,4 @@
-//! Outflow's own security events (key creation, later exports and drains), written as
+//! Outflow's own security events (keys, exports, drains, admin sign-ins, privacy), written as
 //! `audit_logs` records of the organization so they flow through exports and drains like the
 //! platform's events.
 
@@ -36,6 +36,14 @@ pub mod events {
     pub const SECRET_UPDATED: &str = "secret_updated";
     /// A destination secret was deleted.
     pub const SECRET_DELETED: &str = "secret_deleted";
+    /// An organization admin signed in to the admin pages.
+    pub const ADMIN_SIGNED_IN: &str = "admin_signed_in";
+    /// A sign-in to the admin pages was refused (wrong password or throttled).
+    pub const ADMIN_SIGN_IN_FAILED: &str = "admin_sign_in_failed";
+    /// An organization admin signed out.
+    pub const ADMIN_SIGNED_OUT: &str = "admin_signed_out";
+    /// The privacy setting of the organization or of a team changed.
+    pub const PRIVACY_CHANGED: &str = "privacy_changed";
 }
 
 /// Who did it and from where.

@@ -178,6 +178,16 @@ pub enum OrgsCommand {
         #[arg(long, default_value = "visible")]
         privacy: String,
     },
+    /// Create an admin who signs in to the admin pages, and print a generated password
+    /// (for an existing admin of the organization: a new password).
+    AddAdmin {
+        /// Organization id.
+        #[arg(long)]
+        org: String,
+        /// The admin's email (the sign-in name).
+        #[arg(long)]
+        email: String,
+    },
 }
 
 /// `outflow bench …`

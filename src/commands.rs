@@ -123,3 +123,13 @@ pub async fn orgs_put(config: &Config, cmd: OrgsCommand) -> anyhow::Result<()> {
     println!("org_id: {}", org.id);
     Ok(())
 }
+
+/// `outflow orgs add-admin`.
+pub async fn orgs_add_admin(config: &Config, org: &str, email: &str) -> anyhow::Result<()> {
+    let store = org_store(config, org).await?;
+    let password = crate::web::auth::add_admin(&store, org, email).await?;
+    println!("admin_email: {}", crate::web::auth::normalize_email(email));
+    println!("admin_password: {password}");
+    eprintln!("The password is shown only now; Outflow stores only its argon2id hash.");
+    Ok(())
+}

@@ -25,6 +25,7 @@
 //! audit.rs         Outflow's own security events as audit_logs records
 //! http/            router, error type, extractors, health probes
 //!   api/             the native /v1 routes, one file per resource, with OpenAPI annotations
+//! web/             the admin pages: sign-in, data export tabs, wizards, keys, privacy
 //! demo/            `outflow demo`: deterministic generator and seeding
 //! bench/           `outflow bench …`: benchmarks with in-run baselines
 //! migrations/      {sqlite,postgres}/ — one migration set per backend
@@ -49,3 +50,4 @@ pub mod mail;
 pub mod privacy;
 pub mod reports;
 pub mod store;
+pub mod web;

@@ -119,6 +119,44 @@ async fn demo_key(store: &Store, data_dir: &Path, org: &str) -> anyhow::Result<S
     Ok(secret)
 }
 
+/// The demo organization's admin (its admin member's email) and a password that signs in:
+/// reused from `{data_dir}/demo-admin.password` while it still works, else a new one.
+async fn demo_admin(
+    store: &Store,
+    data_dir: &Path,
+    seeded: &Seeded,
+) -> anyhow::Result<(String, String)> {
+    let rows = store
+        .query(
+            "SELECT email FROM members WHERE org_id = ? AND id = ?",
+            &[
+                seeded.org_id.as_str().into(),
+                seeded.admin_user_id.as_str().into(),
+            ],
+            &[crate::domain::FieldType::Text],
+        )
+        .await?;
+    let email = rows
+        .first()
+        .and_then(|r| r[0].as_text())
+        .map(crate::web::auth::normalize_email)
+        .context("the demo organization has no admin member")?;
+    let path = data_dir.join("demo-admin.password");
+    let saved = std::fs::read_to_string(&path).ok();
+    let password = crate::web::auth::ensure_admin_password(
+        store,
+        &seeded.org_id,
+        &email,
+        saved.as_deref().map(str::trim),
+    )
+    .await?;
+    if saved.as_deref().map(str::trim) != Some(password.as_str()) {
+        crate::auth::keys::write_private_file(&path, &password)
+            .context("cannot write demo-admin.password")?;
+    }
+    Ok((email, password))
+}
+
 /// `outflow demo`: seed, print how to reach it, serve until SIGINT/SIGTERM.
 pub async fn run(config: Config, scale: u32) -> anyhow::Result<()> {
     let data_dir = config.data_dir.clone();
@@ -135,6 +173,7 @@ pub async fn run(config: Config, scale: u32) -> anyhow::Result<()> {
         eprintln!("reusing the existing demo organization ({total} records)");
     }
     let api_key = demo_key(&store, &data_dir, &seeded.org_id).await?;
+    let (admin_email, admin_password) = demo_admin(&store, &data_dir, &seeded).await?;
     let listener = tokio::net::TcpListener::bind(&config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
@@ -144,5 +183,11 @@ pub async fn run(config: Config, scale: u32) -> anyhow::Result<()> {
     println!("user_id: {}", seeded.admin_user_id);
     println!("api_key: {api_key}");
     println!("ingest_key: {}", app.ingest_key());
+    println!(
+        "admin_url: http://{}/settings/organization/data_export",
+        app.local_addr()
+    );
+    println!("admin_email: {admin_email}");
+    println!("admin_password: {admin_password}");
     app.run(crate::app::shutdown_signal()).await
 }

@@ -43,6 +43,7 @@ pub fn router(state: AppState) -> Router {
         .merge(api)
         .merge(health::routes())
         .merge(metrics::routes())
+        .merge(crate::web::routes())
         .route(
             "/v1/openapi.json",
             axum::routing::get(move || {

@@ -4,6 +4,7 @@
 
 mod helpers;
 
+mod admin_pages;
 mod cli;
 mod datadog_receiver;
 mod delivery_order;

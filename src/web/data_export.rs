@@ -1,0 +1,294 @@
+//! `/settings/organization/data_export`: the page with the **Exports** and **Drains** tabs,
+//! and the JSON the tabs poll for live status.
+
+use super::error::WebError;
+use super::layout::{self, Nav};
+use super::session::Admin;
+use crate::drain::model::Drain;
+use crate::drain::repo;
+use crate::export::jobs::{self, ExportJob};
+use crate::http::AppState;
+use axum::Json;
+use axum::extract::{Query, State};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use chrono_tz::Tz;
+use maud::{Markup, html};
+use serde::Deserialize;
+
+/// The page's path.
+pub const PATH: &str = "/settings/organization/data_export";
+/// Export history rows per page.
+const PAGE_SIZE: u32 = 25;
+
+/// `?tab=…&page=…&notice=…`.
+#[derive(Debug, Default, Deserialize)]
+pub struct TabQuery {
+    /// `exports` (default) or `drains`.
+    #[serde(default)]
+    pub tab: Option<String>,
+    /// History page, from 1.
+    #[serde(default)]
+    pub page: Option<u32>,
+    /// A notice code from a redirect after a form.
+    #[serde(default)]
+    pub notice: Option<String>,
+}
+
+/// The fixed text of a notice code (codes, not text, travel in URLs).
+pub fn notice_text(code: &str) -> Option<&'static str> {
+    Some(match code {
+        "export_created" => "Export requested. Its status below updates as it runs.",
+        "drain_deleted" => "Drain deleted.",
+        "drain_paused" => "Drain paused. It resumes from where it stopped.",
+        "drain_resumed" => "Drain resumed.",
+        "drain_created" => "Drain created: the destination passed its preflight check.",
+        "test_ok" => "Test batch delivered.",
+        "test_failed" => "The test batch was not delivered; see the attempts below.",
+        "replay_started" => "Replay started: the window is being delivered again.",
+        "privacy_saved" => "Privacy setting saved.",
+        "key_revoked" => "Key revoked.",
+        _ => return None,
+    })
+}
+
+/// The organization's zone (UTC when unreadable).
+pub fn org_tz(admin: &Admin) -> Tz {
+    admin.org.timezone.parse().unwrap_or(Tz::UTC)
+}
+
+/// `GET /settings/organization/data_export`.
+pub async fn show(
+    State(state): State<AppState>,
+    admin: Admin,
+    Query(q): Query<TabQuery>,
+) -> Result<Response, WebError> {
+    let drains_tab = q.tab.as_deref() == Some("drains");
+    let content = if drains_tab {
+        drains_tab_body(&state, &admin).await?
+    } else {
+        exports_tab_body(&state, &admin, q.page.unwrap_or(1).max(1)).await?
+    };
+    let current = |on: bool| on.then_some("page");
+    let body = html! {
+        h1 { "Usage data export" }
+        p.lead { "Download one-time exports of your organization's data, or drain it continuously to a destination you control." }
+        @if let Some(text) = q.notice.as_deref().and_then(notice_text) { (layout::notice(text)) }
+        nav.tabs aria-label="Data export" {
+            a href={(PATH) "?tab=exports"} aria-current=[current(!drains_tab)] { "Exports" }
+            a href={(PATH) "?tab=drains"} aria-current=[current(drains_tab)] { "Drains" }
+        }
+        (content)
+    };
+    Ok(layout::ok(layout::page(
+        "Data export",
+        Some(&admin),
+        Nav::DataExport,
+        body,
+    )))
+}
+
+/// `2026-03-01 – 2026-03-31`, read in the export's own zone.
+pub fn range_text(job: &ExportJob) -> String {
+    let tz = job.spec.tz();
+    let start = job.spec.start.with_timezone(&tz);
+    let last = (job.spec.end - chrono::Duration::microseconds(1)).with_timezone(&tz);
+    format!(
+        "{} – {} ({})",
+        start.format("%Y-%m-%d"),
+        last.format("%Y-%m-%d"),
+        job.spec.timezone
+    )
+}
+
+fn rows_text(job: &ExportJob) -> String {
+    format!("{} rows", layout::count(job.rows_written))
+}
+
+fn size_text(job: &ExportJob) -> String {
+    job.size_bytes
+        .map(layout::bytes)
+        .unwrap_or_else(|| "—".into())
+}
+
+async fn exports_tab_body(state: &AppState, admin: &Admin, page: u32) -> Result<Markup, WebError> {
+    let (items, total) = jobs::list(&state.store, admin.org_id(), page, PAGE_SIZE).await?;
+    let tz = org_tz(admin);
+    let pages = ((total.max(1) - 1) / i64::from(PAGE_SIZE) + 1) as u32;
+    Ok(html! {
+        div.row.between {
+            h2 { "Exports" }
+            a.button href={(PATH) "/exports/new"} { "+ New Export" }
+        }
+        div.table-wrap {
+            table data-poll-url={(PATH) "/exports.json"} {
+                caption.sr-only { "Export history, newest first" }
+                thead { tr {
+                    th scope="col" { "Data type" }
+                    th scope="col" { "Date range" }
+                    th scope="col" { "Created" }
+                    th scope="col" { "Status" }
+                    th.num scope="col" { "Size" }
+                    th scope="col" { "Download" }
+                } }
+                tbody {
+                    @for job in &items {
+                        tr data-id=(job.id) data-final=(if job.state.is_final() { "true" } else { "false" }) {
+                            td { (job.spec.data_type.label()) span.progress { (job.spec.format) @if job.spec.gzip { " · gzip" } } }
+                            td { (range_text(job)) }
+                            td { (layout::time(job.created_at, tz)) }
+                            td {
+                                (layout::export_badge(job.state))
+                                span.progress data-role="rows" { (rows_text(job)) }
+                                @if let Some(e) = &job.error { span.progress { (e) } }
+                            }
+                            td.num data-role="size" { (size_text(job)) }
+                            td data-role="download" {
+                                @if let Some(url) = state.exports.download_url(job) {
+                                    a href=(url) download { "Download" }
+                                } @else { span.muted { "—" } }
+                            }
+                        }
+                    }
+                    @if items.is_empty() {
+                        tr { td.empty colspan="6" { "No exports yet. Start one with " strong { "+ New Export" } "." } }
+                    }
+                }
+            }
+        }
+        @if pages > 1 {
+            nav.row aria-label="Export history pages" {
+                @if page > 1 { a href={(PATH) "?tab=exports&page=" (page - 1)} { "← Newer" } }
+                span.muted { "Page " (page) " of " (pages) }
+                @if page < pages { a href={(PATH) "?tab=exports&page=" (page + 1)} { "Older →" } }
+            }
+        }
+    })
+}
+
+/// The pause or resume form of a drain, and its delete form; `from_detail` brings the admin
+/// back to the detail page afterwards.
+pub fn drain_actions(admin: &Admin, d: &Drain, from_detail: bool) -> Markup {
+    let base = format!("{PATH}/drains/{}", d.id);
+    let running = d.status == crate::drain::model::DrainStatus::Active;
+    let back = html! { @if from_detail { input type="hidden" name="back" value="detail"; } };
+    html! {
+        @if running {
+            form method="post" action={(base) "/pause"} {
+                (layout::csrf_field(admin)) (back)
+                button.small.secondary type="submit" aria-label={"Pause drain " (d.name)} { "Pause" }
+            }
+        } @else {
+            form method="post" action={(base) "/resume"} {
+                (layout::csrf_field(admin)) (back)
+                button.small.secondary type="submit" aria-label={"Resume drain " (d.name)} { "Resume" }
+            }
+        }
+        " "
+        form method="post" action={(base) "/delete"} data-confirm={"Delete the drain “" (d.name) "”? This cannot be undone."} {
+            (layout::csrf_field(admin))
+            button.small.danger type="submit" aria-label={"Delete drain " (d.name)} { "Delete" }
+        }
+    }
+}
+
+async fn drains_tab_body(state: &AppState, admin: &Admin) -> Result<Markup, WebError> {
+    let drains = repo::list(&state.store, admin.org_id()).await?;
+    let tz = org_tz(admin);
+    Ok(html! {
+        div.row.between {
+            h2 { "Drains" }
+            a.button href={(PATH) "/drains/new"} { "+ Add Drain" }
+        }
+        div.table-wrap {
+            table data-poll-url={(PATH) "/drains.json"} data-poll-always data-poll-ms="3000" {
+                caption.sr-only { "Drains, newest first" }
+                thead { tr {
+                    th scope="col" { "Name" }
+                    th scope="col" { "Status" }
+                    th scope="col" { "Data type" }
+                    th scope="col" { "Last synced" }
+                    th scope="col" { "Created" }
+                    th scope="col" { "Actions" }
+                } }
+                tbody {
+                    @for d in &drains {
+                        tr data-id=(d.id) {
+                            td { div.name-cell {
+                                (layout::dest_icon(d.destination.kind()))
+                                a href={(PATH) "/drains/" (d.id)} { (d.name) }
+                            } }
+                            td { (layout::drain_badge(d.status)) }
+                            td { (d.data_type.label()) }
+                            td data-role="synced" { (layout::opt_time(d.last_synced_at, tz)) }
+                            td { (layout::time(d.created_at, tz)) }
+                            td.actions { (drain_actions(admin, d, false)) }
+                        }
+                    }
+                    @if drains.is_empty() {
+                        tr { td.empty colspan="6" { "No drains yet. Add one with " strong { "+ Add Drain" } "." } }
+                    }
+                }
+            }
+        }
+    })
+}
+
+fn no_store(mut r: Response) -> Response {
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
+}
+
+/// `GET …/exports.json`: the first history page's live fields.
+pub async fn exports_json(
+    State(state): State<AppState>,
+    admin: Admin,
+) -> Result<Response, WebError> {
+    let (items, _) = jobs::list(&state.store, admin.org_id(), 1, PAGE_SIZE).await?;
+    let items: Vec<_> = items
+        .iter()
+        .map(|job| {
+            serde_json::json!({
+                "id": job.id,
+                "state": job.state,
+                "label": job.state.as_str(),
+                "badge": layout::export_class(job.state),
+                "final": job.state.is_final(),
+                "rows": rows_text(job),
+                "size": size_text(job),
+                "download_url": state.exports.download_url(job),
+            })
+        })
+        .collect();
+    Ok(no_store(
+        Json(serde_json::json!({ "items": items })).into_response(),
+    ))
+}
+
+/// `GET …/drains.json`: every drain's status and last sync.
+pub async fn drains_json(
+    State(state): State<AppState>,
+    admin: Admin,
+) -> Result<Response, WebError> {
+    let tz = org_tz(&admin);
+    let drains = repo::list(&state.store, admin.org_id()).await?;
+    let items: Vec<_> = drains
+        .iter()
+        .map(|d| {
+            serde_json::json!({
+                "id": d.id,
+                "status": d.status,
+                "label": layout::drain_label(d.status),
+                "badge": layout::drain_class(d.status),
+                "last_synced": d.last_synced_at
+                    .map(|t| t.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string())
+                    .unwrap_or_else(|| "—".into()),
+                "records": layout::count(d.records_delivered),
+            })
+        })
+        .collect();
+    Ok(no_store(
+        Json(serde_json::json!({ "items": items })).into_response(),
+    ))
+}

@@ -1,0 +1,413 @@
+//! The export wizard: data type → date range → teams (team-scoped types only) → fields and
+//! format. Plain forms: every step posts the choices so far (as hidden fields) and the button
+//! pressed names the step to show next; moving forward checks the steps being left, and the
+//! last step validates the whole request through `export::spec::validate` — the same checks
+//! and messages as the API — before `state.exports.create` queues the job.
+
+use super::data_export::{self, PATH};
+use super::error::WebError;
+use super::layout::{self, Nav};
+use super::pickers::{self, TeamItem};
+use super::session::{Admin, Checked};
+use crate::audit::Actor;
+use crate::domain::DataType;
+use crate::domain::range::{RangePreset, preset_range};
+use crate::export::lookup::LoadedLookup;
+use crate::export::spec::{self, ExportInput, InputError};
+use crate::http::AppState;
+use crate::http::extract::Client;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::Utc;
+use maud::{Markup, html};
+use serde::Deserialize;
+
+/// The wizard's path.
+pub const NEW: &str = "/settings/organization/data_export/exports/new";
+
+/// Everything the wizard collects; each step posts all of it.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(default)]
+pub struct ExportForm {
+    /// The step to show next, or `create`.
+    pub step: String,
+    /// Data type name.
+    pub data_type: String,
+    /// A range preset name, or `custom`.
+    pub preset: String,
+    /// Custom start date (`YYYY-MM-DD`).
+    pub start: String,
+    /// Custom end date, inclusive.
+    pub end: String,
+    /// IANA zone.
+    pub timezone: String,
+    /// Chosen team ids.
+    pub teams: Vec<String>,
+    /// The select-all box.
+    pub all_teams: Option<String>,
+    /// The personal-spaces toggle.
+    pub personal: Option<String>,
+    /// minimal, default, full or custom.
+    pub field_preset: String,
+    /// Custom field ids.
+    pub fields: Vec<String>,
+    /// csv, ndjson or parquet.
+    pub format: String,
+    /// The gzip box.
+    pub gzip: Option<String>,
+}
+
+impl ExportForm {
+    fn with_defaults(mut self, admin: &Admin) -> Self {
+        if self.preset.is_empty() {
+            self.preset = "this_billing_period".into();
+        }
+        if self.timezone.is_empty() {
+            self.timezone = admin.org.timezone.clone();
+        }
+        if self.field_preset.is_empty() {
+            self.field_preset = "default".into();
+        }
+        if self.format.is_empty() {
+            self.format = "csv".into();
+        }
+        self
+    }
+
+    fn data_type(&self) -> Option<DataType> {
+        pickers::parse_type(&self.data_type)
+    }
+}
+
+/// The steps of a data type: the team step only for team-scoped types.
+fn steps(dt: Option<DataType>) -> Vec<(&'static str, &'static str)> {
+    let mut s = vec![("type", "Data type"), ("range", "Date range")];
+    if dt.is_none_or(pickers::team_scoped) {
+        s.push(("teams", "Teams"));
+    }
+    s.push(("fields", "Fields and format"));
+    s
+}
+
+/// The request the form stands for; `all_team_ids` expands the select-all box when personal
+/// spaces are left out.
+fn input(f: &ExportForm, all_team_ids: &[String]) -> ExportInput {
+    let custom_range = f.preset == "custom";
+    let all = f.all_teams.is_some();
+    let personal = f.personal.is_some();
+    let scoped = f.data_type().is_some_and(pickers::team_scoped);
+    let custom_fields = f.field_preset == "custom";
+    ExportInput {
+        data_type: Some(f.data_type.clone()),
+        start: custom_range
+            .then(|| f.start.clone())
+            .filter(|s| !s.is_empty()),
+        end: custom_range
+            .then(|| f.end.clone())
+            .filter(|s| !s.is_empty()),
+        preset: (!custom_range).then(|| f.preset.clone()),
+        timezone: Some(f.timezone.clone()),
+        workspace_ids: match (scoped, all, personal) {
+            (true, true, false) => all_team_ids.to_vec(),
+            (true, false, _) => f.teams.clone(),
+            _ => Vec::new(),
+        },
+        include_all_workspaces: !scoped || (all && personal),
+        include_personal_workspaces: scoped && personal,
+        fields: custom_fields.then(|| f.fields.clone()),
+        field_preset: (!custom_fields).then(|| f.field_preset.clone()),
+        format: Some(f.format.clone()),
+        gzip: f.gzip.is_some(),
+        ..ExportInput::default()
+    }
+}
+
+/// The step an invalid parameter belongs to.
+fn step_of(e: &InputError) -> &'static str {
+    match e.param.as_str() {
+        "data_type" => "type",
+        "start" | "end" | "timezone" | "preset" => "range",
+        "workspace_ids" | "entity_ids" => "teams",
+        _ => "fields",
+    }
+}
+
+/// Checks one step on its own; the message to show there.
+async fn check(
+    state: &AppState,
+    admin: &Admin,
+    f: &ExportForm,
+    step: &str,
+) -> Result<Option<String>, WebError> {
+    let Some(dt) = f.data_type() else {
+        return Ok((step == "type").then(|| "Choose a data type.".to_string()));
+    };
+    match step {
+        "range" => {
+            // Validate the range alone: the other steps' parts are stand-ins here.
+            let mut probe = input(f, &[]);
+            probe.include_all_workspaces = true;
+            probe.workspace_ids.clear();
+            probe.fields = None;
+            probe.field_preset = Some("minimal".into());
+            probe.format = None;
+            probe.gzip = false;
+            let lookup = LoadedLookup::load(&state.store, admin.org_id(), &probe).await?;
+            Ok(
+                spec::validate(&probe, &admin.org, &lookup, spec::NATIVE, Utc::now())
+                    .err()
+                    .filter(|e| step_of(e) == "range")
+                    .map(|e| e.message),
+            )
+        }
+        "teams" if pickers::team_scoped(dt) => {
+            let none = f.teams.is_empty() && f.all_teams.is_none() && f.personal.is_none();
+            Ok(none.then(|| "Select at least one team, or include personal spaces.".to_string()))
+        }
+        "fields" => {
+            let none = f.field_preset == "custom" && f.fields.is_empty();
+            Ok(none.then(|| "Choose at least one field, or pick a preset.".to_string()))
+        }
+        _ => Ok(None),
+    }
+}
+
+/// `GET …/exports/new`.
+pub async fn start(State(state): State<AppState>, admin: Admin) -> Result<Response, WebError> {
+    let f = ExportForm::default().with_defaults(&admin);
+    render(&state, &admin, &f, "type", None, StatusCode::OK).await
+}
+
+/// `POST …/exports/new`: the next step, or (`step=create`) the export.
+pub async fn step(
+    State(state): State<AppState>,
+    client: Client,
+    Checked { admin, form }: Checked<ExportForm>,
+) -> Result<Response, WebError> {
+    let f = form.with_defaults(&admin);
+    let names = steps(f.data_type());
+    let target = if f.step == "create" {
+        names.len()
+    } else {
+        names.iter().position(|(id, _)| *id == f.step).unwrap_or(0)
+    };
+    // Moving forward: every step being passed must hold up.
+    for (id, _) in names.iter().take(target) {
+        if let Some(message) = check(&state, &admin, &f, id).await? {
+            return render(
+                &state,
+                &admin,
+                &f,
+                id,
+                Some(&message),
+                StatusCode::BAD_REQUEST,
+            )
+            .await;
+        }
+    }
+    if f.step != "create" {
+        let id = names.get(target).map_or("type", |(id, _)| *id);
+        return render(&state, &admin, &f, id, None, StatusCode::OK).await;
+    }
+    let all_ids: Vec<String> = pickers::teams(&state.store, admin.org_id())
+        .await?
+        .into_iter()
+        .map(|t| t.id)
+        .collect();
+    let request = input(&f, &all_ids);
+    let lookup = LoadedLookup::load(&state.store, admin.org_id(), &request).await?;
+    let spec = match spec::validate(&request, &admin.org, &lookup, spec::NATIVE, Utc::now()) {
+        Ok(spec) => spec,
+        Err(e) => {
+            let message = format!("{}: {}", e.param, e.message);
+            return render(
+                &state,
+                &admin,
+                &f,
+                step_of(&e),
+                Some(&message),
+                StatusCode::BAD_REQUEST,
+            )
+            .await;
+        }
+    };
+    let actor = Actor {
+        user_id: format!("admin:{}", admin.email),
+        source_ip: client.ip,
+        user_agent: client.user_agent,
+    };
+    state
+        .exports
+        .create(spec, &actor.user_id, Some(&admin.email), &actor)
+        .await?;
+    Ok(Redirect::to(&format!("{PATH}?tab=exports&notice=export_created")).into_response())
+}
+
+/// Hidden inputs for everything the steps other than `step` collected.
+fn carried(f: &ExportForm, step: &str) -> Markup {
+    let hidden = |name: &str, value: &str| html! { input type="hidden" name=(name) value=(value); };
+    html! {
+        @if step != "type" { (hidden("data_type", &f.data_type)) }
+        @if step != "range" {
+            (hidden("preset", &f.preset)) (hidden("start", &f.start))
+            (hidden("end", &f.end)) (hidden("timezone", &f.timezone))
+        }
+        @if step != "teams" {
+            @for t in &f.teams { (hidden("teams", t)) }
+            @if f.all_teams.is_some() { (hidden("all_teams", "on")) }
+            @if f.personal.is_some() { (hidden("personal", "on")) }
+        }
+        @if step != "fields" {
+            (hidden("field_preset", &f.field_preset)) (hidden("format", &f.format))
+            @for x in &f.fields { (hidden("fields", x)) }
+            @if f.gzip.is_some() { (hidden("gzip", "on")) }
+        }
+    }
+}
+
+async fn render(
+    state: &AppState,
+    admin: &Admin,
+    f: &ExportForm,
+    step: &str,
+    error: Option<&str>,
+    status: StatusCode,
+) -> Result<Response, WebError> {
+    let dt = f.data_type();
+    let names = steps(dt);
+    let at = names.iter().position(|(id, _)| *id == step).unwrap_or(0);
+    let next = names.get(at + 1).map(|(id, _)| *id);
+    let back = at
+        .checked_sub(1)
+        .and_then(|i| names.get(i))
+        .map(|(id, _)| *id);
+    let teams = if step == "teams" {
+        pickers::teams(&state.store, admin.org_id()).await?
+    } else {
+        Vec::new()
+    };
+    let fields = match (step, dt) {
+        ("type", _) | (_, None) => pickers::data_type_choice(dt),
+        ("range", _) => range_step(admin, f),
+        ("teams", _) => teams_step(f, &teams),
+        (_, Some(dt)) => fields_step(f, dt),
+    };
+    let body = html! {
+        p { a href={(PATH) "?tab=exports"} { "← Back to exports" } }
+        h1 { "New export" }
+        (layout::steps(&names, step))
+        @if let Some(e) = error { (layout::error_box(e)) }
+        form.card method="post" action=(NEW) data-range[step == "range"] {
+            (layout::csrf_field(admin))
+            (carried(f, step))
+            (fields)
+            div.actions-bar {
+                @match next {
+                    Some(n) => button type="submit" name="step" value=(n) { "Next" },
+                    None => button type="submit" name="step" value="create" { "Create export" },
+                }
+                @if let Some(b) = back {
+                    button.secondary type="submit" name="step" value=(b) formnovalidate { "Back" }
+                }
+                a.button.secondary href={(PATH) "?tab=exports"} { "Cancel" }
+            }
+        }
+    };
+    Ok(layout::with_headers(
+        status,
+        layout::page("New export", Some(admin), Nav::DataExport, body),
+    ))
+}
+
+/// The label of a range preset.
+pub fn preset_label(p: RangePreset) -> &'static str {
+    match p {
+        RangePreset::ThisBillingPeriod => "This billing period",
+        RangePreset::LastBillingPeriod => "Last billing period",
+        RangePreset::ThisMonth => "This month",
+        RangePreset::LastMonth => "Last month",
+        RangePreset::ThisWeek => "This week",
+        RangePreset::LastWeek => "Last week",
+        RangePreset::Last7Days => "Last 7 days",
+        RangePreset::Last30Days => "Last 30 days",
+        RangePreset::Last90Days => "Last 90 days",
+    }
+}
+
+fn range_step(admin: &Admin, f: &ExportForm) -> Markup {
+    let tz = crate::domain::range::parse_tz(&f.timezone).unwrap_or(data_export::org_tz(admin));
+    let now = Utc::now();
+    let option = |p: RangePreset| {
+        let r = preset_range(p, tz, now, admin.org.billing_anchor_day);
+        let last = (r.end - chrono::Duration::microseconds(1)).with_timezone(&tz);
+        html! {
+            option value=(p.as_str()) selected[f.preset == p.as_str()] {
+                (preset_label(p)) " (" (r.start.with_timezone(&tz).format("%b %-d")) " – " (last.format("%b %-d, %Y")) ")"
+            }
+        }
+    };
+    let (billing, calendar): (Vec<RangePreset>, Vec<RangePreset>) =
+        RangePreset::ALL.into_iter().partition(|p| {
+            matches!(
+                p,
+                RangePreset::ThisBillingPeriod | RangePreset::LastBillingPeriod
+            )
+        });
+    html! {
+        fieldset {
+            legend { "Date range" }
+            label for="preset" { "Period" }
+            select #preset name="preset" {
+                optgroup label="Billing periods" { @for p in billing { (option(p)) } }
+                optgroup label="Calendar" { @for p in calendar { (option(p)) } }
+                option value="custom" selected[f.preset == "custom"] { "Custom range…" }
+            }
+            div #custom-range {
+                div.grid {
+                    div {
+                        label for="start" { "Start date" }
+                        input #start type="date" name="start" value=(f.start);
+                    }
+                    div {
+                        label for="end" { "End date" span.hint { "Inclusive: the whole end day is exported." } }
+                        input #end type="date" name="end" value=(f.end) aria-describedby="range-error";
+                    }
+                }
+                p #range-error .field-error aria-live="polite" {}
+            }
+            label for="timezone" { "Time zone" span.hint { "Dates are read as midnight in this zone." } }
+            select #timezone name="timezone" {
+                @for z in chrono_tz::TZ_VARIANTS {
+                    option value=(z.name()) selected[z.name() == f.timezone] { (z.name()) }
+                }
+            }
+        }
+    }
+}
+
+fn teams_step(f: &ExportForm, teams: &[TeamItem]) -> Markup {
+    html! {
+        p.lead { "Choose the teams whose data to include." }
+        (pickers::team_picker(teams, &f.teams, f.all_teams.is_some(), f.personal.is_some()))
+    }
+}
+
+fn fields_step(f: &ExportForm, dt: DataType) -> Markup {
+    html! {
+        (pickers::field_picker(dt, &f.field_preset, &f.fields))
+        fieldset {
+            legend { "File" }
+            label for="format" { "Format" }
+            select #format name="format" {
+                @for (v, label) in [("csv", "CSV (spreadsheets)"), ("ndjson", "NDJSON (one JSON object per line)"), ("parquet", "Parquet (analytics tools)")] {
+                    option value=(v) selected[f.format == v] { (label) }
+                }
+            }
+            label.inline {
+                input type="checkbox" name="gzip" checked[f.gzip.is_some()];
+                "Compress with gzip (CSV and NDJSON)"
+            }
+        }
+    }
+}
