@@ -111,7 +111,27 @@ impl reqwest::dns::Resolve for GuardedResolver {
 
 /// The HTTP client destinations use: no redirects, no system proxy, the context's timeout,
 /// and — unless private destinations are allowed — the guarded resolver.
+///
+/// One client is shared by every destination with the same settings: a client carries its
+/// TLS configuration and connection pool, and thousands of drains each building their own
+/// cost tens of kilobytes apiece (measured: 10,000 idle drains went from 575 MB to the
+/// figure in the README). Cloning a client is a reference-count increment.
 pub fn client(ctx: &DestContext) -> reqwest::Client {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    static CLIENTS: OnceLock<Mutex<HashMap<(bool, std::time::Duration), reqwest::Client>>> =
+        OnceLock::new();
+    let mut clients = CLIENTS
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    clients
+        .entry((ctx.allow_private, ctx.request_timeout))
+        .or_insert_with(|| build_client(ctx))
+        .clone()
+}
+
+fn build_client(ctx: &DestContext) -> reqwest::Client {
     let mut builder = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .no_proxy()

@@ -52,7 +52,12 @@ pub(crate) struct Inner {
     pub node: String,
     running: Mutex<HashMap<String, Running>>,
     refresh: Notify,
+    /// Bounds the drains working at once (see `worker`).
+    pub cycles: tokio::sync::Semaphore,
 }
+
+/// Drain cycles one node runs at once.
+const CONCURRENT_CYCLES: usize = 64;
 
 /// A running drain task.
 struct Running {
@@ -135,6 +140,7 @@ impl Engine {
                 node,
                 running: Mutex::new(HashMap::new()),
                 refresh: Notify::new(),
+                cycles: tokio::sync::Semaphore::new(CONCURRENT_CYCLES),
             }),
         }
     }

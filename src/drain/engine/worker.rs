@@ -48,13 +48,23 @@ pub(super) async fn run(inner: Arc<Inner>, id: String, wake: Arc<Wake>, cancel: 
         if cancel.is_cancelled() {
             break;
         }
-        let outcome = match cycle(&inner, &id, &mut cached, &mut carry, &cancel).await {
+        // Boxed: an idle task then holds only this loop's few words, not the (large) state of
+        // a cycle's nested futures — it matters with thousands of idle drains.
+        // At most CONCURRENT_CYCLES drains of this node work at once: when thousands wake
+        // together (start-up, a poll wave) memory stays bounded and the database is not
+        // flooded; a single busy drain never waits.
+        let permit = tokio::select! {
+            _ = cancel.cancelled() => break,
+            p = inner.cycles.acquire() => p.expect("the semaphore is never closed"),
+        };
+        let outcome = match Box::pin(cycle(&inner, &id, &mut cached, &mut carry, &cancel)).await {
             Ok(o) => o,
             Err(e) => {
                 tracing::warn!(drain = %id, error = %e, "drain cycle hit a database error");
                 Outcome::Failed
             }
         };
+        drop(permit);
         // Caught up, a drain sleeps until a commit notification or the engine's poller (which
         // checks for new positions on its behalf, backing off from poll_min to poll_max).
         let wait = match outcome {
