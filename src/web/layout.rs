@@ -15,6 +15,8 @@ use maud::{DOCTYPE, Markup, html};
 pub const CSS: &str = include_str!("assets/outflow.css");
 /// The progressive-enhancement script: every page works without it.
 pub const JS: &str = include_str!("assets/outflow.js");
+/// The tab icon (browsers ask for one on every page; without it they log a 404).
+pub const FAVICON: &str = include_str!("assets/favicon.svg");
 
 /// Which section of the navigation is current.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,6 +46,7 @@ pub fn page(title: &str, admin: Option<&Admin>, nav: Nav, body: Markup) -> Marku
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " · Outflow" }
+                link rel="icon" href="/assets/favicon.svg" type="image/svg+xml";
                 link rel="stylesheet" href="/assets/outflow.css";
                 script src="/assets/outflow.js" defer {}
             }
@@ -140,6 +143,11 @@ pub async fn css() -> Response {
 /// `GET /assets/outflow.js`.
 pub async fn js() -> Response {
     asset(JS, "text/javascript; charset=utf-8")
+}
+
+/// `GET /assets/favicon.svg`.
+pub async fn favicon() -> Response {
+    asset(FAVICON, "image/svg+xml")
 }
 
 fn asset(body: &'static str, content_type: &'static str) -> Response {

@@ -52,6 +52,7 @@ pub fn routes() -> Router<AppState> {
         .route("/", get(|| async { Redirect::to(data_export::PATH) }))
         .route("/assets/outflow.css", get(layout::css))
         .route("/assets/outflow.js", get(layout::js))
+        .route("/assets/favicon.svg", get(layout::favicon))
         .route("/signin", get(signin::show).post(signin::submit))
         .route("/signout", post(signin::sign_out))
         .route(de, get(data_export::show))

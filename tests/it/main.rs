@@ -5,6 +5,7 @@
 mod helpers;
 
 mod admin_pages;
+mod browser;
 mod cli;
 mod datadog_receiver;
 mod delivery_order;
