@@ -174,9 +174,10 @@ pub enum OrgsCommand {
         /// Billing-cycle anchor day (1–31).
         #[arg(long, default_value_t = 1)]
         billing_anchor_day: u8,
-        /// visible, pseudonymized or hidden.
-        #[arg(long, default_value = "visible")]
-        privacy: String,
+        /// visible, pseudonymized or hidden (default: visible for a new organization, the
+        /// current setting for an existing one).
+        #[arg(long)]
+        privacy: Option<String>,
     },
     /// Create an admin who signs in to the admin pages, and print a generated password
     /// (for an existing admin of the organization: a new password).

@@ -115,7 +115,10 @@ pub async fn orgs_put(config: &Config, cmd: OrgsCommand) -> anyhow::Result<()> {
         name,
         billing_anchor_day,
         timezone,
-        privacy: privacy.parse().map_err(anyhow::Error::msg)?,
+        privacy: privacy
+            .map(|p| p.parse())
+            .transpose()
+            .map_err(anyhow::Error::msg)?,
     };
     validate_org(&input).map_err(anyhow::Error::msg)?;
     let store = app::open_store(config).await?;

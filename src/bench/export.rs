@@ -83,7 +83,7 @@ async fn measure(label: &str, scratch: &Scratch, args: &BenchExportArgs) -> anyh
                 name: "Bench".into(),
                 billing_anchor_day: 1,
                 timezone: "UTC".into(),
-                privacy: Privacy::Visible,
+                privacy: Some(Privacy::Visible),
             },
         )
         .await?;

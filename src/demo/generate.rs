@@ -56,7 +56,7 @@ pub fn organization(scale: u32, now: DateTime<Utc>, seed: u64) -> DemoOrg {
             name: ORG_NAME.into(),
             billing_anchor_day: BILLING_ANCHOR_DAY as u8,
             timezone: ORG_TZ.name().into(),
-            privacy: Privacy::Visible,
+            privacy: Some(Privacy::Visible),
         },
         custom_roles: ROLES
             .iter()

@@ -142,9 +142,10 @@ pub struct OrgInput {
     /// Default IANA time zone of the organization's date ranges.
     #[serde(default = "default_tz")]
     pub timezone: String,
-    /// Privacy of user-identifying fields.
+    /// Privacy of user-identifying fields. Omitted: a new organization is `visible`, an
+    /// existing one keeps its setting (admins may have changed it on the privacy page).
     #[serde(default)]
-    pub privacy: Privacy,
+    pub privacy: Option<Privacy>,
 }
 
 fn default_anchor() -> u8 {
@@ -305,7 +306,7 @@ mod tests {
             name: "Acme".into(),
             billing_anchor_day: 0,
             timezone: "UTC".into(),
-            privacy: Privacy::Visible,
+            privacy: Some(Privacy::Visible),
         };
         assert!(
             validate_org(&org)

@@ -50,17 +50,18 @@ pub(super) fn upsert_org(id: &Id, o: &OrgInput) -> Statement {
          VALUES (?, ?, ?, ?, ?, ?, ?, ?) \
          ON CONFLICT (id) DO UPDATE SET name = excluded.name, \
          billing_anchor_day = excluded.billing_anchor_day, timezone = excluded.timezone, \
-         privacy = excluded.privacy, updated_at = excluded.updated_at"
+         privacy = COALESCE(?, orgs.privacy), updated_at = excluded.updated_at"
             .into(),
         vec![
             id.as_str().into(),
             o.name.clone().into(),
             Value::Integer(o.billing_anchor_day.into()),
             o.timezone.clone().into(),
-            o.privacy.as_str().into(),
+            o.privacy.unwrap_or_default().as_str().into(),
             hex::encode(key).into(),
             now.into(),
             now.into(),
+            privacy(o.privacy),
         ],
     )
 }
@@ -78,7 +79,7 @@ pub(super) fn upsert_team(org: &str, id: &Id, t: &TeamInput) -> Statement {
         "INSERT INTO teams (org_id, id, name, personal, owner_id, privacy, created_at, updated_at) \
          VALUES (?, ?, ?, ?, ?, ?, ?, ?) \
          ON CONFLICT (org_id, id) DO UPDATE SET name = excluded.name, personal = excluded.personal, \
-         owner_id = excluded.owner_id, privacy = excluded.privacy, \
+         owner_id = excluded.owner_id, privacy = COALESCE(excluded.privacy, teams.privacy), \
          created_at = COALESCE(excluded.created_at, teams.created_at), updated_at = excluded.updated_at"
             .into(),
         vec![

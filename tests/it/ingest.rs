@@ -247,3 +247,72 @@ both_backends!(agent_changes_become_versions, |b| async move {
         .unwrap();
     assert_eq!(page["items"][0]["attributes"]["version"], 2);
 });
+
+both_backends!(
+    an_upsert_without_privacy_keeps_the_admins_setting,
+    |b| async move {
+        let app = spawn_app(b).await;
+        let put_org = |body: serde_json::Value| {
+            app.client
+                .put(format!("{}/v1/orgs/acme", app.url))
+                .bearer_auth(INGEST_KEY)
+                .json(&body)
+                .send()
+        };
+        let org_privacy = || async {
+            app.store
+                .get_org("acme")
+                .await
+                .unwrap()
+                .unwrap()
+                .privacy
+                .as_str()
+                .to_string()
+        };
+        assert_eq!(
+            put_org(json!({"name": "Acme"})).await.unwrap().status(),
+            200
+        );
+        assert_eq!(
+            org_privacy().await,
+            "visible",
+            "a new organization starts visible"
+        );
+        put_org(json!({"name": "Acme", "privacy": "pseudonymized"}))
+            .await
+            .unwrap();
+        // The platform's next upsert omits privacy: the setting stays.
+        put_org(json!({"name": "Acme Inc"})).await.unwrap();
+        assert_eq!(org_privacy().await, "pseudonymized");
+        put_org(json!({"name": "Acme Inc", "privacy": "hidden"}))
+            .await
+            .unwrap();
+        assert_eq!(
+            org_privacy().await,
+            "hidden",
+            "an explicit value still wins"
+        );
+
+        let r = app
+            .put_entity(
+                "acme",
+                "teams",
+                "hr",
+                json!({"name": "HR", "privacy": "hidden"}),
+            )
+            .await;
+        assert_eq!(r.status(), 200);
+        app.put_entity("acme", "teams", "hr", json!({"name": "People"}))
+            .await;
+        let rows = app
+            .store
+            .query(
+                "SELECT privacy FROM teams WHERE org_id = ? AND id = ?",
+                &["acme".into(), "hr".into()],
+                &[outflow::domain::FieldType::Text],
+            )
+            .await
+            .unwrap();
+        assert_eq!(rows[0][0].as_text(), Some("hidden"));
+    }
+);
