@@ -294,7 +294,14 @@ async fn cycle(
             fill(&mut attempt, &d);
             attempt.at = Utc::now();
             attempt.attempt = tries;
-            let next = next?;
+            // A failed prefetch must not cost the delivered batch its commit; the next cycle
+            // reads again.
+            let mut prefetch_failed = false;
+            let next = next.unwrap_or_else(|e| {
+                tracing::warn!(drain = %drain.id, error = %e, "reading the next batch failed");
+                prefetch_failed = true;
+                None
+            });
             // The next batch becomes pending in the same commit (one write per batch).
             let next_last = next
                 .as_ref()
@@ -331,6 +338,7 @@ async fn cycle(
                     Ok(Outcome::More)
                 }
                 Some((horizon, _)) => idle(inner, &drain, horizon, last).await,
+                None if prefetch_failed => Ok(Outcome::More),
                 None => idle(inner, &drain, horizon, last).await,
             }
         }
