@@ -97,11 +97,7 @@ pub(super) async fn run(
                 .await;
         match result {
             Ok(d) => {
-                attempt.ok = true;
-                attempt.error = None;
-                attempt.status_code = d.status;
-                attempt.bytes = Some(d.bytes);
-                attempt.note = d.note;
+                worker::fill(&mut attempt, &d);
                 attempt.attempt = tries;
                 attempt.at = Utc::now();
                 let _ = repo::record_attempt(&inner.store, &attempt).await;

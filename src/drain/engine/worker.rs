@@ -415,7 +415,7 @@ pub(crate) async fn deliver_with_retries(
     }
 }
 
-fn fill(a: &mut NewAttempt<'_>, d: &Delivered) {
+pub(super) fn fill(a: &mut NewAttempt<'_>, d: &Delivered) {
     a.ok = true;
     a.error = None;
     a.status_code = d.status;
