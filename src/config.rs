@@ -191,6 +191,9 @@ pub struct ExportsConfig {
     /// Seconds between queue polls when idle (new jobs of this process wake it at once).
     /// Default 2.
     pub poll_seconds: u64,
+    /// PostgreSQL connections one export reads on at once, as consecutive time windows of
+    /// one snapshot. 1 reads with a single query. SQLite ignores it. Default 2.
+    pub read_streams: u32,
 }
 
 impl Default for ExportsConfig {
@@ -202,6 +205,7 @@ impl Default for ExportsConfig {
             retention_days: 7,
             signed_url_ttl_seconds: 3600,
             poll_seconds: 2,
+            read_streams: 2,
         }
     }
 }

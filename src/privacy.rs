@@ -9,7 +9,7 @@
 use crate::domain::FieldType;
 use crate::domain::catalog::FieldDef;
 use crate::domain::entity::Privacy;
-use crate::store::{Store, StoreError, Value};
+use crate::store::{CellRef, RowBlock, Store, StoreError, Value};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use std::collections::HashMap;
@@ -113,6 +113,37 @@ impl PrivacyPolicy {
         for (def, cell) in fields.iter().zip(row.iter_mut()) {
             if def.personal {
                 *cell = self.mask(privacy, std::mem::replace(cell, Value::Null));
+            }
+        }
+    }
+    /// Masks the personal fields of every row of `block` (columns `fields`, then maybe
+    /// more), each by the setting of the team in column `team_column` when given.
+    pub fn apply_block(
+        &self,
+        fields: &[&FieldDef],
+        team_column: Option<usize>,
+        block: &mut RowBlock,
+    ) {
+        if self.all_visible() {
+            return;
+        }
+        let personal: Vec<usize> = (0..fields.len()).filter(|i| fields[*i].personal).collect();
+        for r in 0..block.len() {
+            let row = block.row(r);
+            let team = team_column.and_then(|c| row.get(c).as_text());
+            let privacy = self.for_team(team);
+            if privacy == Privacy::Visible {
+                continue;
+            }
+            for &c in &personal {
+                match (privacy, block.row(r).get(c)) {
+                    (_, CellRef::Null) => {}
+                    (Privacy::Pseudonymized, CellRef::Text(s)) => {
+                        let p = self.pseudonym(s);
+                        block.set_text(r, c, &p);
+                    }
+                    _ => block.set_null(r, c),
+                }
             }
         }
     }

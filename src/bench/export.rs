@@ -56,6 +56,10 @@ pub async fn run(args: BenchExportArgs) -> anyhow::Result<()> {
         args.runs
     );
     println!(
+        "PostgreSQL exports read on [exports] read_streams = {} connections (OUTFLOW_EXPORTS__READ_STREAMS)",
+        std::env::var("OUTFLOW_EXPORTS__READ_STREAMS").unwrap_or_else(|_| "2".into())
+    );
+    println!(
         "{:<10} {:>14} {:>16} {:>7} {:>14} {:>14}",
         "backend", "outflow rows/s", "baseline rows/s", "ratio", "RSS small MB", "RSS full MB"
     );

@@ -14,7 +14,7 @@ use chrono::Utc;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::IsTerminal;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 use tokio::io::AsyncWriteExt;
 
@@ -80,18 +80,24 @@ pub async fn run(config: &Config, args: ExportArgs) -> anyhow::Result<()> {
     let policy = PrivacyPolicy::load(&store, &org.id)
         .await?
         .with_context(|| format!("organization `{}` not found", org.id))?;
-    let (count_sql, count_params) = super::query::count(&spec);
-    let total = store
-        .query(
-            &count_sql,
-            &count_params,
-            &[crate::domain::FieldType::Integer],
-        )
-        .await?
-        .first()
-        .and_then(|r| r[0].as_i64())
-        .unwrap_or_default()
-        .max(0) as u64;
+    // The total only feeds the progress display: count alongside the export, not before it.
+    let total = Arc::new(AtomicU64::new(UNKNOWN));
+    let counter = {
+        let (store, total) = (store.clone(), total.clone());
+        let (count_sql, count_params) = super::query::count(&spec);
+        tokio::spawn(async move {
+            let rows = store
+                .query(
+                    &count_sql,
+                    &count_params,
+                    &[crate::domain::FieldType::Integer],
+                )
+                .await;
+            if let Some(n) = rows.ok().as_ref().and_then(|r| r.first()?[0].as_i64()) {
+                total.store(n.max(0) as u64, Ordering::Relaxed);
+            }
+        })
+    };
 
     let mut file = tokio::fs::File::create(&args.output)
         .await
@@ -99,13 +105,22 @@ pub async fn run(config: &Config, args: ExportArgs) -> anyhow::Result<()> {
     let control = Arc::new(Control::default());
     let started = Instant::now();
     let reporter = spawn_progress(control.clone(), total, std::io::stderr().is_terminal());
-    let mut result = pipeline::run(&store, &spec, &policy, &mut file, control.clone()).await;
+    let mut result = pipeline::run(
+        &store,
+        &spec,
+        &policy,
+        &mut file,
+        control.clone(),
+        config.exports.read_streams as usize,
+    )
+    .await;
     if result.is_ok()
         && let Err(e) = file.shutdown().await
     {
         result = Err(e.into());
     }
     reporter.abort();
+    counter.abort();
     let outcome = match result {
         Ok(o) => o,
         Err(e) => {
@@ -128,14 +143,17 @@ pub async fn run(config: &Config, args: ExportArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `total` before the count has answered.
+const UNKNOWN: u64 = u64::MAX;
+
 fn spawn_progress(
     control: Arc<Control>,
-    total: u64,
+    total: Arc<AtomicU64>,
     terminal: bool,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         if terminal {
-            let bar = ProgressBar::new(total);
+            let bar = ProgressBar::new(0);
             bar.set_style(
                 ProgressStyle::with_template(
                     "{bar:40.cyan/blue} {pos}/{len} rows  {per_sec}  ETA {eta}",
@@ -143,6 +161,10 @@ fn spawn_progress(
                 .unwrap_or_else(|_| ProgressStyle::default_bar()),
             );
             loop {
+                let total = total.load(Ordering::Relaxed);
+                if total != UNKNOWN {
+                    bar.set_length(total);
+                }
                 bar.set_position(control.rows.load(Ordering::Relaxed));
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
@@ -152,10 +174,16 @@ fn spawn_progress(
                 tokio::time::sleep(Duration::from_secs(5)).await;
                 let rows = control.rows.load(Ordering::Relaxed);
                 let rate = rows as f64 / started.elapsed().as_secs_f64().max(1e-9);
-                let eta = if rate > 0.0 && total > rows {
+                let total = total.load(Ordering::Relaxed);
+                let eta = if rate > 0.0 && total != UNKNOWN && total > rows {
                     format!("{:.0} s", (total - rows) as f64 / rate)
                 } else {
                     "-".into()
+                };
+                let total = if total == UNKNOWN {
+                    "?".to_string()
+                } else {
+                    total.to_string()
                 };
                 eprintln!("{rows}/{total} rows, {rate:.0} rows/s, ETA {eta}");
             }

@@ -1,14 +1,16 @@
-//! Runs one export: rows stream from the database (decoded on their own task), through
-//! privacy masking and enum labels, into the encoder, and out to an async writer (an object
-//! store upload or a local file) in pieces. Memory is bounded by a few row chunks plus the
-//! encoder's buffer, whatever the export's size. Used by the job worker and the CLI alike.
+//! Runs one export: row blocks stream from the database (read and decoded on their own tasks;
+//! on PostgreSQL as time windows on several connections, see `store/postgres/export_read.rs`),
+//! through privacy masking and enum labels (rewritten in place in the block), into the
+//! encoder, and out to an async writer (an object store upload or a local file) in pieces.
+//! Memory is bounded by a few blocks plus the encoder's buffer, whatever the export's size.
+//! Used by the job worker and the CLI alike.
 
 use super::encode::{Column, Encoder};
 use super::query;
 use super::spec::ExportSpec;
 use crate::domain::{FieldDef, FieldType};
 use crate::privacy::PrivacyPolicy;
-use crate::store::{Store, Value};
+use crate::store::{CellRef, Store, StreamQuery};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use tokio::io::{AsyncWrite, AsyncWriteExt};
@@ -16,7 +18,7 @@ use tokio::io::{AsyncWrite, AsyncWriteExt};
 /// Rows fetched from the database per chunk.
 const CHUNK_ROWS: usize = 2_048;
 /// Encoded bytes collected before they are handed to the writer.
-const FLUSH_BYTES: usize = 4 * 1024 * 1024;
+const FLUSH_BYTES: usize = 2 * 1024 * 1024;
 
 /// Live state shared with whoever watches or steers the export.
 #[derive(Debug, Default)]
@@ -55,7 +57,7 @@ pub enum ExportError {
     Io(#[from] std::io::Error),
 }
 
-/// Runs `spec` into `out`. The caller completes `out` (`shutdown`) on success, or aborts it:
+/// Runs `spec` into `out`, reading on up to `read_streams` database connections at once. The caller completes `out` (`shutdown`) on success, or aborts it:
 /// an upload's completion can fail on its own, and must not be aborted afterwards.
 pub async fn run<W: AsyncWrite + Unpin + Send>(
     store: &Store,
@@ -63,6 +65,7 @@ pub async fn run<W: AsyncWrite + Unpin + Send>(
     policy: &PrivacyPolicy,
     out: &mut W,
     control: Arc<Control>,
+    read_streams: usize,
 ) -> Result<Outcome, ExportError> {
     let type_spec = spec.type_spec();
     let defs: Vec<&'static FieldDef> = spec
@@ -89,29 +92,38 @@ pub async fn run<W: AsyncWrite + Unpin + Send>(
         })
         .collect();
 
-    let mut rows = store.stream(q.sql, q.params, q.types, CHUNK_ROWS);
+    let team_column = q.team_column;
+    let mut blocks = store.stream(
+        StreamQuery {
+            sql: q.sql,
+            params: q.params,
+            types: q.types,
+            split: Some(q.split),
+            streams: read_streams,
+        },
+        CHUNK_ROWS,
+    );
     let mut written: u64;
     let mut bytes: u64 = 0;
-    while let Some(chunk) = rows.recv().await {
+    while let Some(block) = blocks.recv().await {
         if control.cancel.load(Ordering::Relaxed) {
             return Err(ExportError::Cancelled);
         }
-        for mut row in chunk? {
-            if q.team_column.is_some() {
-                let team = row.pop();
-                let team = team.as_ref().and_then(Value::as_text);
-                policy.apply(&defs, team, &mut row);
-            }
-            for (i, values) in &enums {
-                // Exports carry labels; filters and storage use internal values.
-                if let Value::Text(internal) = &row[*i]
-                    && let Some((_, label)) = values.iter().find(|(v, _)| v == internal)
+        let mut block = block?;
+        if team_column.is_some() {
+            policy.apply_block(&defs, team_column, &mut block);
+        }
+        for (col, values) in &enums {
+            // Exports carry labels; filters and storage use internal values.
+            for r in 0..block.len() {
+                if let CellRef::Text(internal) = block.row(r).get(*col)
+                    && let Some((_, label)) = values.iter().find(|(v, _)| *v == internal)
                 {
-                    row[*i] = Value::Text((*label).to_string());
+                    block.set_text(r, *col, label);
                 }
             }
-            encoder.write_row(&row)?;
         }
+        encoder.write_block(&block)?;
         written = encoder.rows();
         control.rows.store(written, Ordering::Relaxed);
         if encoder.ready_len() >= FLUSH_BYTES {

@@ -4,7 +4,7 @@
 
 use super::spec::ExportSpec;
 use crate::domain::{DataType, FieldType, TypeSpec};
-use crate::store::Value;
+use crate::store::{TimeSplit, Value};
 
 /// A statement, its parameters, and the types of its columns.
 #[derive(Debug, Clone)]
@@ -17,6 +17,9 @@ pub struct ExportQuery {
     pub types: Vec<FieldType>,
     /// Index of the trailing team column used for per-team privacy, when selected.
     pub team_column: Option<usize>,
+    /// How the query's time range may be read as consecutive windows (rows are ordered by
+    /// the time field first, and parameters 1 and 2 are its bounds).
+    pub split: TimeSplit,
 }
 
 /// The column whose team decides a row's privacy setting (SPEC §6): the type's team field,
@@ -110,11 +113,21 @@ pub fn build(spec: &ExportSpec, with_team: bool) -> ExportQuery {
         params.extend(spec.event_types.iter().map(|e| Value::Text(e.clone())));
     }
     sql.push_str(&format!(" ORDER BY {time}, {}", quote(ts.id_field)));
+    let split = TimeSplit {
+        bounds_sql: format!(
+            "SELECT MIN({time}), MAX({time}) FROM {} WHERE org_id = ? AND {time} >= ? AND {time} < ?",
+            ts.table
+        ),
+        bounds_params: params[..3].to_vec(),
+        start_param: 1,
+        end_param: 2,
+    };
     ExportQuery {
         sql,
         params,
         types,
         team_column,
+        split,
     }
 }
 

@@ -256,7 +256,16 @@ impl Exports {
             )),
             Some(policy) => {
                 let mut out = self.files.writer(&key);
-                match pipeline::run(&self.store, spec, &policy, &mut out, control.clone()).await {
+                match pipeline::run(
+                    &self.store,
+                    spec,
+                    &policy,
+                    &mut out,
+                    control.clone(),
+                    self.config.read_streams as usize,
+                )
+                .await
+                {
                     Ok(outcome) => match out.shutdown().await {
                         Ok(()) => Ok(outcome),
                         // A failed completion is final for this writer: no abort after it.

@@ -16,12 +16,14 @@ mod keys;
 pub mod notify;
 pub mod postgres;
 pub mod records;
+pub mod rows;
 pub mod sqlite;
 pub mod value;
 
 pub use entities::{EntityPage, ListQuery};
 pub use keys::{NewOrgKey, OrgKey, Scope};
 pub use records::{InsertOutcome, Record, RecordBatch, StoredRecord};
+pub use rows::{Cell, CellRef, Row, RowBlock};
 pub use value::Value;
 
 use crate::domain::entity::{
@@ -29,6 +31,38 @@ use crate::domain::entity::{
 };
 use crate::domain::{DataType, FieldType, Id};
 use std::collections::HashSet;
+
+/// A read query for [`Store::stream`].
+#[derive(Debug, Clone)]
+pub struct StreamQuery {
+    /// SQL with `?` placeholders.
+    pub sql: String,
+    /// Parameters in order.
+    pub params: Vec<Value>,
+    /// Column types.
+    pub types: Vec<FieldType>,
+    /// How the query may be cut into consecutive time windows, if it can.
+    pub split: Option<TimeSplit>,
+    /// Connections that may read windows in parallel (PostgreSQL; 1 reads the query whole).
+    pub streams: usize,
+}
+
+/// Says that a query's rows are ordered by one time column first and that two of its
+/// parameters bound that column as a half-open range `[start, end)`: substituting any
+/// consecutive windows of the range and concatenating their results gives the same rows in
+/// the same order.
+#[derive(Debug, Clone)]
+pub struct TimeSplit {
+    /// A query with `?` placeholders answering the least and greatest time of the rows (two
+    /// timestamp columns, NULL when there are none).
+    pub bounds_sql: String,
+    /// Its parameters.
+    pub bounds_params: Vec<Value>,
+    /// Index in [`StreamQuery::params`] of the range's start.
+    pub start_param: usize,
+    /// Index in [`StreamQuery::params`] of the range's end.
+    pub end_param: usize,
+}
 
 /// Errors of the storage layer.
 #[derive(Debug, thiserror::Error)]
@@ -424,21 +458,18 @@ impl Store {
         dispatch!(self, b => b.exec(sql, params).await)
     }
 
-    /// Streams a read query's rows in chunks of `chunk` over a bounded channel, so a reader
-    /// of any size holds at most a few chunks in memory and decoding overlaps with whatever
-    /// the consumer does. Dropping the receiver stops the query.
+    /// Streams a read query's rows in blocks of `chunk` rows over a bounded channel, so a
+    /// reader of any size holds at most a few blocks in memory and reading overlaps with
+    /// whatever the consumer does. Dropping the receiver stops the query.
     pub fn stream(
         &self,
-        sql: String,
-        params: Vec<Value>,
-        types: Vec<FieldType>,
+        query: StreamQuery,
         chunk: usize,
-    ) -> tokio::sync::mpsc::Receiver<StoreResult<Vec<Vec<Value>>>> {
+    ) -> tokio::sync::mpsc::Receiver<StoreResult<RowBlock>> {
         let (tx, rx) = tokio::sync::mpsc::channel(4);
         let store = self.clone();
         tokio::spawn(async move {
-            let result =
-                dispatch!(store, b => b.stream(&sql, &params, &types, chunk.max(1), &tx).await);
+            let result = dispatch!(store, b => b.stream(&query, chunk.max(1), &tx).await);
             if let Err(e) = result {
                 let _ = tx.send(Err(e)).await;
             }

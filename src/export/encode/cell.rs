@@ -1,15 +1,16 @@
-//! Single values as bytes, shared by the CSV and NDJSON encoders: the one timestamp form,
-//! integers and floats, plus the per-column kind that decides which [`Value`] variants a column
-//! accepts.
+//! Single cells as bytes, shared by the encoders (Parquet uses the compact JSON only): the one
+//! timestamp form, integers, floats and compact JSON, plus the per-column kind that decides which [`CellRef`]
+//! variants a column accepts.
 //!
 //! These run for every cell of every row (millions per second), so they write straight into the
 //! caller's `Vec<u8>`: digits are placed by hand from a two-digit table instead of going through
 //! `chrono::format` or `fmt::Display`, which parse format items or go through dynamic dispatch
-//! on every call.
+//! on every call. Timestamps arrive as the block's microseconds, so UTC needs no chrono at all;
+//! a zone needs chrono only for its offset.
 
 use super::EncodeError;
 use crate::domain::FieldType;
-use crate::store::Value;
+use crate::store::CellRef;
 use chrono::{DateTime, Offset, SecondsFormat, TimeZone, Utc};
 use chrono_tz::Tz;
 use std::io::Write as _;
@@ -37,41 +38,139 @@ impl Kind {
         }
     }
 
-    /// Whether a column of this kind accepts `value`. Any NULL fits any column; an integer
-    /// fits a number column (a whole number of credits is still a number).
-    pub(super) fn accepts(self, value: &Value) -> bool {
+    /// Whether a column of this kind accepts `cell`. NULL fits any column; an integer fits a
+    /// number column (a whole number of credits is still a number).
+    pub(super) fn accepts(self, cell: CellRef<'_>) -> bool {
         matches!(
-            (self, value),
-            (_, Value::Null | Value::NullTimestamp)
-                | (Kind::Text, Value::Text(_))
-                | (Kind::Number, Value::Number(_) | Value::Integer(_))
-                | (Kind::Integer, Value::Integer(_))
-                | (Kind::Bool, Value::Bool(_))
-                | (Kind::Timestamp, Value::Timestamp(_))
-                | (Kind::Json, Value::Json(_))
+            (self, cell),
+            (_, CellRef::Null)
+                | (Kind::Text, CellRef::Text(_))
+                | (Kind::Number, CellRef::Number(_) | CellRef::Integer(_))
+                | (Kind::Integer, CellRef::Integer(_))
+                | (Kind::Bool, CellRef::Bool(_))
+                | (Kind::Timestamp, CellRef::Timestamp(_))
+                | (Kind::Json, CellRef::Json(_))
         )
     }
 }
 
-/// The error for a value of the wrong variant in column `id` of type `ty`.
-pub(super) fn mismatch(id: &str, ty: FieldType, value: &Value) -> EncodeError {
+/// The error for a cell of the wrong variant in column `id` of type `ty`.
+pub(super) fn mismatch(id: &str, ty: FieldType, cell: CellRef<'_>) -> EncodeError {
     EncodeError::TypeMismatch {
         column: id.to_string(),
         expected: ty.name(),
-        found: variant_name(value),
+        found: variant_name(cell),
     }
 }
 
-fn variant_name(value: &Value) -> &'static str {
-    match value {
-        Value::Null | Value::NullTimestamp => "null",
-        Value::Text(_) => "text",
-        Value::Number(_) => "a number",
-        Value::Integer(_) => "an integer",
-        Value::Bool(_) => "a boolean",
-        Value::Timestamp(_) => "a timestamp",
-        Value::Json(_) => "JSON",
+fn variant_name(cell: CellRef<'_>) -> &'static str {
+    match cell {
+        CellRef::Null => "null",
+        CellRef::Text(_) => "text",
+        CellRef::Number(_) => "a number",
+        CellRef::Integer(_) => "an integer",
+        CellRef::Bool(_) => "a boolean",
+        CellRef::Timestamp(_) => "a timestamp",
+        CellRef::Json(_) => "JSON",
     }
+}
+
+/// Appends the compact form of a JSON cell: exactly what `serde_json` writes for the document
+/// the text holds, as if the text had been parsed into a `serde_json::Value` and written.
+///
+/// The text may be formatted any way (PostgreSQL writes `{"k": [1]}`), so it cannot be copied.
+/// Nor is it parsed into a `serde_json::Value`: without its `float_roundtrip` feature,
+/// `serde_json` reads about one float in ten with full precision off by one unit in the last
+/// place, so the bytes would differ from those of the original value. Instead the text is
+/// validated by `serde_json`, then copied token by token: whitespace dropped, strings without
+/// escapes and in-range integers as they are, other strings decoded and re-escaped by
+/// `serde_json`, floats read with the standard library's correctly rounded parser and written
+/// by `serde_json`. One difference from a `serde_json::Value` remains: a key repeated within an
+/// object is written each time rather than once (PostgreSQL's jsonb never holds one).
+///
+/// On error, `out` may hold part of the text; callers drop the row.
+pub(super) fn push_json_compact(out: &mut Vec<u8>, text: &str) -> Result<(), EncodeError> {
+    // Validation first, so the copying below can rely on the syntax.
+    serde_json::from_str::<serde::de::IgnoredAny>(text)?;
+    let b = text.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b' ' | b'\t' | b'\n' | b'\r' => i += 1,
+            b'"' => {
+                let end = string_end(b, i);
+                let s = &text[i..end];
+                if s.contains('\\') {
+                    let decoded: String = serde_json::from_str(s)?;
+                    serde_json::to_writer(&mut *out, &decoded)?;
+                } else {
+                    // Without escapes, valid JSON text has no byte `serde_json` would escape.
+                    out.extend_from_slice(s.as_bytes());
+                }
+                i = end;
+            }
+            b'-' | b'0'..=b'9' => {
+                let len = b[i..]
+                    .iter()
+                    .position(|c| !matches!(c, b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9'))
+                    .unwrap_or(b.len() - i);
+                push_json_number(out, &text[i..i + len])?;
+                i += len;
+            }
+            // Brackets, `:`, `,` and the letters of `true`, `false` and `null`.
+            c => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The index after the closing quote of the string starting at `start`.
+fn string_end(b: &[u8], start: usize) -> usize {
+    let mut i = start + 1;
+    while i < b.len() {
+        match b[i] {
+            b'\\' => i += 2,
+            b'"' => return i + 1,
+            _ => i += 1,
+        }
+    }
+    b.len()
+}
+
+/// A number token as `serde_json` writes the number it reads: integers that fit `u64` (or,
+/// negative, `i64`) unchanged, everything else as a float (`-0` included).
+fn push_json_number(out: &mut Vec<u8>, token: &str) -> Result<(), EncodeError> {
+    if !token.contains(['.', 'e', 'E']) {
+        let (negative, digits) = match token.strip_prefix('-') {
+            Some(digits) => (true, digits),
+            None => (false, token),
+        };
+        if let Ok(m) = digits.parse::<u64>() {
+            // JSON has no leading zeros, so the token is already the integer's decimal form.
+            if !negative || (1..=1 << 63).contains(&m) {
+                out.extend_from_slice(token.as_bytes());
+                return Ok(());
+            }
+            return push_json_f64(out, -(m as f64));
+        }
+    }
+    // The JSON number grammar is a subset of what `f64::from_str` accepts.
+    let v: f64 = token
+        .parse()
+        .map_err(|_| <serde_json::Error as serde::de::Error>::custom("invalid number"))?;
+    push_json_f64(out, v)
+}
+
+fn push_json_f64(out: &mut Vec<u8>, v: f64) -> Result<(), EncodeError> {
+    if !v.is_finite() {
+        // As `serde_json` refuses it.
+        return Err(<serde_json::Error as serde::de::Error>::custom("number out of range").into());
+    }
+    serde_json::to_writer(&mut *out, &v)?;
+    Ok(())
 }
 
 /// "00" … "99", so two digits cost one copy.
@@ -96,29 +195,45 @@ fn put2(buf: &mut [u8], at: usize, v: u32) {
 /// Offsets are written to the minute, as ISO 8601 allows; a zone's historical local mean time
 /// with seconds (before ~1900) is shifted to the truncated minute offset, so the instant written
 /// stays exact. A leap second (chrono's nanoseconds ≥ 1e9) is written as `…:59.999999`.
+/// Nanoseconds below the microsecond are dropped. See [`push_timestamp_micros`].
 pub fn push_timestamp(out: &mut Vec<u8>, t: &DateTime<Utc>, tz: Option<Tz>) {
+    push_timestamp_micros(out, micros_of(t), tz);
+}
+
+/// `t` as microseconds since the Unix epoch, a leap second held at `…:59.999999` rather than
+/// rolled into the next second as `DateTime::timestamp_micros` does.
+pub(super) fn micros_of(t: &DateTime<Utc>) -> i64 {
+    // chrono's range (±262,000 years) in microseconds fits i64 with room to spare.
+    t.timestamp() * 1_000_000 + i64::from(t.timestamp_subsec_micros().min(999_999))
+}
+
+/// Appends the instant `micros` (microseconds since the Unix epoch, UTC) in the form of
+/// [`push_timestamp`], byte for byte.
+///
+/// Years outside 0 ..= 9999 (which RFC 3339 cannot write) take chrono's extended form, `+10000-…`
+/// or `-0001-…`. Instants beyond chrono's range (about ±262,000 years; the store's readers never
+/// produce them) are still written, in that extended form, with the offset the zone has at the
+/// end of chrono's range: writing them beats failing an export over one absurd value, and the
+/// instant written stays exact.
+pub fn push_timestamp_micros(out: &mut Vec<u8>, micros: i64, tz: Option<Tz>) {
+    let secs = micros.div_euclid(1_000_000);
+    let sub = micros.rem_euclid(1_000_000) as u32;
     let offset_min = match tz {
-        Some(tz) => {
-            tz.offset_from_utc_datetime(&t.naive_utc())
-                .fix()
-                .local_minus_utc()
-                / 60
-        }
+        Some(tz) => match DateTime::from_timestamp(secs, 0) {
+            Some(t) => offset_minutes(tz, &t),
+            None => return push_timestamp_beyond_chrono(out, micros, Some(tz)),
+        },
         None => 0,
     };
-    let local = t.timestamp() + i64::from(offset_min) * 60;
+    let local = secs + i64::from(offset_min) * 60;
     let days = local.div_euclid(86_400);
-    // `local` fits chrono's range of ±262,000 years, so the second of the day and the
-    // microseconds below fit u32.
-    let secs = local.rem_euclid(86_400) as u32;
+    let day_secs = local.rem_euclid(86_400) as u32;
     let (year, month, day) = civil_from_days(days);
     if !(0..=9999).contains(&year) {
-        // RFC 3339 has four-digit years only; chrono writes the extended form. Never seen in
-        // usage data, so the slow path does not matter.
-        push_timestamp_slow(out, t, tz);
+        // Never seen in usage data, so the slow path does not matter.
+        push_timestamp_slow(out, micros, tz);
         return;
     }
-    let micros = t.timestamp_subsec_micros().min(999_999);
 
     let mut b = *b"0000-00-00T00:00:00.000000+00:00";
     let year = year as u32;
@@ -126,12 +241,12 @@ pub fn push_timestamp(out: &mut Vec<u8>, t: &DateTime<Utc>, tz: Option<Tz>) {
     put2(&mut b, 2, year % 100);
     put2(&mut b, 5, month);
     put2(&mut b, 8, day);
-    put2(&mut b, 11, secs / 3600);
-    put2(&mut b, 14, secs / 60 % 60);
-    put2(&mut b, 17, secs % 60);
-    put2(&mut b, 20, micros / 10_000);
-    put2(&mut b, 22, micros / 100 % 100);
-    put2(&mut b, 24, micros % 100);
+    put2(&mut b, 11, day_secs / 3600);
+    put2(&mut b, 14, day_secs / 60 % 60);
+    put2(&mut b, 17, day_secs % 60);
+    put2(&mut b, 20, sub / 10_000);
+    put2(&mut b, 22, sub / 100 % 100);
+    put2(&mut b, 24, sub % 100);
     if tz.is_none() {
         b[26] = b'Z';
         out.extend_from_slice(&b[..27]);
@@ -146,7 +261,19 @@ pub fn push_timestamp(out: &mut Vec<u8>, t: &DateTime<Utc>, tz: Option<Tz>) {
     }
 }
 
-fn push_timestamp_slow(out: &mut Vec<u8>, t: &DateTime<Utc>, tz: Option<Tz>) {
+/// The zone's offset at `t` in whole minutes, truncated toward zero.
+fn offset_minutes(tz: Tz, t: &DateTime<Utc>) -> i32 {
+    tz.offset_from_utc_datetime(&t.naive_utc())
+        .fix()
+        .local_minus_utc()
+        / 60
+}
+
+/// Years outside 0 ..= 9999: chrono's own formatting, which is what the form was defined by.
+fn push_timestamp_slow(out: &mut Vec<u8>, micros: i64, tz: Option<Tz>) {
+    let Some(t) = DateTime::from_timestamp_micros(micros) else {
+        return push_timestamp_beyond_chrono(out, micros, tz);
+    };
     let text = match tz {
         None => t.to_rfc3339_opts(SecondsFormat::Micros, true),
         Some(tz) => t
@@ -155,6 +282,39 @@ fn push_timestamp_slow(out: &mut Vec<u8>, t: &DateTime<Utc>, tz: Option<Tz>) {
             .to_string(),
     };
     out.extend_from_slice(text.as_bytes());
+}
+
+/// Instants chrono cannot hold, in chrono's extended-year form.
+fn push_timestamp_beyond_chrono(out: &mut Vec<u8>, micros: i64, tz: Option<Tz>) {
+    let offset_min = tz.map_or(0, |tz| {
+        let edge = if micros < 0 {
+            DateTime::<Utc>::MIN_UTC
+        } else {
+            DateTime::<Utc>::MAX_UTC
+        };
+        offset_minutes(tz, &edge)
+    });
+    // |micros| / 1e6 is below 1e13 seconds, far from overflowing with an offset added.
+    let local = micros.div_euclid(1_000_000) + i64::from(offset_min) * 60;
+    let sub = micros.rem_euclid(1_000_000);
+    let (year, month, day) = civil_from_days(local.div_euclid(86_400));
+    let s = local.rem_euclid(86_400);
+    // Writing into a Vec cannot fail.
+    let _ = write!(
+        out,
+        "{year:+05}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{sub:06}",
+        s / 3600,
+        s / 60 % 60,
+        s % 60
+    );
+    match tz {
+        None => out.push(b'Z'),
+        Some(_) => {
+            let sign = if offset_min < 0 { '-' } else { '+' };
+            let abs = offset_min.unsigned_abs();
+            let _ = write!(out, "{sign}{:02}:{:02}", abs / 60, abs % 60);
+        }
+    }
 }
 
 /// The proleptic Gregorian date of a day number (days since 1970-01-01), after Howard
@@ -287,6 +447,195 @@ mod tests {
         let s = ts(&t, Some(chrono_tz::Europe::Berlin));
         assert_eq!(s, "1880-06-01T12:53:00.000000+00:53");
         assert_eq!(DateTime::parse_from_rfc3339(&s).unwrap(), t);
+    }
+
+    fn ts_us(micros: i64, tz: Option<Tz>) -> String {
+        let mut out = Vec::new();
+        push_timestamp_micros(&mut out, micros, tz);
+        String::from_utf8(out).unwrap()
+    }
+
+    /// `push_timestamp` as it was before timestamps arrived as microseconds, kept verbatim as
+    /// the reference the microsecond path must match byte for byte.
+    fn legacy(t: &DateTime<Utc>, tz: Option<Tz>) -> String {
+        let offset_min = tz.map_or(0, |tz| {
+            tz.offset_from_utc_datetime(&t.naive_utc())
+                .fix()
+                .local_minus_utc()
+                / 60
+        });
+        let local = t.timestamp() + i64::from(offset_min) * 60;
+        let secs = local.rem_euclid(86_400) as u32;
+        let (year, month, day) = civil_from_days(local.div_euclid(86_400));
+        if !(0..=9999).contains(&year) {
+            return match tz {
+                None => t.to_rfc3339_opts(SecondsFormat::Micros, true),
+                Some(tz) => t
+                    .with_timezone(&tz)
+                    .format("%Y-%m-%dT%H:%M:%S%.6f%:z")
+                    .to_string(),
+            };
+        }
+        let micros = t.timestamp_subsec_micros().min(999_999);
+        let mut s = format!(
+            "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{micros:06}",
+            secs / 3600,
+            secs / 60 % 60,
+            secs % 60
+        );
+        match tz {
+            None => s.push('Z'),
+            Some(_) => {
+                let sign = if offset_min < 0 { '-' } else { '+' };
+                let abs = offset_min.unsigned_abs();
+                s += &format!("{sign}{:02}:{:02}", abs / 60, abs % 60);
+            }
+        }
+        s
+    }
+
+    const ZONES: [Tz; 6] = [
+        chrono_tz::Europe::Berlin,
+        chrono_tz::America::St_Johns,
+        chrono_tz::Asia::Kathmandu,
+        chrono_tz::Pacific::Chatham,
+        chrono_tz::America::Sao_Paulo,
+        chrono_tz::UTC,
+    ];
+
+    #[test]
+    fn micros_match_the_datetime_form_across_chrono_range_and_zones() {
+        let mut state = 11;
+        let min = DateTime::<Utc>::MIN_UTC.timestamp_micros();
+        let max = DateTime::<Utc>::MAX_UTC.timestamp_micros();
+        let span = (max as i128 - min as i128) as u128;
+        for i in 0..30_000 {
+            // Alternate the whole range (extended years, slow path) with 1800 ..= 2300, where
+            // local mean time, DST and negative instants are.
+            let micros = if i % 2 == 0 {
+                let r = (u128::from(lcg(&mut state)) << 64 | u128::from(lcg(&mut state))) % span;
+                (min as i128 + r as i128) as i64
+            } else {
+                -5_364_662_400_000_000 + (lcg(&mut state) % 15_778_800_000_000_000) as i64
+            };
+            let nanos = (lcg(&mut state) % 1_000) as u32;
+            let t = DateTime::from_timestamp_micros(micros).unwrap()
+                + chrono::Duration::nanoseconds(i64::from(nanos));
+            let tz = ZONES[(lcg(&mut state) % ZONES.len() as u64) as usize];
+            for tz in [None, Some(tz)] {
+                let want = legacy(&t, tz);
+                assert_eq!(ts_us(micros, tz), want, "{micros} in {tz:?}");
+                assert_eq!(ts(&t, tz), want, "{t:?} in {tz:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn micros_before_1970_and_at_year_edges() {
+        assert_eq!(ts_us(-1, None), "1969-12-31T23:59:59.999999Z");
+        assert_eq!(ts_us(-1_000_000, None), "1969-12-31T23:59:59.000000Z");
+        assert_eq!(ts_us(-1_500_001, None), "1969-12-31T23:59:58.499999Z");
+        assert_eq!(
+            ts_us(-1, Some(chrono_tz::America::New_York)),
+            "1969-12-31T18:59:59.999999-05:00"
+        );
+        let first = DateTime::parse_from_rfc3339("0000-01-01T00:00:00Z").unwrap();
+        assert_eq!(
+            ts_us(first.timestamp_micros(), None),
+            "0000-01-01T00:00:00.000000Z"
+        );
+        let before = first.timestamp_micros() - 1;
+        assert_eq!(ts_us(before, None), "-0001-12-31T23:59:59.999999Z");
+        let last = DateTime::parse_from_rfc3339("9999-12-31T23:59:59.999999Z").unwrap();
+        assert_eq!(
+            ts_us(last.timestamp_micros(), None),
+            "9999-12-31T23:59:59.999999Z"
+        );
+        assert_eq!(
+            ts_us(last.timestamp_micros() + 1, None),
+            "+10000-01-01T00:00:00.000000Z"
+        );
+        // A zone can push a UTC year of 9999 into 10000 locally.
+        assert_eq!(
+            ts_us(last.timestamp_micros(), Some(chrono_tz::Europe::Berlin)),
+            "+10000-01-01T00:59:59.999999+01:00"
+        );
+    }
+
+    #[test]
+    fn a_leap_second_stays_in_its_minute() {
+        let leap = DateTime::from_timestamp(1_483_228_799, 1_500_000_000).unwrap();
+        assert_eq!(ts(&leap, None), "2016-12-31T23:59:59.999999Z");
+        assert_eq!(micros_of(&leap), 1_483_228_799_999_999);
+    }
+
+    #[test]
+    fn micros_beyond_chrono_are_written_in_the_extended_form() {
+        assert_eq!(ts_us(i64::MAX, None), "+294247-01-10T04:00:54.775807Z");
+        assert_eq!(ts_us(i64::MIN, None), "-290308-12-21T19:59:05.224192Z");
+        assert_eq!(
+            ts_us(i64::MAX, Some(chrono_tz::Europe::Berlin)),
+            "+294247-01-10T05:00:54.775807+01:00"
+        );
+        // Local mean time +00:53:28, truncated to the minute like the fast path does.
+        assert_eq!(
+            ts_us(i64::MIN, Some(chrono_tz::Europe::Berlin)),
+            "-290308-12-21T20:52:05.224192+00:53"
+        );
+        assert_eq!(
+            ts_us(i64::MIN, Some(chrono_tz::UTC)),
+            "-290308-12-21T19:59:05.224192+00:00"
+        );
+    }
+
+    fn compact(text: &str) -> Result<String, EncodeError> {
+        let mut out = Vec::new();
+        push_json_compact(&mut out, text)?;
+        Ok(String::from_utf8(out).unwrap())
+    }
+
+    #[test]
+    fn json_cells_are_written_as_serde_json_writes_them() {
+        let docs = [
+            " {\"k\": [1, 2.5, \"a b\"],\n \"n\": null, \"t\": true, \"f\" :false} ",
+            r#"{"z": 1, "a": {"y": [], "x": {}}}"#,
+            r#"["\u00e9\/\"\\\n\t\u0001\ud83d\ude80", "é 🚀", "\u001f"]"#,
+            "[0, -0, 1e2, 1E+2, -1.50, 0.5e-3, 1e-400, 1.0]",
+            "[18446744073709551615, 18446744073709551616, -9223372036854775808]",
+            "[-9223372036854775809, -18446744073709551615, 123456789012345678901234567890]",
+            "\"just a string\"",
+            " 42 ",
+        ];
+        for doc in docs {
+            let value: serde_json::Value = serde_json::from_str(doc).unwrap();
+            assert_eq!(compact(doc).unwrap(), value.to_string(), "{doc}");
+        }
+    }
+
+    #[test]
+    fn json_floats_keep_every_bit() {
+        let mut state = 5;
+        for i in 0..20_000 {
+            let v = if i % 2 == 0 {
+                f64::from_bits(lcg(&mut state) << 11 >> 2 | 0x3000_0000_0000_0000)
+            } else {
+                lcg(&mut state) as f64 / (1_u64 << 53) as f64 * 1_000.0
+            };
+            let text = serde_json::json!({"v": [v, -v]}).to_string();
+            assert_eq!(compact(&text).unwrap(), text);
+            // Spacing changes nothing.
+            let spaced = text.replace(',', " , ").replace(':', ": ");
+            assert_eq!(compact(&spaced).unwrap(), text);
+        }
+    }
+
+    #[test]
+    fn invalid_json_cells_are_errors() {
+        for bad in ["{\"k\": ", "[1] x", "'a'", "[1e400]", r#""\ud800""#, "[01]"] {
+            assert!(matches!(compact(bad), Err(EncodeError::Json(_))), "{bad}");
+        }
+        let raw_control = "\"a\u{1}b\"";
+        assert!(matches!(compact(raw_control), Err(EncodeError::Json(_))));
     }
 
     #[test]

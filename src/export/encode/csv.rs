@@ -1,4 +1,5 @@
-//! CSV rows (RFC 4180), written straight into the output buffer.
+//! CSV rows (RFC 4180), written from a block's cells straight into the output buffer: text
+//! cells are copied from the block's arena, nothing is allocated per cell (except for JSON).
 //!
 //! - A header row of the column ids, then one record per row; UTF-8 without a byte-order mark;
 //!   records end with CRLF as RFC 4180 prescribes (every CSV reader also accepts it).
@@ -8,7 +9,8 @@
 //! - NULL is an empty cell. Timestamps use the one form of [`super::cell::push_timestamp`];
 //!   numbers are the shortest decimal that reads back as the same float, never in exponent form
 //!   (non-finite numbers, which ingest refuses, are written as empty cells); integers are plain
-//!   decimals; booleans `true` / `false`; JSON is its compact text.
+//!   decimals; booleans `true` / `false`; JSON is its compact text (see
+//!   [`super::cell::push_json_compact`]: the stored text may carry spaces).
 //!
 //! ## Formula neutralisation (CSV injection)
 //! A spreadsheet runs a cell starting with `=`, `+`, `-` or `@` as a formula, and tab or CR
@@ -25,9 +27,9 @@
 //! above are all of RFC 4180 a writer needs, and the tests read every output back with the
 //! `csv` crate's reader.
 
-use super::cell::{Kind, mismatch, push_f64, push_i64, push_timestamp};
+use super::cell::{Kind, mismatch, push_f64, push_i64, push_json_compact, push_timestamp_micros};
 use super::{Column, EncodeError};
-use crate::store::Value;
+use crate::store::{CellRef, Row};
 use chrono_tz::Tz;
 
 /// Bytes that force a field into quotes.
@@ -79,12 +81,9 @@ impl CsvEncoder {
         }
     }
 
-    /// Appends one record; on error nothing of it stays in `out`.
-    pub(super) fn write_row(
-        &mut self,
-        row: &[Value],
-        out: &mut Vec<u8>,
-    ) -> Result<(), EncodeError> {
+    /// Appends one record of the row's first `columns` cells; on error nothing of it stays in
+    /// `out`. The caller has checked that the row is wide enough.
+    pub(super) fn write_row(&mut self, row: Row<'_>, out: &mut Vec<u8>) -> Result<(), EncodeError> {
         let start = out.len();
         let result = self.encode(row, out);
         if result.is_err() {
@@ -93,36 +92,39 @@ impl CsvEncoder {
         result
     }
 
-    fn encode(&mut self, row: &[Value], out: &mut Vec<u8>) -> Result<(), EncodeError> {
+    fn encode(&mut self, row: Row<'_>, out: &mut Vec<u8>) -> Result<(), EncodeError> {
         let start = out.len();
-        for (i, (kind, value)) in self.kinds.iter().zip(row).enumerate() {
+        for (i, kind) in self.kinds.iter().enumerate() {
             if i > 0 {
                 out.push(b',');
             }
-            match (kind, value) {
-                (_, Value::Null | Value::NullTimestamp) => {}
-                (Kind::Text, Value::Text(s)) => {
+            match (kind, row.get(i)) {
+                (_, CellRef::Null) => {}
+                (Kind::Text, CellRef::Text(s)) => {
                     let s = s.as_bytes();
                     push_field(out, s, self.neutralise && starts_formula(s));
                 }
-                (Kind::Number, Value::Number(n)) => {
+                (Kind::Number, CellRef::Number(n)) => {
                     if n.is_finite() {
-                        push_f64(out, *n);
+                        push_f64(out, n);
                     }
                 }
-                (Kind::Number | Kind::Integer, Value::Integer(n)) => push_i64(out, *n),
-                (Kind::Bool, Value::Bool(b)) => {
-                    out.extend_from_slice(if *b { b"true" } else { b"false" })
+                (Kind::Number | Kind::Integer, CellRef::Integer(n)) => push_i64(out, n),
+                (Kind::Bool, CellRef::Bool(b)) => {
+                    out.extend_from_slice(if b { b"true" } else { b"false" })
                 }
-                (Kind::Timestamp, Value::Timestamp(t)) => push_timestamp(out, t, self.tz),
-                (Kind::Json, Value::Json(j)) => {
+                (Kind::Timestamp, CellRef::Timestamp(us)) => {
+                    push_timestamp_micros(out, us, self.tz)
+                }
+                (Kind::Json, CellRef::Json(text)) => {
+                    // Compacted apart from `out`: the whole text is needed to decide on quotes.
                     self.scratch.clear();
-                    serde_json::to_writer(&mut self.scratch, j)?;
+                    push_json_compact(&mut self.scratch, text)?;
                     push_field(out, &self.scratch, false);
                 }
-                _ => {
+                (_, cell) => {
                     let c = &self.columns[i];
-                    return Err(mismatch(&c.id, c.ty, value));
+                    return Err(mismatch(&c.id, c.ty, cell));
                 }
             }
         }

@@ -1,27 +1,31 @@
-//! Export encoders: rows of typed [`Value`]s in, file bytes out, as CSV, NDJSON or Parquet,
-//! optionally gzipped — streaming, so memory stays bounded whatever the row count.
+//! Export encoders: [`RowBlock`]s of typed cells in, file bytes out, as CSV, NDJSON or
+//! Parquet, optionally gzipped — streaming, so memory stays bounded whatever the row count.
 //!
 //! ```text
 //! mod.rs      Format, Column, EncodeOptions, Encoder, file_name
-//! cell.rs     single values as bytes: the one timestamp form, integers, floats
+//! cell.rs     single cells as bytes: the one timestamp form, integers, floats, JSON
 //! csv.rs      RFC 4180 rows, formula neutralisation
 //! ndjson.rs   one JSON object per line
 //! parquet.rs  Arrow builders → RecordBatch → ArrowWriter, one row group at a time
 //! output.rs   the text formats' output buffer, plain or gzip
 //! ```
 //!
-//! The caller writes rows with [`Encoder::write_row`], takes the bytes produced so far with
-//! [`Encoder::take_ready`] whenever [`Encoder::ready_len`] is large enough to upload, and ends
-//! with [`Encoder::finish`]. CSV and NDJSON hold only bytes not yet taken (plus, with gzip, a
+//! The encoders read rows as borrowed cells ([`Row`], [`CellRef`](crate::store::CellRef)):
+//! text is copied from the block's arena into the output, so the hot path allocates nothing per
+//! cell (JSON cells are re-serialized in compact form, see `cell.rs`). The caller writes blocks
+//! with [`Encoder::write_block`] (or rows of owned [`Value`]s with [`Encoder::write_row`], which
+//! goes through a one-row block so that each format has one implementation), takes the bytes
+//! produced so far with [`Encoder::take_ready`] whenever [`Encoder::ready_len`] is large enough
+//! to upload, and ends with [`Encoder::finish`]. CSV and NDJSON hold only bytes not yet taken (plus, with gzip, a
 //! staging chunk of 256 KiB); Parquet holds at most one row group (see `parquet.rs`).
 //!
 //! Timestamps (CSV and NDJSON) have one form: `2026-03-29T01:00:00.000000Z` in UTC, or the
 //! local time with its offset (`2026-03-29T03:00:00.000000+02:00`) when a time zone is set;
 //! see [`push_timestamp`]. The per-format rules are in each module's header.
 //!
-//! A value whose variant does not fit its column's type is an [`EncodeError::TypeMismatch`]
-//! naming the column; the row is not written. Two leniencies: any NULL variant fits any column,
-//! and an `Integer` fits a `Number` column (CSV and NDJSON write the integer as is; Parquet
+//! A cell whose variant does not fit its column's type is an [`EncodeError::TypeMismatch`]
+//! naming the column; the row is not written. Two leniencies: NULL fits any column, and an
+//! `Integer` fits a `Number` column (CSV and NDJSON write the integer as is; Parquet
 //! stores it as a Float64, exact up to 2^53).
 
 mod cell;
@@ -33,10 +37,10 @@ mod parquet;
 #[cfg(test)]
 mod tests;
 
-pub use cell::push_timestamp;
+pub use cell::{push_timestamp, push_timestamp_micros};
 
 use crate::domain::FieldType;
-use crate::store::Value;
+use crate::store::{Row, RowBlock, Value};
 use bytes::Bytes;
 use chrono_tz::Tz;
 use std::fmt;
@@ -167,7 +171,7 @@ pub enum EncodeError {
         /// Number of values in the row.
         found: usize,
     },
-    /// A value does not fit its column's type.
+    /// A cell does not fit its column's type.
     #[error("column `{column}` is of type {expected} but the row holds {found}")]
     TypeMismatch {
         /// Column id.
@@ -177,7 +181,7 @@ pub enum EncodeError {
         /// What the row holds (`text`, `an integer`, …).
         found: &'static str,
     },
-    /// Serializing JSON failed (not expected with in-memory output).
+    /// A JSON cell is not valid JSON (not expected: the store validates JSON).
     #[error("JSON encoding failed: {0}")]
     Json(#[from] serde_json::Error),
     /// Gzip or the in-memory sink failed (not expected with in-memory output).
@@ -238,8 +242,8 @@ impl Encoder {
     }
 
     /// Encodes one row (same length and order as the columns). A refused row leaves no trace
-    /// in the output.
-    #[inline]
+    /// in the output. Goes through a one-row [`RowBlock`], which costs a few allocations per
+    /// row: exports use [`Encoder::write_block`].
     pub fn write_row(&mut self, row: &[Value]) -> Result<(), EncodeError> {
         if row.len() != self.columns {
             return Err(EncodeError::RowLength {
@@ -247,19 +251,45 @@ impl Encoder {
                 found: row.len(),
             });
         }
-        match &mut self.inner {
-            Inner::Csv(enc, out) => {
-                enc.write_row(row, &mut out.buf)?;
-                out.row_done()?;
+        let mut block = RowBlock::with_capacity(row.len(), 1, 0);
+        for v in row {
+            match v {
+                // `push_value` would roll a leap second into the next second.
+                Value::Timestamp(t) => block.push_timestamp(cell::micros_of(t)),
+                v => block.push_value(v),
             }
-            Inner::Ndjson(enc, out) => {
-                enc.write_row(row, &mut out.buf)?;
-                out.row_done()?;
-            }
-            Inner::Parquet(enc) => enc.write_row(row)?,
         }
-        self.rows += 1;
-        Ok(())
+        block.end_row();
+        self.write_block(&block)
+    }
+
+    /// Encodes every row of `block` in order, each from its first cells (one per column, in
+    /// column order); cells beyond the columns are ignored, so a reader can carry extra cells
+    /// for its own use. A block narrower than the columns is refused as a whole.
+    ///
+    /// On an error at row k, rows before k are written (and counted in [`Encoder::rows`]) and
+    /// row k leaves no trace in the output; the rest of the block is not written.
+    pub fn write_block(&mut self, block: &RowBlock) -> Result<(), EncodeError> {
+        if block.width() < self.columns {
+            return Err(EncodeError::RowLength {
+                expected: self.columns,
+                found: block.width(),
+            });
+        }
+        let rows = &mut self.rows;
+        // `row_done` runs per row, as the staging buffer's bound (one chunk plus one row) and
+        // the gzip stream's chunking (so the bytes are those of row-by-row writing) rely on it.
+        match &mut self.inner {
+            Inner::Csv(enc, out) => each_row(block, rows, |row| {
+                enc.write_row(row, &mut out.buf)?;
+                Ok(out.row_done()?)
+            }),
+            Inner::Ndjson(enc, out) => each_row(block, rows, |row| {
+                enc.write_row(row, &mut out.buf)?;
+                Ok(out.row_done()?)
+            }),
+            Inner::Parquet(enc) => each_row(block, rows, |row| enc.write_row(row)),
+        }
     }
 
     /// Takes the output bytes produced so far (possibly none), so the caller can upload them
@@ -309,6 +339,19 @@ impl fmt::Debug for Encoder {
             .field("ready_len", &self.ready_len())
             .finish()
     }
+}
+
+/// Writes the block's rows in order, counting each one written, up to the first error.
+fn each_row(
+    block: &RowBlock,
+    rows: &mut u64,
+    mut write: impl FnMut(Row<'_>) -> Result<(), EncodeError>,
+) -> Result<(), EncodeError> {
+    for row in block.rows() {
+        write(row)?;
+        *rows += 1;
+    }
+    Ok(())
 }
 
 /// The encoder moves between tasks of the export worker.

@@ -2,15 +2,17 @@
 //!
 //! Values keep their JSON types: text and enum values as strings, integers and numbers as
 //! numbers (a non-finite number, which ingest refuses, as `null`), booleans, timestamps as the
-//! strings CSV writes, JSON columns embedded as JSON (not as a string), NULL as `null`. Nothing
-//! is neutralised: NDJSON is read by programs, not spreadsheets.
+//! strings CSV writes, JSON columns embedded as compact JSON (not as a string; the stored text
+//! may carry spaces, see [`super::cell::push_json_compact`]), NULL as `null`. Nothing is
+//! neutralised: NDJSON is read by programs, not spreadsheets.
 //!
-//! The keys are escaped once, up front; strings and numbers go through `serde_json`'s
-//! serializer straight into the output buffer (no intermediate `serde_json::Value`).
+//! Rows are a block's cells. The keys are escaped once, up front; strings (borrowed from the
+//! block) and numbers go through `serde_json`'s serializer straight into the output buffer,
+//! with no intermediate `serde_json::Value`.
 
-use super::cell::{Kind, mismatch, push_i64, push_timestamp};
+use super::cell::{Kind, mismatch, push_i64, push_json_compact, push_timestamp_micros};
 use super::{Column, EncodeError};
-use crate::store::Value;
+use crate::store::{CellRef, Row};
 use chrono_tz::Tz;
 
 /// The NDJSON encoder: column facts and each column's `"id":` (with its leading `,`).
@@ -41,12 +43,9 @@ impl NdjsonEncoder {
         })
     }
 
-    /// Appends one line; on error nothing of it stays in `out`.
-    pub(super) fn write_row(
-        &mut self,
-        row: &[Value],
-        out: &mut Vec<u8>,
-    ) -> Result<(), EncodeError> {
+    /// Appends one line of the row's first `columns` cells; on error nothing of it stays in
+    /// `out`. The caller has checked that the row is wide enough.
+    pub(super) fn write_row(&mut self, row: Row<'_>, out: &mut Vec<u8>) -> Result<(), EncodeError> {
         let start = out.len();
         let result = self.encode(row, out);
         if result.is_err() {
@@ -55,28 +54,28 @@ impl NdjsonEncoder {
         result
     }
 
-    fn encode(&mut self, row: &[Value], out: &mut Vec<u8>) -> Result<(), EncodeError> {
+    fn encode(&mut self, row: Row<'_>, out: &mut Vec<u8>) -> Result<(), EncodeError> {
         out.push(b'{');
-        for (i, ((kind, key), value)) in self.kinds.iter().zip(&self.keys).zip(row).enumerate() {
+        for (i, (kind, key)) in self.kinds.iter().zip(&self.keys).enumerate() {
             out.extend_from_slice(key);
-            match (kind, value) {
-                (_, Value::Null | Value::NullTimestamp) => out.extend_from_slice(b"null"),
-                (Kind::Text, Value::Text(s)) => serde_json::to_writer(&mut *out, s.as_str())?,
+            match (kind, row.get(i)) {
+                (_, CellRef::Null) => out.extend_from_slice(b"null"),
+                (Kind::Text, CellRef::Text(s)) => serde_json::to_writer(&mut *out, s)?,
                 // serde_json writes non-finite floats as `null`.
-                (Kind::Number, Value::Number(n)) => serde_json::to_writer(&mut *out, n)?,
-                (Kind::Number | Kind::Integer, Value::Integer(n)) => push_i64(out, *n),
-                (Kind::Bool, Value::Bool(b)) => {
-                    out.extend_from_slice(if *b { b"true" } else { b"false" })
+                (Kind::Number, CellRef::Number(n)) => serde_json::to_writer(&mut *out, &n)?,
+                (Kind::Number | Kind::Integer, CellRef::Integer(n)) => push_i64(out, n),
+                (Kind::Bool, CellRef::Bool(b)) => {
+                    out.extend_from_slice(if b { b"true" } else { b"false" })
                 }
-                (Kind::Timestamp, Value::Timestamp(t)) => {
+                (Kind::Timestamp, CellRef::Timestamp(us)) => {
                     out.push(b'"');
-                    push_timestamp(out, t, self.tz);
+                    push_timestamp_micros(out, us, self.tz);
                     out.push(b'"');
                 }
-                (Kind::Json, Value::Json(j)) => serde_json::to_writer(&mut *out, j)?,
-                _ => {
+                (Kind::Json, CellRef::Json(text)) => push_json_compact(out, text)?,
+                (_, cell) => {
                     let c = &self.columns[i];
-                    return Err(mismatch(&c.id, c.ty, value));
+                    return Err(mismatch(&c.id, c.ty, cell));
                 }
             }
         }

@@ -10,18 +10,21 @@
 //! | json          | Utf8 holding the compact JSON text           |
 //!
 //! Timestamps are instants (UTC-adjusted), so the export's time zone option does not apply;
-//! readers show them in whatever zone they like. Nothing is neutralised.
+//! readers show them in whatever zone they like: a block's microseconds are stored as they are.
+//! JSON cells are parsed and stored in compact form (the stored text may carry spaces). Nothing
+//! is neutralised.
 //!
-//! Memory: rows go into Arrow builders; every [`BATCH_ROWS`] rows (or [`BATCH_BYTES`] of
+//! Memory: a block's rows go cell by cell into Arrow builders (text copied from the block's
+//! arena); every [`BATCH_ROWS`] rows (or [`BATCH_BYTES`] of
 //! text, for very wide rows) they become a `RecordBatch` that the `ArrowWriter` encodes and
 //! compresses into its in-progress row group. A row group is written out to the sink when it
 //! reaches [`ROW_GROUP_ROWS`] rows or about [`ROW_GROUP_BYTES`], and the caller drains the
 //! sink through `take_ready`. So at most one batch of Arrow arrays plus one encoded row group
 //! are held, whatever the row count. The footer (row-group offsets) is written by `finish`.
 
-use super::cell::{Kind, mismatch};
+use super::cell::{Kind, mismatch, push_json_compact};
 use super::{Column, EncodeError};
-use crate::store::Value;
+use crate::store::{CellRef, Row};
 use arrow_array::builder::{
     BooleanBuilder, Float64Builder, Int64Builder, StringBuilder, TimestampMicrosecondBuilder,
 };
@@ -31,7 +34,6 @@ use bytes::Bytes;
 use parquet::arrow::ArrowWriter;
 use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
-use std::fmt::Write as _;
 use std::sync::Arc;
 
 /// Rows per Arrow batch handed to the Parquet writer.
@@ -99,6 +101,10 @@ pub(super) struct ParquetEncoder {
     writer: ArrowWriter<Vec<u8>>,
     batch_rows: usize,
     batch_bytes: usize,
+    /// The current row's JSON cells in compact form, end to end, made while the row is checked.
+    json: Vec<u8>,
+    /// Where each of them ends in `json`.
+    json_ends: Vec<usize>,
 }
 
 impl ParquetEncoder {
@@ -125,49 +131,58 @@ impl ParquetEncoder {
             writer,
             batch_rows: 0,
             batch_bytes: 0,
+            json: Vec::new(),
+            json_ends: Vec::new(),
         })
     }
 
-    pub(super) fn write_row(&mut self, row: &[Value]) -> Result<(), EncodeError> {
-        // Check the whole row first: builders cannot take back a value, so a row refused
-        // halfway would leave the columns with different lengths.
-        for ((c, kind), value) in self.columns.iter().zip(&self.kinds).zip(row) {
-            if !kind.accepts(value) {
-                return Err(mismatch(&c.id, c.ty, value));
+    /// Appends the row's first `columns` cells. The caller has checked that the row is wide
+    /// enough.
+    pub(super) fn write_row(&mut self, row: Row<'_>) -> Result<(), EncodeError> {
+        // Check the whole row first, JSON included: builders cannot take back a value, so a
+        // row refused halfway would leave the columns with different lengths.
+        self.json.clear();
+        self.json_ends.clear();
+        for (i, (c, kind)) in self.columns.iter().zip(&self.kinds).enumerate() {
+            let cell = row.get(i);
+            if !kind.accepts(cell) {
+                return Err(mismatch(&c.id, c.ty, cell));
+            }
+            if let CellRef::Json(text) = cell {
+                push_json_compact(&mut self.json, text)?;
+                self.json_ends.push(self.json.len());
             }
         }
-        for ((i, builder), value) in self.builders.iter_mut().enumerate().zip(row) {
-            match (builder, value) {
-                (Builder::Text(b), Value::Null | Value::NullTimestamp) => b.append_null(),
-                (Builder::Integer(b), Value::Null | Value::NullTimestamp) => b.append_null(),
-                (Builder::Number(b), Value::Null | Value::NullTimestamp) => b.append_null(),
-                (Builder::Bool(b), Value::Null | Value::NullTimestamp) => b.append_null(),
-                (Builder::Timestamp(b), Value::Null | Value::NullTimestamp) => b.append_null(),
-                (Builder::Text(b), Value::Text(s)) => {
+        let json = std::str::from_utf8(&self.json)
+            .map_err(|e| EncodeError::Internal(format!("compact JSON: {e}")))?;
+        let (mut json_start, mut json_ends) = (0, self.json_ends.iter());
+        for (i, builder) in self.builders.iter_mut().enumerate() {
+            match (builder, row.get(i)) {
+                (Builder::Text(b), CellRef::Null) => b.append_null(),
+                (Builder::Integer(b), CellRef::Null) => b.append_null(),
+                (Builder::Number(b), CellRef::Null) => b.append_null(),
+                (Builder::Bool(b), CellRef::Null) => b.append_null(),
+                (Builder::Timestamp(b), CellRef::Null) => b.append_null(),
+                (Builder::Text(b), CellRef::Text(s)) => {
                     self.batch_bytes += s.len();
                     b.append_value(s);
                 }
-                (Builder::Text(b), Value::Json(j)) => {
-                    // `Display` of a JSON value is its compact text, written straight into
-                    // the builder's value buffer and closed by the empty `append_value`.
-                    let before = b.values_slice().len();
-                    write!(b, "{j}").map_err(|_| {
-                        EncodeError::Internal(format!("column `{}`: JSON text", self.columns[i].id))
-                    })?;
-                    b.append_value("");
-                    self.batch_bytes += b.values_slice().len() - before;
+                (Builder::Text(b), CellRef::Json(_)) => {
+                    let end = json_ends.next().copied().unwrap_or(json.len());
+                    let s = json.get(json_start..end).unwrap_or_default();
+                    json_start = end;
+                    self.batch_bytes += s.len();
+                    b.append_value(s);
                 }
-                (Builder::Integer(b), Value::Integer(n)) => b.append_value(*n),
-                (Builder::Number(b), Value::Number(n)) => b.append_value(*n),
-                (Builder::Number(b), Value::Integer(n)) => b.append_value(*n as f64),
-                (Builder::Bool(b), Value::Bool(v)) => b.append_value(*v),
-                (Builder::Timestamp(b), Value::Timestamp(t)) => {
-                    b.append_value(t.timestamp_micros())
-                }
+                (Builder::Integer(b), CellRef::Integer(n)) => b.append_value(n),
+                (Builder::Number(b), CellRef::Number(n)) => b.append_value(n),
+                (Builder::Number(b), CellRef::Integer(n)) => b.append_value(n as f64),
+                (Builder::Bool(b), CellRef::Bool(v)) => b.append_value(v),
+                (Builder::Timestamp(b), CellRef::Timestamp(us)) => b.append_value(us),
                 // Unreachable after the check above; an error rather than a panic regardless.
-                _ => {
+                (_, cell) => {
                     let c = &self.columns[i];
-                    return Err(mismatch(&c.id, c.ty, value));
+                    return Err(mismatch(&c.id, c.ty, cell));
                 }
             }
         }

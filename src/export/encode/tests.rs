@@ -1,5 +1,6 @@
 //! Encoder tests: every format is read back with an independent reader (the `csv` crate's
-//! reader, `serde_json`, Arrow's Parquet reader, flate2's decoder).
+//! reader, `serde_json`, Arrow's Parquet reader, flate2's decoder). Most write owned rows with
+//! `write_row`; the `write_block` tests at the end check that blocks give the same bytes.
 
 use super::*;
 use arrow_array::Array;
@@ -730,4 +731,321 @@ fn formats_parse_case_insensitively_and_name_files() {
         Encoder::new(Vec::new(), opts(Format::Csv)),
         Err(EncodeError::NoColumns)
     ));
+}
+
+/// Writes `rows` as blocks of `per_block` rows, then finishes.
+fn encode_blocks(
+    columns: Vec<Column>,
+    opts: EncodeOptions,
+    width: usize,
+    rows: &[Vec<Value>],
+    per_block: usize,
+) -> Vec<u8> {
+    let mut enc = Encoder::new(columns, opts).unwrap();
+    let mut file = Vec::new();
+    for chunk in rows.chunks(per_block) {
+        enc.write_block(&RowBlock::from_values(width, chunk))
+            .unwrap();
+        file.extend_from_slice(&enc.take_ready());
+    }
+    assert_eq!(enc.rows(), rows.len() as u64);
+    file.extend_from_slice(&enc.finish().unwrap());
+    file
+}
+
+const EVERY_OUTPUT: [(Format, bool); 5] = [
+    (Format::Csv, false),
+    (Format::Csv, true),
+    (Format::Ndjson, false),
+    (Format::Ndjson, true),
+    (Format::Parquet, false),
+];
+
+/// Rows of every type, NULLs and JSON included.
+fn all_types_rows() -> Vec<Vec<Value>> {
+    (0..50)
+        .map(|i| {
+            vec![
+                Value::Text(format!("=n{i}, \"q\"")),
+                Value::Text("failed".into()),
+                if i % 3 == 0 {
+                    Value::Integer(i)
+                } else {
+                    Value::Number(i as f64 / 7.0)
+                },
+                Value::Integer(-i),
+                Value::Bool(i % 2 == 0),
+                if i % 5 == 0 {
+                    Value::NullTimestamp
+                } else {
+                    Value::Timestamp(
+                        ts("1950-03-29T01:00:00.5Z") + chrono::Duration::hours(i * 1_234),
+                    )
+                },
+                if i % 4 == 0 {
+                    Value::Null
+                } else {
+                    Value::Json(
+                        serde_json::json!({"i": i, "a": [i as f64 / 7.0, null, "x, y"], "z": {}}),
+                    )
+                },
+            ]
+        })
+        .collect()
+}
+
+#[test]
+fn write_block_and_write_row_give_identical_bytes() {
+    let workflow: Vec<Vec<Value>> = (0..20_000).map(workflow_row).collect();
+    let typed = all_types_rows();
+    for (format, gzip) in EVERY_OUTPUT {
+        for tz in [None, Some(chrono_tz::America::St_Johns)] {
+            let o = EncodeOptions {
+                gzip,
+                tz,
+                ..opts(format)
+            };
+            if tz.is_none() {
+                let by_row = stream(format, gzip, 20_000, 0);
+                let by_block = encode_blocks(workflow_columns(), o, 10, &workflow, 1_000);
+                assert!(by_row == by_block, "workflow {format} gzip={gzip}");
+            }
+            let by_row = encode(all_types(), o, &typed);
+            let by_block = encode_blocks(all_types(), o, 7, &typed, 7);
+            assert!(
+                by_row == by_block,
+                "all types {format} gzip={gzip} tz={tz:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn write_block_ignores_cells_beyond_the_columns() {
+    let columns = || vec![col("a", FieldType::Text), col("n", FieldType::Integer)];
+    let narrow: Vec<Vec<Value>> = (0..3)
+        .map(|i| vec![Value::Text(format!("r{i}")), Value::Integer(i)])
+        .collect();
+    // The trailing cell would not even fit a column of the encoder.
+    let wide: Vec<Vec<Value>> = narrow
+        .iter()
+        .map(|r| {
+            let mut r = r.clone();
+            r.push(Value::Json(serde_json::json!({"private": true})));
+            r
+        })
+        .collect();
+    for (format, gzip) in EVERY_OUTPUT {
+        let o = EncodeOptions {
+            gzip,
+            ..opts(format)
+        };
+        let want = encode(columns(), o, &narrow);
+        assert!(
+            encode_blocks(columns(), o, 3, &wide, 2) == want,
+            "{format} gzip={gzip}"
+        );
+    }
+    let text = encode_blocks(columns(), opts(Format::Csv), 3, &wide, 3);
+    assert_eq!(&text[..], b"a,n\r\nr0,0\r\nr1,1\r\nr2,2\r\n");
+
+    let mut enc = Encoder::new(columns(), opts(Format::Ndjson)).unwrap();
+    let err = enc
+        .write_block(&RowBlock::from_values(1, &[vec![Value::Null]]))
+        .unwrap_err();
+    assert_eq!(err.to_string(), "a row has 1 values for 2 columns");
+    assert_eq!((enc.rows(), enc.ready_len()), (0, 0));
+}
+
+#[test]
+fn json_cells_with_spaces_are_written_compactly_in_every_format() {
+    let stored = "{\"k\": [1, 2.5, {\"n\": null}],\n  \"s\": \"a, b\"}";
+    let compact = r#"{"k":[1,2.5,{"n":null}],"s":"a, b"}"#;
+    let block = || {
+        let mut b = RowBlock::with_capacity(2, 2, 64);
+        b.push_integer(1);
+        b.push_json(stored);
+        b.end_row();
+        b.push_integer(2);
+        b.push_json(" \"text\" ");
+        b.end_row();
+        b
+    };
+    let columns = || {
+        vec![
+            col("i", FieldType::Integer),
+            col("details", FieldType::Json),
+        ]
+    };
+    let write = |format| {
+        let mut enc = Encoder::new(columns(), opts(format)).unwrap();
+        enc.write_block(&block()).unwrap();
+        enc.finish().unwrap()
+    };
+
+    let csv = write(Format::Csv);
+    assert_eq!(
+        std::str::from_utf8(&csv).unwrap(),
+        "i,details\r\n1,\"{\"\"k\"\":[1,2.5,{\"\"n\"\":null}],\"\"s\"\":\"\"a, b\"\"}\"\r\n2,\"\"\"text\"\"\"\r\n"
+    );
+    assert_eq!(read_csv(&csv).1[0][1], compact);
+
+    let nd = write(Format::Ndjson);
+    assert_eq!(
+        std::str::from_utf8(&nd).unwrap(),
+        format!("{{\"i\":1,\"details\":{compact}}}\n{{\"i\":2,\"details\":\"text\"}}\n")
+    );
+
+    let (_, _, batches) = read_parquet(write(Format::Parquet));
+    let details = batches[0].column(1).as_string::<i32>();
+    assert_eq!(details.value(0), compact);
+    assert_eq!(details.value(1), "\"text\"");
+}
+
+#[test]
+fn a_refused_row_mid_block_keeps_the_rows_before_it() {
+    for format in Format::ALL {
+        for bad in ["type", "json"] {
+            let mut block = RowBlock::with_capacity(3, 4, 64);
+            for i in 0..4 {
+                block.push_text(&format!("r{i}"));
+                match (i, bad) {
+                    (2, "type") => block.push_text("12"),
+                    _ => block.push_integer(i),
+                }
+                match (i, bad) {
+                    (2, "json") => block.push_json("{\"k\": "),
+                    _ => block.push_json("[1, 2]"),
+                }
+                block.end_row();
+            }
+            let columns = vec![
+                col("name", FieldType::Text),
+                col("tokens", FieldType::Integer),
+                col("details", FieldType::Json),
+            ];
+            let mut enc = Encoder::new(columns, opts(format)).unwrap();
+            let err = enc.write_block(&block).unwrap_err();
+            match bad {
+                "type" => assert_eq!(
+                    err.to_string(),
+                    "column `tokens` is of type integer but the row holds text"
+                ),
+                _ => assert!(matches!(err, EncodeError::Json(_)), "{err}"),
+            }
+            assert_eq!(enc.rows(), 2, "{format} {bad}");
+            // The encoder goes on; the file holds rows 0, 1 and the next block's row.
+            let next = RowBlock::from_values(
+                3,
+                &[vec![
+                    Value::Text("after".into()),
+                    Value::Integer(9),
+                    Value::Null,
+                ]],
+            );
+            enc.write_block(&next).unwrap();
+            assert_eq!(enc.rows(), 3);
+            let bytes = enc.finish().unwrap();
+            let names: Vec<String> = match format {
+                Format::Csv => read_csv(&bytes)
+                    .1
+                    .into_iter()
+                    .map(|r| r[0].clone())
+                    .collect(),
+                Format::Ndjson => std::str::from_utf8(&bytes)
+                    .unwrap()
+                    .lines()
+                    .map(|l| {
+                        let v: serde_json::Value = serde_json::from_str(l).unwrap();
+                        v["name"].as_str().unwrap().to_string()
+                    })
+                    .collect(),
+                Format::Parquet => {
+                    let (_, _, batches) = read_parquet(bytes);
+                    let b = &batches[0];
+                    assert_eq!(b.column(2).as_string::<i32>().value(1), "[1,2]");
+                    assert!(b.column(2).is_null(2));
+                    let names = b.column(0).as_string::<i32>();
+                    (0..b.num_rows())
+                        .map(|r| names.value(r).to_string())
+                        .collect()
+                }
+            };
+            assert_eq!(names, ["r0", "r1", "after"], "{format} {bad}");
+        }
+    }
+}
+
+#[test]
+fn block_timestamps_in_a_zone() {
+    let instants = [
+        "2026-03-29T00:59:59.999999Z",
+        "2026-03-29T01:00:00Z",
+        "1969-12-31T23:59:59.999999Z",
+        "1900-01-01T00:00:00Z",
+    ];
+    let mut block = RowBlock::with_capacity(1, instants.len() + 1, 0);
+    for s in instants {
+        block.push_timestamp(ts(s).timestamp_micros());
+        block.end_row();
+    }
+    block.push_null();
+    block.end_row();
+    let columns = || vec![col("at", FieldType::Timestamp)];
+    let write = |o: EncodeOptions| {
+        let mut enc = Encoder::new(columns(), o).unwrap();
+        enc.write_block(&block).unwrap();
+        enc.finish().unwrap()
+    };
+    let berlin = Some(chrono_tz::Europe::Berlin);
+
+    let csv = write(EncodeOptions {
+        tz: berlin,
+        ..opts(Format::Csv)
+    });
+    assert_eq!(
+        std::str::from_utf8(&csv).unwrap(),
+        "at\r\n2026-03-29T01:59:59.999999+01:00\r\n2026-03-29T03:00:00.000000+02:00\r\n\
+         1970-01-01T00:59:59.999999+01:00\r\n1900-01-01T01:00:00.000000+01:00\r\n\"\"\r\n"
+    );
+    let nd = write(EncodeOptions {
+        tz: berlin,
+        ..opts(Format::Ndjson)
+    });
+    let first = std::str::from_utf8(&nd).unwrap().lines().next().unwrap();
+    assert_eq!(first, r#"{"at":"2026-03-29T01:59:59.999999+01:00"}"#);
+    assert!(nd.ends_with(b"{\"at\":null}\n"));
+
+    let (_, _, batches) = read_parquet(write(opts(Format::Parquet)));
+    let at = batches[0]
+        .column(0)
+        .as_primitive::<TimestampMicrosecondType>();
+    for (r, s) in instants.iter().enumerate() {
+        assert_eq!(at.value(r), ts(s).timestamp_micros());
+    }
+    assert!(at.is_null(instants.len()));
+}
+
+#[test]
+fn json_values_keep_every_bit_of_their_floats() {
+    // Full-precision floats, about one in ten of which `serde_json`'s default parser would
+    // read off by one unit in the last place.
+    let values: Vec<serde_json::Value> = (1..500)
+        .map(|i| serde_json::json!({"v": [i as f64 / 7.0, 1.0 / i as f64 * 1e-40]}))
+        .collect();
+    let rows: Vec<Vec<Value>> = values
+        .iter()
+        .map(|v| vec![Value::Json(v.clone())])
+        .collect();
+    let want: Vec<String> = values.iter().map(|v| v.to_string()).collect();
+    let columns = || vec![col("j", FieldType::Json)];
+
+    let (_, csv) = read_csv(&encode(columns(), opts(Format::Csv), &rows));
+    assert_eq!(csv.concat(), want);
+    let nd = encode(columns(), opts(Format::Ndjson), &rows);
+    let lines: Vec<String> = want.iter().map(|w| format!("{{\"j\":{w}}}\n")).collect();
+    assert_eq!(std::str::from_utf8(&nd).unwrap(), lines.concat());
+    let (_, _, batches) = read_parquet(encode(columns(), opts(Format::Parquet), &rows));
+    let texts = batches[0].column(0).as_string::<i32>();
+    assert!(want.iter().enumerate().all(|(r, w)| texts.value(r) == w));
 }

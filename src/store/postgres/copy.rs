@@ -6,7 +6,7 @@
 //! `mod.rs` decodes them. COPY takes no bind parameters, so [`render`] turns the query's `?`
 //! placeholders into typed SQL literals.
 
-use super::super::{StoreError, StoreResult, Value};
+use super::super::{RowBlock, StoreError, StoreResult, Value};
 use crate::domain::FieldType;
 use chrono::{DateTime, SecondsFormat, Utc};
 
@@ -142,15 +142,20 @@ impl Parser {
         self.buf.extend_from_slice(data);
     }
 
-    /// The next complete row, or `None` when more data is needed (or the trailer was seen).
-    pub(super) fn next_row(&mut self, types: &[FieldType]) -> StoreResult<Option<Vec<Value>>> {
+    /// Appends the next complete row to `block`; false when more data is needed (or the
+    /// trailer was seen).
+    pub(super) fn next_row(
+        &mut self,
+        types: &[FieldType],
+        block: &mut RowBlock,
+    ) -> StoreResult<bool> {
         if self.done {
-            return Ok(None);
+            return Ok(false);
         }
         if !self.header {
             let rest = &self.buf[self.pos..];
             if rest.len() < SIGNATURE.len() + 8 {
-                return Ok(None);
+                return Ok(false);
             }
             if &rest[..SIGNATURE.len()] != SIGNATURE {
                 return Err(corrupt("bad signature"));
@@ -159,20 +164,20 @@ impl Parser {
             let ext = usize::try_from(ext).map_err(|_| corrupt("bad header extension"))?;
             let len = SIGNATURE.len() + 8 + ext;
             if rest.len() < len {
-                return Ok(None);
+                return Ok(false);
             }
             self.pos += len;
             self.header = true;
         }
         let rest = &self.buf[self.pos..];
         if rest.len() < 2 {
-            return Ok(None);
+            return Ok(false);
         }
         let count = i16::from_be_bytes([rest[0], rest[1]]);
         if count == -1 {
             self.pos += 2;
             self.done = true;
-            return Ok(None);
+            return Ok(false);
         }
         if count as usize != types.len() {
             return Err(corrupt(format!(
@@ -184,7 +189,7 @@ impl Parser {
         let mut at = 2;
         for _ in 0..count {
             if rest.len() < at + 4 {
-                return Ok(None);
+                return Ok(false);
             }
             let len = be_i32(&rest[at..]);
             at += 4;
@@ -195,27 +200,37 @@ impl Parser {
             }
         }
         if rest.len() < at {
-            return Ok(None);
+            return Ok(false);
         }
-        let mut row = Vec::with_capacity(types.len());
         let mut at = 2;
         for ty in types {
             let len = be_i32(&rest[at..]);
             at += 4;
             if len == -1 {
-                row.push(match ty {
-                    FieldType::Timestamp => Value::NullTimestamp,
-                    _ => Value::Null,
-                });
+                block.push_null();
                 continue;
             }
             let field = &rest[at..at + len as usize];
             at += len as usize;
-            row.push(decode(field, *ty)?);
+            if let Err(e) = decode(field, *ty, block) {
+                block.abandon_row();
+                return Err(e);
+            }
         }
+        block.end_row();
         self.pos += at;
-        Ok(Some(row))
+        Ok(true)
     }
+}
+
+/// The microseconds chrono can represent; a range check, not a date computation per cell.
+fn chrono_range() -> std::ops::RangeInclusive<i64> {
+    static RANGE: std::sync::LazyLock<std::ops::RangeInclusive<i64>> =
+        std::sync::LazyLock::new(|| {
+            DateTime::<Utc>::MIN_UTC.timestamp_micros()
+                ..=DateTime::<Utc>::MAX_UTC.timestamp_micros()
+        });
+    RANGE.clone()
 }
 
 fn be_i32(b: &[u8]) -> i32 {
@@ -226,49 +241,45 @@ fn be_i64(b: &[u8]) -> i64 {
     i64::from_be_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]])
 }
 
-fn decode(b: &[u8], ty: FieldType) -> StoreResult<Value> {
+fn decode(b: &[u8], ty: FieldType, block: &mut RowBlock) -> StoreResult<()> {
     let wrong = || corrupt(format!("a {}-byte value for a {}", b.len(), ty.name()));
-    Ok(match ty {
-        FieldType::Text | FieldType::Enum(_) => Value::Text(
-            std::str::from_utf8(b)
-                .map_err(|e| corrupt(format!("text is not UTF-8: {e}")))?
-                .to_owned(),
-        ),
+    let utf8 = |b| std::str::from_utf8(b).map_err(|e| corrupt(format!("text is not UTF-8: {e}")));
+    match ty {
+        FieldType::Text | FieldType::Enum(_) => block.push_text(utf8(b)?),
         FieldType::Number => match b.len() {
-            8 => Value::Number(f64::from_bits(be_i64(b) as u64)),
+            8 => block.push_number(f64::from_bits(be_i64(b) as u64)),
             _ => return Err(wrong()),
         },
-        FieldType::Integer => Value::Integer(match b.len() {
+        FieldType::Integer => block.push_integer(match b.len() {
             8 => be_i64(b),
             4 => i64::from(be_i32(b)),
             2 => i64::from(i16::from_be_bytes([b[0], b[1]])),
             _ => return Err(wrong()),
         }),
         FieldType::Boolean => match b {
-            [v] => Value::Bool(*v != 0),
+            [v] => block.push_bool(*v != 0),
             _ => return Err(wrong()),
         },
         FieldType::Timestamp => match b.len() {
-            8 => Value::Timestamp(
-                be_i64(b)
+            8 => {
+                // `infinity` and friends are outside chrono's range: refuse them here rather
+                // than let an encoder meet them.
+                let micros = be_i64(b)
                     .checked_add(PG_EPOCH_US)
-                    .and_then(DateTime::<Utc>::from_timestamp_micros)
-                    .ok_or_else(|| corrupt("timestamp out of range"))?,
-            ),
+                    .filter(|us| chrono_range().contains(us))
+                    .ok_or_else(|| corrupt("timestamp out of range"))?;
+                block.push_timestamp(micros);
+            }
             _ => return Err(wrong()),
         },
-        FieldType::Json => {
-            // jsonb carries a version byte (1); plain json is the text. JSON text never
-            // starts with byte 1, so the two cannot be confused.
-            let text = match b {
-                [1, rest @ ..] => rest,
-                _ => b,
-            };
-            Value::Json(
-                serde_json::from_slice(text).map_err(|e| corrupt(format!("bad JSON: {e}")))?,
-            )
-        }
-    })
+        // jsonb carries a version byte (1); plain json is the text. JSON text never starts
+        // with byte 1, so the two cannot be confused. PostgreSQL validated the document.
+        FieldType::Json => block.push_json(utf8(match b {
+            [1, rest @ ..] => rest,
+            _ => b,
+        })?),
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -311,6 +322,30 @@ mod tests {
     }
 
     #[test]
+    fn infinite_timestamps_are_refused_and_leave_no_partial_row() {
+        let mut data = SIGNATURE.to_vec();
+        data.extend_from_slice(&[0; 8]);
+        data.extend_from_slice(&2i16.to_be_bytes());
+        data.extend_from_slice(&1i32.to_be_bytes());
+        data.push(1);
+        data.extend_from_slice(&8i32.to_be_bytes());
+        // PostgreSQL's `infinity`.
+        data.extend_from_slice(&i64::MAX.to_be_bytes());
+        let mut p = Parser::new();
+        p.feed(&data);
+        let mut block = RowBlock::with_capacity(2, 1, 8);
+        let err = p
+            .next_row(&[FieldType::Boolean, FieldType::Timestamp], &mut block)
+            .unwrap_err();
+        assert!(err.to_string().contains("timestamp out of range"), "{err}");
+        assert!(block.is_empty());
+        block.push_bool(true);
+        block.push_timestamp(0);
+        block.end_row();
+        assert_eq!(block.len(), 1, "the block stays usable");
+    }
+
+    #[test]
     fn parses_binary_copy_in_any_pieces() {
         let mut data = SIGNATURE.to_vec();
         data.extend_from_slice(&0i32.to_be_bytes());
@@ -349,24 +384,16 @@ mod tests {
             Value::Timestamp(DateTime::from_timestamp(946_684_801, 0).unwrap()),
             Value::Json(serde_json::json!({"k": [1]})),
         ];
-        let nulls = vec![
-            Value::Null,
-            Value::Null,
-            Value::Null,
-            Value::Null,
-            Value::NullTimestamp,
-            Value::Null,
-        ];
+        let nulls = vec![Value::Null; 6];
         for piece in [1, 3, 7, data.len()] {
             let mut p = Parser::new();
-            let mut rows = Vec::new();
+            let mut block = RowBlock::with_capacity(types.len(), 4, 64);
             for part in data.chunks(piece) {
                 p.feed(part);
-                while let Some(row) = p.next_row(&types).unwrap() {
-                    rows.push(row);
-                }
+                while p.next_row(&types, &mut block).unwrap() {}
             }
             assert!(p.done());
+            let rows: Vec<Vec<Value>> = block.rows().map(|r| r.to_values()).collect();
             assert_eq!(rows, vec![full.clone(), full.clone(), nulls.clone()]);
         }
     }

@@ -5,6 +5,7 @@
 //! ([`position`]), which keeps concurrent ingest free of any lock.
 
 mod copy;
+mod export_read;
 pub mod position;
 
 use super::records::{
@@ -12,7 +13,8 @@ use super::records::{
     stamp_agent_version,
 };
 use super::{
-    InsertOutcome, Record, RecordBatch, StoreError, StoreResult, StoredRecord, Value, numbered,
+    InsertOutcome, Record, RecordBatch, RowBlock, StoreError, StoreResult, StoredRecord,
+    StreamQuery, Value, numbered,
 };
 use crate::domain::{DataType, FieldType, catalog};
 use chrono::{DateTime, Utc};
@@ -175,98 +177,15 @@ impl PgBackend {
         self.fetch(sql, params, types).await
     }
 
-    /// Streams a read query's rows into `tx` in chunks of `chunk`; stops early when the
-    /// receiver is dropped.
+    /// Streams a read query's rows into `tx` in blocks of `chunk` rows (`export_read.rs`);
+    /// stops early when the receiver is dropped.
     pub(super) async fn stream(
         &self,
-        sql: &str,
-        params: &[Value],
-        types: &[FieldType],
+        query: &StreamQuery,
         chunk: usize,
-        tx: &tokio::sync::mpsc::Sender<StoreResult<Vec<Vec<Value>>>>,
+        tx: &tokio::sync::mpsc::Sender<StoreResult<RowBlock>>,
     ) -> StoreResult<()> {
-        use futures::TryStreamExt;
-        /// COPY data messages (about one row each) the reader hands over at a time.
-        const BATCH: usize = 256;
-        // Binary COPY (`copy.rs`), in two stages so both cores work: a reader task takes
-        // the COPY messages off the connection, this task decodes them into rows.
-        let statement = format!(
-            "COPY ({}) TO STDOUT (FORMAT binary)",
-            copy::render(sql, params)?
-        );
-        let mut conn = self.pool.acquire().await?;
-        let (btx, mut brx) = tokio::sync::mpsc::channel::<StoreResult<Vec<bytes::Bytes>>>(8);
-        tokio::spawn(async move {
-            let mut finished = false;
-            match conn.copy_out_raw(&statement).await {
-                Err(e) => {
-                    let _ = btx.send(Err(e.into())).await;
-                }
-                Ok(mut data) => {
-                    let mut batch = Vec::with_capacity(BATCH);
-                    loop {
-                        match data.try_next().await {
-                            Ok(Some(piece)) => {
-                                batch.push(piece);
-                                if batch.len() == BATCH
-                                    && btx
-                                        .send(Ok(std::mem::replace(
-                                            &mut batch,
-                                            Vec::with_capacity(BATCH),
-                                        )))
-                                        .await
-                                        .is_err()
-                                {
-                                    break;
-                                }
-                            }
-                            Ok(None) => {
-                                finished = true;
-                                if !batch.is_empty() {
-                                    let _ = btx.send(Ok(batch)).await;
-                                }
-                                break;
-                            }
-                            Err(e) => {
-                                let _ = btx.send(Err(e.into())).await;
-                                break;
-                            }
-                        }
-                    }
-                }
-            }
-            if !finished {
-                // A COPY left unread or failed midway: don't hand the connection back.
-                conn.close_on_drop();
-            }
-        });
-        let mut parser = copy::Parser::new();
-        let mut buf = Vec::with_capacity(chunk);
-        while let Some(batch) = brx.recv().await {
-            for piece in batch? {
-                parser.feed(&piece);
-                while let Some(row) = parser.next_row(types)? {
-                    buf.push(row);
-                    if buf.len() == chunk
-                        && tx
-                            .send(Ok(std::mem::replace(&mut buf, Vec::with_capacity(chunk))))
-                            .await
-                            .is_err()
-                    {
-                        return Ok(());
-                    }
-                }
-            }
-        }
-        if !parser.done() {
-            return Err(StoreError::Corrupt(
-                "binary COPY: the data ended early".into(),
-            ));
-        }
-        if !buf.is_empty() {
-            let _ = tx.send(Ok(buf)).await;
-        }
-        Ok(())
+        export_read::stream(&self.pool, query, chunk, tx).await
     }
 
     pub(super) async fn insert_records(&self, batch: &RecordBatch) -> StoreResult<InsertOutcome> {

@@ -5,18 +5,20 @@
 //! generic row API; on a million-row export that costs several times the query itself.
 //! `rusqlite` links the same `libsqlite3-sys` as sqlx (one SQLite in the binary — check with
 //! `cargo tree -i libsqlite3-sys`), so here a blocking task opens its own read-only
-//! connection, steps a prepared statement and decodes cells straight into [`Value`] chunks.
-//! Values are decoded exactly as the sqlx path (`decode` in `mod.rs`) decodes them.
+//! connection, steps a prepared statement and copies cells straight into [`RowBlock`]s (text
+//! into the block's arena, no allocation per cell). Values mean exactly what the sqlx path
+//! (`decode` in `mod.rs`) makes of them.
 
-use super::super::{StoreError, StoreResult, Value};
+use super::super::{RowBlock, StoreError, StoreResult, Value};
 use crate::domain::FieldType;
-use crate::domain::time::{from_micros, to_micros};
+use crate::domain::time::to_micros;
+use chrono::{DateTime, Utc};
 use rusqlite::types::ValueRef;
 use rusqlite::{OpenFlags, params_from_iter};
 use std::path::Path;
 use std::time::Duration;
 
-type Sender = tokio::sync::mpsc::Sender<StoreResult<Vec<Vec<Value>>>>;
+type Sender = tokio::sync::mpsc::Sender<StoreResult<RowBlock>>;
 
 /// Runs `sql` on a fresh read-only connection to `path`, sending rows in chunks of `chunk`
 /// with `blocking_send`; stops early when the receiver is dropped. Call on a blocking thread.
@@ -39,23 +41,27 @@ pub(super) fn stream_blocking(
     let mut rows = stmt
         .query(params_from_iter(params.iter().map(to_sql)))
         .map_err(db_error)?;
-    let mut buf = Vec::with_capacity(chunk);
+    let new_block = || RowBlock::with_capacity(types.len(), chunk, chunk * 64);
+    let mut block = new_block();
     while let Some(row) = rows.next().map_err(db_error)? {
-        let mut out = Vec::with_capacity(types.len());
         for (i, ty) in types.iter().enumerate() {
-            out.push(decode(row.get_ref(i).map_err(db_error)?, *ty)?);
+            let cell = row.get_ref(i).map_err(db_error);
+            if let Err(e) = cell.and_then(|v| decode(v, *ty, &mut block)) {
+                block.abandon_row();
+                return Err(e);
+            }
         }
-        buf.push(out);
-        if buf.len() == chunk
+        block.end_row();
+        if block.len() == chunk
             && tx
-                .blocking_send(Ok(std::mem::replace(&mut buf, Vec::with_capacity(chunk))))
+                .blocking_send(Ok(std::mem::replace(&mut block, new_block())))
                 .is_err()
         {
             return Ok(());
         }
     }
-    if !buf.is_empty() {
-        let _ = tx.blocking_send(Ok(buf));
+    if !block.is_empty() {
+        let _ = tx.blocking_send(Ok(block));
     }
     Ok(())
 }
@@ -78,28 +84,39 @@ fn to_sql(v: &Value) -> rusqlite::types::Value {
     }
 }
 
-fn decode(v: ValueRef<'_>, ty: FieldType) -> StoreResult<Value> {
+fn decode(v: ValueRef<'_>, ty: FieldType, block: &mut RowBlock) -> StoreResult<()> {
     if let ValueRef::Null = v {
-        return Ok(match ty {
-            FieldType::Timestamp => Value::NullTimestamp,
-            _ => Value::Null,
-        });
+        block.push_null();
+        return Ok(());
     }
-    Ok(match ty {
-        FieldType::Text | FieldType::Enum(_) => Value::Text(text(v)?),
-        FieldType::Number => Value::Number(match v {
+    match ty {
+        FieldType::Text | FieldType::Enum(_) => text(v, |s| block.push_text(s))?,
+        FieldType::Number => block.push_number(match v {
             ValueRef::Real(f) => f,
             ValueRef::Integer(i) => i as f64,
             _ => return Err(mismatch(v, ty)),
         }),
-        FieldType::Integer => Value::Integer(integer(v, ty)?),
-        FieldType::Boolean => Value::Bool(integer(v, ty)? != 0),
-        FieldType::Timestamp => Value::Timestamp(from_micros(integer(v, ty)?)),
-        FieldType::Json => {
-            let s = text(v)?;
-            Value::Json(serde_json::from_str(&s).unwrap_or(serde_json::Value::String(s)))
+        FieldType::Integer => block.push_integer(integer(v, ty)?),
+        FieldType::Boolean => block.push_bool(integer(v, ty)? != 0),
+        // Out of chrono's range reads as the epoch, as `from_micros` has it on the sqlx path.
+        FieldType::Timestamp => {
+            let us = integer(v, ty)?;
+            block.push_timestamp(if DateTime::<Utc>::from_timestamp_micros(us).is_some() {
+                us
+            } else {
+                0
+            })
         }
-    })
+        // Text that is not JSON is exported as a JSON string, as on the sqlx path.
+        FieldType::Json => text(v, |s| {
+            if serde_json::from_str::<serde::de::IgnoredAny>(s).is_ok() {
+                block.push_json(s)
+            } else {
+                block.push_json(&serde_json::Value::String(s.into()).to_string())
+            }
+        })?,
+    }
+    Ok(())
 }
 
 fn integer(v: ValueRef<'_>, ty: FieldType) -> StoreResult<i64> {
@@ -110,14 +127,16 @@ fn integer(v: ValueRef<'_>, ty: FieldType) -> StoreResult<i64> {
     }
 }
 
-fn text(v: ValueRef<'_>) -> StoreResult<String> {
+/// Hands `v` as text to `f`: borrowed for text, formatted for numbers.
+fn text(v: ValueRef<'_>, f: impl FnOnce(&str)) -> StoreResult<()> {
     match v {
-        ValueRef::Text(b) => String::from_utf8(b.to_vec())
-            .map_err(|e| StoreError::Corrupt(format!("text is not UTF-8: {e}"))),
-        ValueRef::Integer(i) => Ok(i.to_string()),
-        ValueRef::Real(f) => Ok(f.to_string()),
-        _ => Err(mismatch(v, FieldType::Text)),
+        ValueRef::Text(b) => f(std::str::from_utf8(b)
+            .map_err(|e| StoreError::Corrupt(format!("text is not UTF-8: {e}")))?),
+        ValueRef::Integer(i) => f(&i.to_string()),
+        ValueRef::Real(x) => f(&x.to_string()),
+        _ => return Err(mismatch(v, FieldType::Text)),
     }
+    Ok(())
 }
 
 fn mismatch(v: ValueRef<'_>, ty: FieldType) -> StoreError {
@@ -132,28 +151,43 @@ fn mismatch(v: ValueRef<'_>, ty: FieldType) -> StoreError {
 mod tests {
     use super::*;
 
+    fn one(v: ValueRef<'_>, ty: FieldType) -> StoreResult<Value> {
+        let mut block = RowBlock::with_capacity(1, 1, 16);
+        decode(v, ty, &mut block)?;
+        block.end_row();
+        Ok(block.row(0).get(0).to_value())
+    }
+
     #[test]
     fn decodes_like_the_sqlx_path() {
         assert_eq!(
-            decode(ValueRef::Integer(3), FieldType::Number).unwrap(),
+            one(ValueRef::Integer(3), FieldType::Number).unwrap(),
             Value::Number(3.0)
         );
         assert_eq!(
-            decode(ValueRef::Integer(2), FieldType::Boolean).unwrap(),
+            one(ValueRef::Integer(2), FieldType::Boolean).unwrap(),
             Value::Bool(true)
         );
         assert_eq!(
-            decode(ValueRef::Null, FieldType::Timestamp).unwrap(),
-            Value::NullTimestamp
+            one(ValueRef::Null, FieldType::Timestamp).unwrap(),
+            Value::Null
         );
         assert_eq!(
-            decode(ValueRef::Text(b"[1]"), FieldType::Json).unwrap(),
+            one(ValueRef::Integer(1_000_000), FieldType::Timestamp).unwrap(),
+            Value::Timestamp(DateTime::from_timestamp(1, 0).unwrap())
+        );
+        assert_eq!(
+            one(ValueRef::Text(b"[1]"), FieldType::Json).unwrap(),
             Value::Json(serde_json::json!([1]))
         );
         assert_eq!(
-            decode(ValueRef::Text(b"x{"), FieldType::Json).unwrap(),
+            one(ValueRef::Text(b"x{"), FieldType::Json).unwrap(),
             Value::Json(serde_json::Value::String("x{".into()))
         );
-        assert!(decode(ValueRef::Text(b"x"), FieldType::Integer).is_err());
+        assert_eq!(
+            one(ValueRef::Integer(7), FieldType::Text).unwrap(),
+            Value::Text("7".into())
+        );
+        assert!(one(ValueRef::Text(b"x"), FieldType::Integer).is_err());
     }
 }

@@ -14,7 +14,10 @@ use super::records::{
     agent_content_hash, agent_upsert, column_list, column_types, conflict_target,
     stamp_agent_version,
 };
-use super::{InsertOutcome, Record, RecordBatch, StoreError, StoreResult, StoredRecord, Value};
+use super::{
+    InsertOutcome, Record, RecordBatch, RowBlock, StoreError, StoreResult, StoredRecord,
+    StreamQuery, Value,
+};
 use crate::domain::time::{from_micros, to_micros};
 use crate::domain::{DataType, FieldType, catalog};
 use sqlx::query::Query;
@@ -145,50 +148,58 @@ impl SqliteBackend {
         fetch_on(&self.writer, sql, params, types).await
     }
 
-    /// Streams a read query's rows into `tx` in chunks of `chunk`; stops early when the
-    /// receiver is dropped.
+    /// Streams a read query's rows into `tx` in blocks of `chunk` rows; stops early when the
+    /// receiver is dropped. SQLite reads one file on one thread: `split` and `streams` do not
+    /// apply.
     pub(super) async fn stream(
         &self,
-        sql: &str,
-        params: &[Value],
-        types: &[FieldType],
+        query: &StreamQuery,
         chunk: usize,
-        tx: &tokio::sync::mpsc::Sender<StoreResult<Vec<Vec<Value>>>>,
+        tx: &tokio::sync::mpsc::Sender<StoreResult<RowBlock>>,
     ) -> StoreResult<()> {
         use futures::TryStreamExt;
+        let types = &query.types;
         if let Some(file) = &self.file {
-            let (file, sql, params, types, tx) = (
-                file.clone(),
-                sql.to_string(),
-                params.to_vec(),
-                types.to_vec(),
-                tx.clone(),
-            );
+            let (file, query, tx) = (file.clone(), query.clone(), tx.clone());
             return tokio::task::spawn_blocking(move || {
-                export_read::stream_blocking(&file, &sql, &params, &types, chunk, &tx)
+                export_read::stream_blocking(
+                    &file,
+                    &query.sql,
+                    &query.params,
+                    &query.types,
+                    chunk,
+                    &tx,
+                )
             })
             .await
             .map_err(|e| StoreError::Database(sqlx::Error::Io(std::io::Error::other(e))))?;
         }
-        let mut q = sqlx::query(sql);
-        for p in params {
+        // An in-memory database (tests): only the pool's connections can see it.
+        let mut q = sqlx::query(&query.sql);
+        for p in &query.params {
             q = bind(q, p);
         }
         let mut rows = q.fetch(&self.reader);
-        let mut buf = Vec::with_capacity(chunk);
+        let mut block = RowBlock::with_capacity(types.len(), chunk, 0);
         while let Some(row) = rows.try_next().await? {
-            buf.push(decode_row(&row, 0, types)?);
-            if buf.len() == chunk
+            for v in decode_row(&row, 0, types)? {
+                block.push_value(&v);
+            }
+            block.end_row();
+            if block.len() == chunk
                 && tx
-                    .send(Ok(std::mem::replace(&mut buf, Vec::with_capacity(chunk))))
+                    .send(Ok(std::mem::replace(
+                        &mut block,
+                        RowBlock::with_capacity(types.len(), chunk, 0),
+                    )))
                     .await
                     .is_err()
             {
                 return Ok(());
             }
         }
-        if !buf.is_empty() {
-            let _ = tx.send(Ok(buf)).await;
+        if !block.is_empty() {
+            let _ = tx.send(Ok(block)).await;
         }
         Ok(())
     }

@@ -1,0 +1,476 @@
+//! The export read path on PostgreSQL: binary `COPY (SELECT …) TO STDOUT`, read as consecutive
+//! time windows on several connections at once that share one snapshot.
+//!
+//! Why windows: one COPY runs in one server process, and on a small machine that process
+//! (scan, sort, per-cell send functions) is slower than everything Outflow does with the rows.
+//! Cutting the range into windows lets `streams` server processes work at once, like
+//! `pg_dump --jobs`. The rows stay exactly those of the single query:
+//! - every connection runs in a `REPEATABLE READ` transaction that imports the first one's
+//!   snapshot (`pg_export_snapshot` / `SET TRANSACTION SNAPSHOT`), so all windows see one
+//!   state of the database;
+//! - windows are consecutive half-open ranges of the leading `ORDER BY` column (see
+//!   [`TimeSplit`]), handed out in order and consumed in that same order, so concatenating
+//!   them is the single query's order.
+//!
+//! Window sizes adapt: the first is 1/64 of the time span, each later one aims at
+//! [`TARGET_BYTES`] of COPY data by the density seen so far. Memory is bounded: each window
+//! buffers at most [`WINDOW_CHANNEL`] pieces of [`PIECE_BYTES`], and at most `streams + 1`
+//! windows exist at once (a producer waits for a permit before it opens another).
+//!
+//! Readers hand raw COPY bytes to the consumer, which parses them (`copy.rs`) into
+//! [`RowBlock`]s for the export pipeline.
+
+use super::super::{RowBlock, StoreError, StoreResult, StreamQuery, TimeSplit, Value};
+use super::copy;
+use bytes::{Bytes, BytesMut};
+use chrono::{DateTime, Utc};
+use futures::TryStreamExt;
+use futures::future::BoxFuture;
+use sqlx::pool::PoolConnection;
+use sqlx::postgres::{PgPool, Postgres};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
+
+/// COPY bytes a reader collects before handing them over.
+const PIECE_BYTES: usize = 64 * 1024;
+/// Pieces one window may buffer ahead of the consumer.
+const WINDOW_CHANNEL: usize = 32;
+/// COPY bytes a window aims at once the density is known.
+const TARGET_BYTES: u64 = 3 * 512 * 1024;
+/// How long to wait for each extra connection before reading with fewer.
+const EXTRA_CONNECTION_WAIT: Duration = Duration::from_millis(500);
+
+type Conn = PoolConnection<Postgres>;
+
+/// Every reader's transaction: one snapshot for all its statements.
+const BEGIN: &str = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY";
+
+/// One window's data on its way to the consumer, and its place among the windows in flight.
+struct Window {
+    data: mpsc::Receiver<StoreResult<Bytes>>,
+    _permit: OwnedSemaphorePermit,
+}
+
+/// Streams `query`'s rows into `tx` in blocks of `chunk` rows.
+pub(super) async fn stream(
+    pool: &PgPool,
+    query: &StreamQuery,
+    chunk: usize,
+    tx: &mpsc::Sender<StoreResult<RowBlock>>,
+) -> StoreResult<()> {
+    let (order_tx, mut order_rx) = mpsc::unbounded_channel::<Window>();
+    let streams = query.streams.max(1);
+    let readers = match &query.split {
+        Some(split) if streams > 1 => start_split(pool, query, split, streams, order_tx).await?,
+        _ => {
+            let conn = pool.acquire().await?;
+            let planner = Planner::whole(order_tx, 1);
+            vec![tokio::spawn(read_windows(
+                conn,
+                query.clone(),
+                planner,
+                false,
+            ))]
+        }
+    };
+    let result = consume(&query.types, chunk, &mut order_rx, tx).await;
+    // Dropping the windows stops the readers at their next piece.
+    drop(order_rx);
+    for r in readers {
+        let _ = r.await;
+    }
+    result
+}
+
+/// Opens the leader's snapshot and the followers, finds the time bounds, starts the readers.
+async fn start_split(
+    pool: &PgPool,
+    query: &StreamQuery,
+    split: &TimeSplit,
+    streams: usize,
+    order_tx: mpsc::UnboundedSender<Window>,
+) -> StoreResult<Vec<tokio::task::JoinHandle<()>>> {
+    let mut leader = pool.acquire().await?;
+    let setup = async {
+        exec(&mut leader, &[BEGIN]).await?;
+        let bounds = copy::render(&split.bounds_sql, &split.bounds_params)?;
+        let (snapshot, lo, hi) = snapshot_and_bounds(&mut leader, &bounds).await?;
+        StoreResult::Ok((snapshot, lo, hi))
+    };
+    let (snapshot, lo, hi) = match setup.await {
+        Ok(v) => v,
+        Err(e) => {
+            leader.close_on_drop();
+            return Err(e);
+        }
+    };
+    let (Some(lo), Some(hi)) = (lo, hi) else {
+        // No rows: an empty COPY still yields the header and trailer the consumer expects.
+        let planner = Planner::whole(order_tx, 1);
+        return Ok(vec![tokio::spawn(read_windows(
+            leader,
+            query.clone(),
+            planner,
+            true,
+        ))]);
+    };
+    let mut conns = vec![leader];
+    while conns.len() < streams {
+        let Ok(Ok(mut conn)) = tokio::time::timeout(EXTRA_CONNECTION_WAIT, pool.acquire()).await
+        else {
+            break;
+        };
+        let import = format!(
+            "SET TRANSACTION SNAPSHOT '{}'",
+            snapshot.replace('\'', "''")
+        );
+        let joined = exec(&mut conn, &[BEGIN, &import]).await;
+        match joined {
+            Ok(_) => conns.push(conn),
+            Err(e) => {
+                tracing::debug!(error = %e, "cannot share the export snapshot; reading with fewer connections");
+                conn.close_on_drop();
+                break;
+            }
+        }
+    }
+    let planner = Planner::split(
+        order_tx,
+        conns.len(),
+        split,
+        lo.timestamp_micros(),
+        hi.timestamp_micros().saturating_add(1),
+    );
+    Ok(conns
+        .into_iter()
+        .map(|conn| tokio::spawn(read_windows(conn, query.clone(), planner.clone(), true)))
+        .collect())
+}
+
+/// Parses the windows in order into blocks for `tx`.
+async fn consume(
+    types: &[crate::domain::FieldType],
+    chunk: usize,
+    order: &mut mpsc::UnboundedReceiver<Window>,
+    tx: &mpsc::Sender<StoreResult<RowBlock>>,
+) -> StoreResult<()> {
+    let new_block = || RowBlock::with_capacity(types.len(), chunk, chunk * 64);
+    let mut block = new_block();
+    while let Some(mut window) = order.recv().await {
+        let mut parser = copy::Parser::new();
+        while let Some(piece) = window.data.recv().await {
+            parser.feed(&piece?);
+            while parser.next_row(types, &mut block)? {
+                if block.len() == chunk
+                    && tx
+                        .send(Ok(std::mem::replace(&mut block, new_block())))
+                        .await
+                        .is_err()
+                {
+                    return Ok(());
+                }
+            }
+        }
+        if !parser.done() {
+            return Err(StoreError::Corrupt(
+                "binary COPY: the data ended early".into(),
+            ));
+        }
+    }
+    if !block.is_empty() {
+        let _ = tx.send(Ok(block)).await;
+    }
+    Ok(())
+}
+
+/// Hands out windows in order and registers each with the consumer as it goes.
+#[derive(Clone)]
+struct Planner {
+    state: Arc<Mutex<PlanState>>,
+    permits: Arc<Semaphore>,
+    order: mpsc::UnboundedSender<Window>,
+}
+
+struct PlanState {
+    /// `None`: the query is read whole, once.
+    range: Option<Range>,
+    whole_taken: bool,
+}
+
+struct Range {
+    start_param: usize,
+    end_param: usize,
+    /// Next window's start, microseconds.
+    next: i64,
+    /// End of the range (exclusive).
+    end: i64,
+    /// Width of the last window handed out.
+    width: i64,
+    seen_bytes: u64,
+    seen_width: i64,
+}
+
+impl Planner {
+    fn new(order: mpsc::UnboundedSender<Window>, readers: usize, range: Option<Range>) -> Planner {
+        Planner {
+            state: Arc::new(Mutex::new(PlanState {
+                range,
+                whole_taken: false,
+            })),
+            permits: Arc::new(Semaphore::new(readers + 1)),
+            order,
+        }
+    }
+
+    fn whole(order: mpsc::UnboundedSender<Window>, readers: usize) -> Planner {
+        Planner::new(order, readers, None)
+    }
+
+    fn split(
+        order: mpsc::UnboundedSender<Window>,
+        readers: usize,
+        split: &TimeSplit,
+        lo: i64,
+        end: i64,
+    ) -> Planner {
+        Planner::new(
+            order,
+            readers,
+            Some(Range {
+                start_param: split.start_param,
+                end_param: split.end_param,
+                next: lo,
+                end,
+                width: ((end - lo) / 64).max(1),
+                seen_bytes: 0,
+                seen_width: 0,
+            }),
+        )
+    }
+
+    /// The next window's parameters and the sender for its data, registered with the
+    /// consumer; `None` when every window has been handed out or the consumer is gone.
+    async fn next(
+        &self,
+        params: &[Value],
+    ) -> Option<(Vec<Value>, mpsc::Sender<StoreResult<Bytes>>, i64)> {
+        let permit = self.permits.clone().acquire_owned().await.ok()?;
+        let mut guard = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let state = &mut *guard;
+        let (params, width) = match &mut state.range {
+            None if state.whole_taken => return None,
+            None => {
+                state.whole_taken = true;
+                (params.to_vec(), 0)
+            }
+            Some(r) if r.next >= r.end => return None,
+            Some(r) => {
+                let width = if r.seen_bytes == 0 {
+                    r.width
+                } else {
+                    // Aim at TARGET_BYTES by the density so far, growing at most 8× a step
+                    // so one sparse stretch does not swallow the rest of the range.
+                    let w = (i128::from(r.seen_width) * i128::from(TARGET_BYTES)
+                        / i128::from(r.seen_bytes)) as i64;
+                    w.clamp(1, r.width.saturating_mul(8))
+                };
+                let width = width.min(r.end - r.next).max(1);
+                let (from, to) = (r.next, r.next + width);
+                r.next = to;
+                r.width = width;
+                let mut p = params.to_vec();
+                p[r.start_param] = micros(from);
+                p[r.end_param] = micros(to);
+                (p, width)
+            }
+        };
+        let (data_tx, data_rx) = mpsc::channel(WINDOW_CHANNEL);
+        self.order
+            .send(Window {
+                data: data_rx,
+                _permit: permit,
+            })
+            .ok()?;
+        Some((params, data_tx, width))
+    }
+
+    /// Records a finished window's size for the density estimate.
+    fn observe(&self, bytes: u64, width: i64) {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(r) = &mut state.range {
+            r.seen_bytes += bytes;
+            r.seen_width += width;
+            if bytes == 0 {
+                // Nothing there yet: widen the next try.
+                r.width = r.width.saturating_mul(2);
+            }
+        }
+    }
+}
+
+// The two helpers below return boxed futures: sqlx's executor futures written inline trip
+// the compiler's "Executor is not general enough" when the caller is spawned.
+
+/// Runs the statements `sql` one after another.
+fn exec<'c>(conn: &'c mut Conn, sql: &'c [&'c str]) -> BoxFuture<'c, Result<(), sqlx::Error>> {
+    Box::pin(async move {
+        let c: &mut sqlx::PgConnection = conn;
+        for statement in sql {
+            sqlx::query(statement)
+                .persistent(false)
+                .execute(&mut *c)
+                .await?;
+        }
+        Ok(())
+    })
+}
+
+type Bounds = (String, Option<DateTime<Utc>>, Option<DateTime<Utc>>);
+
+/// Exports the transaction's snapshot and reads the time bounds within it.
+fn snapshot_and_bounds<'c>(
+    conn: &'c mut Conn,
+    bounds_sql: &'c str,
+) -> BoxFuture<'c, Result<Bounds, sqlx::Error>> {
+    Box::pin(async move {
+        let c: &mut sqlx::PgConnection = conn;
+        let snapshot: String = sqlx::query_scalar("SELECT pg_export_snapshot()")
+            .persistent(false)
+            .fetch_one(&mut *c)
+            .await?;
+        let (lo, hi): (Option<DateTime<Utc>>, Option<DateTime<Utc>>) = sqlx::query_as(bounds_sql)
+            .persistent(false)
+            .fetch_one(&mut *c)
+            .await?;
+        Ok((snapshot, lo, hi))
+    })
+}
+
+fn micros(us: i64) -> Value {
+    DateTime::<Utc>::from_timestamp_micros(us).map_or(Value::NullTimestamp, Value::Timestamp)
+}
+
+/// One connection's reader: COPYs windows until none are left. `in_tx`: the connection is
+/// inside a transaction to commit at the end.
+async fn read_windows(mut conn: Conn, query: StreamQuery, planner: Planner, in_tx: bool) {
+    while let Some((params, data, width)) = planner.next(&query.params).await {
+        match copy_window(&mut conn, &query.sql, &params, &data).await {
+            Ok(Some(bytes)) => planner.observe(bytes, width),
+            Ok(None) => {
+                // The consumer stopped listening mid-COPY: the connection is mid-protocol.
+                conn.close_on_drop();
+                return;
+            }
+            Err(e) => {
+                let _ = data.send(Err(e)).await;
+                conn.close_on_drop();
+                return;
+            }
+        }
+    }
+    if in_tx && exec(&mut conn, &["COMMIT"]).await.is_err() {
+        conn.close_on_drop();
+    }
+}
+
+/// COPYs one window into `data`; the bytes sent, or `None` when the receiver went away.
+async fn copy_window(
+    conn: &mut Conn,
+    sql: &str,
+    params: &[Value],
+    data: &mpsc::Sender<StoreResult<Bytes>>,
+) -> StoreResult<Option<u64>> {
+    let statement = format!(
+        "COPY ({}) TO STDOUT (FORMAT binary)",
+        copy::render(sql, params)?
+    );
+    let mut stream = conn.copy_out_raw(&statement).await?;
+    let mut piece = BytesMut::with_capacity(PIECE_BYTES);
+    let mut total = 0u64;
+    while let Some(message) = stream.try_next().await? {
+        piece.extend_from_slice(&message);
+        if piece.len() >= PIECE_BYTES {
+            total += piece.len() as u64;
+            if data.send(Ok(piece.split().freeze())).await.is_err() {
+                return Ok(None);
+            }
+            piece.reserve(PIECE_BYTES);
+        }
+    }
+    total += piece.len() as u64;
+    if !piece.is_empty() && data.send(Ok(piece.freeze())).await.is_err() {
+        return Ok(None);
+    }
+    Ok(Some(total))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn split() -> TimeSplit {
+        TimeSplit {
+            bounds_sql: String::new(),
+            bounds_params: Vec::new(),
+            start_param: 0,
+            end_param: 1,
+        }
+    }
+
+    fn bounds(p: &[Value]) -> (i64, i64) {
+        let us = |v: &Value| v.as_timestamp().unwrap().timestamp_micros();
+        (us(&p[0]), us(&p[1]))
+    }
+
+    #[tokio::test]
+    async fn windows_tile_the_range_in_order_and_adapt_to_density() {
+        let (order_tx, mut order_rx) = mpsc::unbounded_channel();
+        let (lo, end) = (1_000_000_000, 1_000_000_000 + 64_000_000);
+        let planner = Planner::split(order_tx, 2, &split(), lo, end);
+        let params = vec![Value::Null, Value::Null];
+        let mut next = lo;
+        let mut widths = Vec::new();
+        while let Some((p, _data, width)) = planner.next(&params).await {
+            let (from, to) = bounds(&p);
+            assert_eq!(from, next, "windows are consecutive");
+            assert_eq!(to - from, width);
+            next = to;
+            widths.push(width);
+            // Half the target per million microseconds, the first window's width.
+            planner.observe((width as u64) * (TARGET_BYTES / 2) / 1_000_000, width);
+            // The consumer finishes each window at once, returning its permit.
+            drop(order_rx.recv().await.unwrap());
+        }
+        assert_eq!(next, end, "the windows cover the whole range");
+        assert_eq!(widths[0], 1_000_000, "the first window is 1/64 of the span");
+        assert_eq!(
+            widths[1], 2_000_000,
+            "then TARGET_BYTES by the density seen"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_whole_query_is_one_window_with_its_own_parameters() {
+        let (order_tx, _order_rx) = mpsc::unbounded_channel();
+        let planner = Planner::whole(order_tx, 1);
+        let params = vec![Value::Integer(7)];
+        let (p, _, _) = planner.next(&params).await.unwrap();
+        assert_eq!(p, params);
+        assert!(planner.next(&params).await.is_none());
+    }
+
+    #[tokio::test]
+    async fn windows_in_flight_are_bounded_by_permits() {
+        let (order_tx, mut order_rx) = mpsc::unbounded_channel();
+        let planner = Planner::split(order_tx, 2, &split(), 0, 1_000_000_000);
+        let params = vec![Value::Null, Value::Null];
+        for _ in 0..3 {
+            planner.next(&params).await.unwrap();
+        }
+        let blocked = tokio::time::timeout(Duration::from_millis(50), planner.next(&params)).await;
+        assert!(blocked.is_err(), "a fourth window waits for a permit");
+        drop(order_rx.recv().await.unwrap());
+        assert!(planner.next(&params).await.is_some());
+    }
+}
