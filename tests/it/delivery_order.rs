@@ -3,7 +3,7 @@
 
 use crate::both_backends;
 use crate::helpers::*;
-use outflow::domain::{DataType, Id};
+use outflow::domain::DataType;
 use outflow::store::{RecordBatch, Store};
 use sqlx::Connection;
 use std::collections::HashSet;
@@ -24,16 +24,6 @@ fn run_id(store_row: &outflow::store::StoredRecord) -> String {
         .as_text()
         .unwrap()
         .to_string()
-}
-
-async fn org(store: &Store) {
-    store
-        .upsert_org(
-            &Id::parse("acme").unwrap(),
-            &serde_json::from_value(serde_json::json!({"name": "Acme"})).unwrap(),
-        )
-        .await
-        .unwrap();
 }
 
 /// Tails from `cursor` until nothing new is readable; returns the cursor and what it read.
@@ -61,7 +51,7 @@ async fn postgres_reader_misses_nothing_when_commits_come_in_reverse_order() {
     }
     let db = TestDb::new(Backend::Postgres).await;
     let store = db.store().await;
-    org(&store).await;
+    acme_org(&store).await;
     let mut a = sqlx::PgConnection::connect(&db.url).await.unwrap();
     let mut b = sqlx::PgConnection::connect(&db.url).await.unwrap();
     let mut ta = a.begin().await.unwrap();
@@ -112,7 +102,7 @@ async fn postgres_reader_misses_nothing_when_commits_come_in_reverse_order() {
 async fn concurrent_writers_and_a_tailing_reader(b: Backend) {
     let db = TestDb::new(b).await;
     let store = db.store().await;
-    org(&store).await;
+    acme_org(&store).await;
     const WRITERS: usize = 8;
     const BATCHES: usize = 6;
     let mut expected = HashSet::new();

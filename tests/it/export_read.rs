@@ -4,21 +4,11 @@
 
 use crate::both_backends;
 use crate::helpers::*;
-use outflow::domain::{FieldType, Id};
+use outflow::domain::FieldType;
 use outflow::store::{BackendKind, Store, StreamQuery, TimeSplit, Value};
 
 /// Rows in the test range; several windows' worth on PostgreSQL.
 const ROWS: i64 = 30_000;
-
-async fn org(store: &Store) {
-    store
-        .upsert_org(
-            &Id::parse("acme").unwrap(),
-            &serde_json::from_value(serde_json::json!({"name": "Acme"})).unwrap(),
-        )
-        .await
-        .unwrap();
-}
 
 /// Rows `from..to`: three runs a second (ties broken by a shuffled `run_id`), with `gap` a
 /// ten-day gap in the middle; 200-byte names so windows stay a few thousand rows each.
@@ -99,7 +89,7 @@ both_backends!(
     |backend| async move {
         let db = TestDb::new(backend).await;
         let store = db.store().await;
-        org(&store).await;
+        acme_org(&store).await;
         fill(&store, 0, ROWS, true).await;
 
         let q = query(1);
@@ -133,7 +123,7 @@ async fn postgres_windows_share_one_snapshot() {
     }
     let db = TestDb::new(Backend::Postgres).await;
     let store = db.store().await;
-    org(&store).await;
+    acme_org(&store).await;
     fill(&store, 0, ROWS, false).await;
     let last = store
         .query(

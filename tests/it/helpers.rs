@@ -58,6 +58,17 @@ pub async fn postgres_available() -> bool {
     }
 }
 
+/// Creates the organization `acme` straight in the store.
+pub async fn acme_org(store: &Store) {
+    store
+        .upsert_org(
+            &outflow::domain::Id::parse("acme").unwrap(),
+            &serde_json::from_value(json!({"name": "Acme"})).unwrap(),
+        )
+        .await
+        .unwrap();
+}
+
 /// A database that exists for one test.
 pub struct TestDb {
     pub url: String,
