@@ -95,11 +95,8 @@ pub async fn run<W: AsyncWrite + Unpin + Send>(
     let team_column = q.team_column;
     let mut blocks = store.stream(
         StreamQuery {
-            sql: q.sql,
-            params: q.params,
-            types: q.types,
-            split: Some(q.split),
             streams: read_streams,
+            ..q.stream
         },
         CHUNK_ROWS,
     );

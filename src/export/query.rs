@@ -4,22 +4,18 @@
 
 use super::spec::ExportSpec;
 use crate::domain::{DataType, FieldType, TypeSpec};
-use crate::store::{TimeSplit, Value};
+use crate::store::{StreamQuery, TimeSplit, Value};
 
-/// A statement, its parameters, and the types of its columns.
+/// An export's statement, ready for [`crate::store::Store::stream`], and where its privacy
+/// team column is.
 #[derive(Debug, Clone)]
 pub struct ExportQuery {
-    /// SQL with `?` placeholders.
-    pub sql: String,
-    /// Parameters in order.
-    pub params: Vec<Value>,
-    /// Column types: the selected fields, then the privacy team column when present.
-    pub types: Vec<FieldType>,
+    /// The statement. Its columns are the selected fields, then the privacy team column when
+    /// present; its split says that rows are ordered by the time field first and that
+    /// parameters 1 and 2 bound it. `streams` is 1: the caller sets its own.
+    pub stream: StreamQuery,
     /// Index of the trailing team column used for per-team privacy, when selected.
     pub team_column: Option<usize>,
-    /// How the query's time range may be read as consecutive windows (rows are ordered by
-    /// the time field first, and parameters 1 and 2 are its bounds).
-    pub split: TimeSplit,
 }
 
 /// The column whose team decides a row's privacy setting (SPEC §6): the type's team field,
@@ -123,17 +119,20 @@ pub fn build(spec: &ExportSpec, with_team: bool) -> ExportQuery {
         end_param: 2,
     };
     ExportQuery {
-        sql,
-        params,
-        types,
+        stream: StreamQuery {
+            sql,
+            params,
+            types,
+            split: Some(split),
+            streams: 1,
+        },
         team_column,
-        split,
     }
 }
 
 /// Counts the rows `spec` would export (reports and progress estimates).
 pub fn count(spec: &ExportSpec) -> (String, Vec<Value>) {
-    let q = build(spec, false);
+    let q = build(spec, false).stream;
     let from = q.sql.find(" FROM ").unwrap_or(0);
     let order = q.sql.rfind(" ORDER BY ").unwrap_or(q.sql.len());
     (format!("SELECT COUNT(*){}", &q.sql[from..order]), q.params)
@@ -190,12 +189,13 @@ mod tests {
     #[test]
     fn team_scope_and_privacy_column() {
         let q = build(&spec(DataType::Workflows, &["run_id", "user_email"]), true);
-        assert!(q.sql.contains("\"workspace_id\" IN (?, ?) OR \"workspace_id\" IN (SELECT id FROM teams WHERE org_id = ? AND personal = ?)"), "{}", q.sql);
+        assert!(q.stream.sql.contains("\"workspace_id\" IN (?, ?) OR \"workspace_id\" IN (SELECT id FROM teams WHERE org_id = ? AND personal = ?)"), "{}", q.stream.sql);
         assert_eq!(q.team_column, Some(2));
-        assert_eq!(q.types.len(), 3);
-        assert_eq!(q.params.len(), 3 + 2 + 2);
+        assert_eq!(q.stream.types.len(), 3);
+        assert_eq!(q.stream.params.len(), 3 + 2 + 2);
         assert!(
-            q.sql
+            q.stream
+                .sql
                 .ends_with("ORDER BY \"pl_run_created_ts\", \"run_id\"")
         );
     }
@@ -205,9 +205,13 @@ mod tests {
         let mut s = spec(DataType::CreditLogs, &["log_id", "type"]);
         s.permission_group = Some("role_a%".into());
         let q = build(&s, false);
-        assert!(!q.sql.contains("teams"));
-        assert!(q.sql.contains("\"type\""));
-        assert!(q.params.contains(&Value::Text("%; role\\_a\\%; %".into())));
+        assert!(!q.stream.sql.contains("teams"));
+        assert!(q.stream.sql.contains("\"type\""));
+        assert!(
+            q.stream
+                .params
+                .contains(&Value::Text("%; role\\_a\\%; %".into()))
+        );
         let (count_sql, _) = count(&s);
         assert!(count_sql.starts_with("SELECT COUNT(*) FROM credit_logs WHERE"));
         assert!(!count_sql.contains("ORDER BY"));

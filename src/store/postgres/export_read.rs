@@ -65,7 +65,7 @@ pub(super) async fn stream(
         Some(split) if streams > 1 => start_split(pool, query, split, streams, order_tx).await?,
         _ => {
             let conn = pool.acquire().await?;
-            let planner = Planner::whole(order_tx, 1);
+            let planner = Planner::whole(order_tx);
             vec![tokio::spawn(read_windows(
                 conn,
                 query.clone(),
@@ -107,7 +107,7 @@ async fn start_split(
     };
     let (Some(lo), Some(hi)) = (lo, hi) else {
         // No rows: an empty COPY still yields the header and trailer the consumer expects.
-        let planner = Planner::whole(order_tx, 1);
+        let planner = Planner::whole(order_tx);
         return Ok(vec![tokio::spawn(read_windows(
             leader,
             query.clone(),
@@ -223,8 +223,9 @@ impl Planner {
         }
     }
 
-    fn whole(order: mpsc::UnboundedSender<Window>, readers: usize) -> Planner {
-        Planner::new(order, readers, None)
+    /// The query read whole, by one reader.
+    fn whole(order: mpsc::UnboundedSender<Window>) -> Planner {
+        Planner::new(order, 1, None)
     }
 
     fn split(
@@ -453,7 +454,7 @@ mod tests {
     #[tokio::test]
     async fn a_whole_query_is_one_window_with_its_own_parameters() {
         let (order_tx, _order_rx) = mpsc::unbounded_channel();
-        let planner = Planner::whole(order_tx, 1);
+        let planner = Planner::whole(order_tx);
         let params = vec![Value::Integer(7)];
         let (p, _, _) = planner.next(&params).await.unwrap();
         assert_eq!(p, params);
