@@ -10,6 +10,9 @@
 use super::Value;
 use chrono::{DateTime, Utc};
 
+/// Text a block holds at most before a reader hands it over, bar its last row.
+pub const BLOCK_TEXT: usize = 512 * 1024;
+
 /// One stored cell. Text and JSON point into the block's arena.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Cell {
@@ -127,6 +130,13 @@ impl RowBlock {
         self.arena.len()
     }
 
+    /// Whether a reader filling blocks of `chunk` rows should hand this one over: at `chunk`
+    /// rows, or sooner once it holds [`BLOCK_TEXT`] bytes of text, so rows with large JSON
+    /// cells do not make a block of thousands of rows huge.
+    pub fn is_full(&self, chunk: usize) -> bool {
+        self.len() >= chunk || self.arena.len() >= BLOCK_TEXT
+    }
+
     fn span(&mut self, s: &str) -> (u32, u32) {
         let start = self.arena.len();
         self.arena.push_str(s);
@@ -201,7 +211,16 @@ impl RowBlock {
 
     /// Drops the open row's cells (a reader that failed midway through a row).
     pub fn abandon_row(&mut self) {
-        self.cells.truncate(self.cells.len() - self.open);
+        let first = self.cells.len() - self.open;
+        // Text is appended in cell order, so the row's first text cell starts its text.
+        let text_start = self.cells[first..].iter().find_map(|c| match c {
+            Cell::Text { start, .. } | Cell::Json { start, .. } => Some(*start as usize),
+            _ => None,
+        });
+        if let Some(start) = text_start {
+            self.arena.truncate(start);
+        }
+        self.cells.truncate(first);
         self.open = 0;
     }
 
@@ -342,5 +361,8 @@ mod tests {
         block.end_row();
         assert_eq!(block.len(), 2);
         assert_eq!(block.row(1).get(0), CellRef::Text("c"));
+        // The abandoned row's text went with it: a parser that retries a row cut short at
+        // every piece boundary must not grow the block.
+        assert_eq!(block.text_bytes(), 2);
     }
 }

@@ -5,6 +5,7 @@
 use crate::both_backends;
 use crate::helpers::*;
 use outflow::domain::FieldType;
+use outflow::store::rows::BLOCK_TEXT;
 use outflow::store::{BackendKind, Store, StreamQuery, TimeSplit, Value};
 
 /// Rows in the test range; several windows' worth on PostgreSQL.
@@ -109,6 +110,50 @@ both_backends!(
         empty.params[2] = ts("2027-02-01T00:00:00Z");
         empty.split.as_mut().unwrap().bounds_params = empty.params.clone();
         assert!(stream_all(&store, empty, 1000).await.is_empty());
+    }
+);
+
+both_backends!(
+    blocks_of_wide_rows_are_cut_by_their_text,
+    |backend| async move {
+        let db = TestDb::new(backend).await;
+        let store = db.store().await;
+        acme_org(&store).await;
+        // 300 rows of 20 KB each: 2048-row blocks would hold all 6 MB at once.
+        let wide = "w".repeat(20_000);
+        for i in 0..300i64 {
+            store
+                .execute(
+                    "INSERT INTO workflow_runs (org_id, pos, workspace_id, workbook_id, \
+                     workbook_name, run_id, pl_run_created_ts) \
+                     VALUES ('acme', ?, 'team-1', 'wb-1', ?, ?, ?)",
+                    &[
+                        Value::Integer(i),
+                        Value::Text(wide.clone()),
+                        Value::Text(format!("run-{i:03}")),
+                        ts("2026-01-02T00:00:00Z"),
+                    ],
+                )
+                .await
+                .unwrap();
+        }
+        let q = query(2);
+        let expected = store.query(&q.sql, &q.params, &q.types).await.unwrap();
+        let mut rx = store.stream(q, 2048);
+        let (mut rows, mut blocks) = (Vec::new(), 0);
+        while let Some(block) = rx.recv().await {
+            let block = block.unwrap();
+            assert!(
+                block.text_bytes() < BLOCK_TEXT + 21_000,
+                "a block holds {} bytes of text",
+                block.text_bytes()
+            );
+            blocks += 1;
+            rows.extend(block.rows().map(|r| r.to_values()));
+        }
+        assert!(blocks >= 6_000_000 / BLOCK_TEXT, "{blocks} blocks");
+        assert_eq!(rows.len(), 300);
+        assert!(rows == expected, "same rows in the same order");
     }
 );
 

@@ -107,18 +107,33 @@ fn string(out: &mut String, s: &str) -> StoreResult<()> {
     Ok(())
 }
 
-/// Parses a binary COPY stream fed in arbitrary pieces into rows of [`Value`]s.
+/// Parses a binary COPY stream that arrives in arbitrary pieces into [`RowBlock`] rows.
+///
+/// Rows are decoded straight from each piece in one pass. Only a row split across two pieces
+/// is copied, into a small carry-over buffer: the readers hand over whole COPY messages, and
+/// PostgreSQL sends one row a message, so that copy is rare.
 pub(super) struct Parser {
-    buf: Vec<u8>,
+    /// The tail of earlier pieces that did not hold a whole row, from `pos`.
+    carry: Vec<u8>,
     pos: usize,
     header: bool,
     done: bool,
 }
 
+/// What one step over the data found.
+enum Step {
+    /// A row was appended; the bytes it took.
+    Row(usize),
+    /// More data is needed; nothing was appended.
+    Need,
+    /// The trailer; the bytes it took.
+    Trailer(usize),
+}
+
 impl Parser {
     pub(super) fn new() -> Self {
         Parser {
-            buf: Vec::with_capacity(64 * 1024),
+            carry: Vec::new(),
             pos: 0,
             header: false,
             done: false,
@@ -130,97 +145,129 @@ impl Parser {
         self.done
     }
 
-    /// Appends more of the stream.
-    pub(super) fn feed(&mut self, data: &[u8]) {
-        if self.pos > 0 && self.pos == self.buf.len() {
-            self.buf.clear();
-            self.pos = 0;
-        } else if self.pos > 32 * 1024 {
-            self.buf.drain(..self.pos);
-            self.pos = 0;
-        }
-        self.buf.extend_from_slice(data);
-    }
-
-    /// Appends the next complete row to `block`; false when more data is needed (or the
-    /// trailer was seen).
+    /// Appends the next complete row to `block`, reading from what was carried over and then
+    /// from `input` (advanced past what was used). False when the trailer was seen, or when
+    /// `input` is used up: its unused tail is then carried over to the next call.
     pub(super) fn next_row(
         &mut self,
+        input: &mut &[u8],
         types: &[FieldType],
         block: &mut RowBlock,
     ) -> StoreResult<bool> {
         if self.done {
             return Ok(false);
         }
-        if !self.header {
-            let rest = &self.buf[self.pos..];
-            if rest.len() < SIGNATURE.len() + 8 {
-                return Ok(false);
+        if self.pos == self.carry.len() {
+            let (used, row) = self.step(input, types, block)?;
+            *input = &input[used..];
+            if !row && !self.done {
+                self.carry.clear();
+                self.pos = 0;
+                self.carry.extend_from_slice(input);
+                *input = &[];
             }
-            if &rest[..SIGNATURE.len()] != SIGNATURE {
+            return Ok(row);
+        }
+        // A row split across pieces: finish it (and whatever follows) in the carry buffer.
+        if !input.is_empty() {
+            self.carry.drain(..self.pos);
+            self.pos = 0;
+            self.carry.extend_from_slice(input);
+            *input = &[];
+        }
+        let carry = std::mem::take(&mut self.carry);
+        let result = self.step(&carry[self.pos..], types, block);
+        self.carry = carry;
+        let (used, row) = result?;
+        self.pos += used;
+        if self.pos == self.carry.len() {
+            self.carry.clear();
+            self.pos = 0;
+        }
+        Ok(row)
+    }
+
+    /// The header if not yet read, then one row or the trailer, from the start of `data`:
+    /// the bytes used and whether a row was appended.
+    fn step(
+        &mut self,
+        data: &[u8],
+        types: &[FieldType],
+        block: &mut RowBlock,
+    ) -> StoreResult<(usize, bool)> {
+        let mut used = 0;
+        if !self.header {
+            if data.len() < SIGNATURE.len() + 8 {
+                return Ok((0, false));
+            }
+            if &data[..SIGNATURE.len()] != SIGNATURE {
                 return Err(corrupt("bad signature"));
             }
-            let ext = be_i32(&rest[SIGNATURE.len() + 4..]);
+            let ext = be_i32(&data[SIGNATURE.len() + 4..]);
             let ext = usize::try_from(ext).map_err(|_| corrupt("bad header extension"))?;
-            let len = SIGNATURE.len() + 8 + ext;
-            if rest.len() < len {
-                return Ok(false);
+            used = SIGNATURE.len() + 8 + ext;
+            if data.len() < used {
+                return Ok((0, false));
             }
-            self.pos += len;
             self.header = true;
         }
-        let rest = &self.buf[self.pos..];
-        if rest.len() < 2 {
-            return Ok(false);
-        }
-        let count = i16::from_be_bytes([rest[0], rest[1]]);
-        if count == -1 {
-            self.pos += 2;
-            self.done = true;
-            return Ok(false);
-        }
-        if count as usize != types.len() {
-            return Err(corrupt(format!(
-                "{count} fields where {} are expected",
-                types.len()
-            )));
-        }
-        // Check the tuple is complete before decoding any of it.
-        let mut at = 2;
-        for _ in 0..count {
-            if rest.len() < at + 4 {
-                return Ok(false);
-            }
-            let len = be_i32(&rest[at..]);
-            at += 4;
-            if len >= 0 {
-                at += len as usize;
-            } else if len != -1 {
-                return Err(corrupt("bad field length"));
+        match row(&data[used..], types, block)? {
+            Step::Row(n) => Ok((used + n, true)),
+            Step::Need => Ok((used, false)),
+            Step::Trailer(n) => {
+                self.done = true;
+                Ok((used + n, false))
             }
         }
-        if rest.len() < at {
-            return Ok(false);
-        }
-        let mut at = 2;
-        for ty in types {
-            let len = be_i32(&rest[at..]);
-            at += 4;
-            if len == -1 {
-                block.push_null();
-                continue;
-            }
-            let field = &rest[at..at + len as usize];
-            at += len as usize;
-            if let Err(e) = decode(field, *ty, block) {
-                block.abandon_row();
-                return Err(e);
-            }
-        }
-        block.end_row();
-        self.pos += at;
-        Ok(true)
     }
+}
+
+/// Decodes one tuple (or the trailer) from the start of `data` in a single pass. A tuple cut
+/// short, or one that fails to decode, leaves `block` as it was.
+fn row(data: &[u8], types: &[FieldType], block: &mut RowBlock) -> StoreResult<Step> {
+    if data.len() < 2 {
+        return Ok(Step::Need);
+    }
+    let count = i16::from_be_bytes([data[0], data[1]]);
+    if count == -1 {
+        return Ok(Step::Trailer(2));
+    }
+    if count as usize != types.len() {
+        return Err(corrupt(format!(
+            "{count} fields where {} are expected",
+            types.len()
+        )));
+    }
+    let mut at = 2;
+    for ty in types {
+        let Some(len) = data.get(at..at + 4).map(be_i32) else {
+            block.abandon_row();
+            return Ok(Step::Need);
+        };
+        at += 4;
+        if len == -1 {
+            block.push_null();
+            continue;
+        }
+        let Some(field) = usize::try_from(len)
+            .ok()
+            .and_then(|len| data.get(at..at + len))
+        else {
+            block.abandon_row();
+            return if len < 0 {
+                Err(corrupt("bad field length"))
+            } else {
+                Ok(Step::Need)
+            };
+        };
+        at += field.len();
+        if let Err(e) = decode(field, *ty, block) {
+            block.abandon_row();
+            return Err(e);
+        }
+    }
+    block.end_row();
+    Ok(Step::Row(at))
 }
 
 /// The microseconds chrono can represent; a range check, not a date computation per cell.
@@ -332,10 +379,13 @@ mod tests {
         // PostgreSQL's `infinity`.
         data.extend_from_slice(&i64::MAX.to_be_bytes());
         let mut p = Parser::new();
-        p.feed(&data);
         let mut block = RowBlock::with_capacity(2, 1, 8);
         let err = p
-            .next_row(&[FieldType::Boolean, FieldType::Timestamp], &mut block)
+            .next_row(
+                &mut data.as_slice(),
+                &[FieldType::Boolean, FieldType::Timestamp],
+                &mut block,
+            )
             .unwrap_err();
         assert!(err.to_string().contains("timestamp out of range"), "{err}");
         assert!(block.is_empty());
@@ -385,12 +435,12 @@ mod tests {
             Value::Json(serde_json::json!({"k": [1]})),
         ];
         let nulls = vec![Value::Null; 6];
-        for piece in [1, 3, 7, data.len()] {
+        for piece in [1, 2, 3, 5, 7, 13, 64, data.len()] {
             let mut p = Parser::new();
             let mut block = RowBlock::with_capacity(types.len(), 4, 64);
-            for part in data.chunks(piece) {
-                p.feed(part);
-                while p.next_row(&types, &mut block).unwrap() {}
+            for mut part in data.chunks(piece) {
+                while p.next_row(&mut part, &types, &mut block).unwrap() {}
+                assert!(part.is_empty(), "a piece is used up or carried over");
             }
             assert!(p.done());
             let rows: Vec<Vec<Value>> = block.rows().map(|r| r.to_values()).collect();

@@ -14,15 +14,16 @@
 //!
 //! Window sizes adapt: the first is 1/64 of the time span, each later one aims at
 //! [`TARGET_BYTES`] of COPY data by the density seen so far. Memory is bounded: each window
-//! buffers at most [`WINDOW_CHANNEL`] pieces of [`PIECE_BYTES`], and at most `streams + 1`
-//! windows exist at once (a producer waits for a permit before it opens another).
+//! buffers at most [`WINDOW_BLOCKS`] blocks (of at most `chunk` rows and about
+//! [`crate::store::rows::BLOCK_TEXT`] bytes of text), and at most `streams + 1` windows exist
+//! at once (a producer waits for a permit before it opens another).
 //!
-//! Readers hand raw COPY bytes to the consumer, which parses them (`copy.rs`) into
-//! [`RowBlock`]s for the export pipeline.
+//! Each reader parses its COPY messages in place (`copy.rs`) into [`RowBlock`]s, so parsing
+//! runs beside the consumer, which only passes the windows' blocks on in order.
 
 use super::super::{RowBlock, StoreError, StoreResult, StreamQuery, TimeSplit, Value};
 use super::copy;
-use bytes::{Bytes, BytesMut};
+use crate::domain::FieldType;
 use chrono::{DateTime, Utc};
 use futures::TryStreamExt;
 use futures::future::BoxFuture;
@@ -32,10 +33,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 
-/// COPY bytes a reader collects before handing them over.
-const PIECE_BYTES: usize = 64 * 1024;
-/// Pieces one window may buffer ahead of the consumer.
-const WINDOW_CHANNEL: usize = 32;
+/// Blocks one window may buffer ahead of the consumer.
+const WINDOW_BLOCKS: usize = 4;
 /// COPY bytes a window aims at once the density is known.
 const TARGET_BYTES: u64 = 3 * 512 * 1024;
 /// How long to wait for each extra connection before reading with fewer.
@@ -48,7 +47,7 @@ const BEGIN: &str = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY";
 
 /// One window's data on its way to the consumer, and its place among the windows in flight.
 struct Window {
-    data: mpsc::Receiver<StoreResult<Bytes>>,
+    data: mpsc::Receiver<StoreResult<RowBlock>>,
     _permit: OwnedSemaphorePermit,
 }
 
@@ -62,19 +61,22 @@ pub(super) async fn stream(
     let (order_tx, mut order_rx) = mpsc::unbounded_channel::<Window>();
     let streams = query.streams.max(1);
     let readers = match &query.split {
-        Some(split) if streams > 1 => start_split(pool, query, split, streams, order_tx).await?,
+        Some(split) if streams > 1 => {
+            start_split(pool, query, chunk, split, streams, order_tx).await?
+        }
         _ => {
             let conn = pool.acquire().await?;
             let planner = Planner::whole(order_tx);
             vec![tokio::spawn(read_windows(
                 conn,
                 query.clone(),
+                chunk,
                 planner,
                 false,
             ))]
         }
     };
-    let result = consume(&query.types, chunk, &mut order_rx, tx).await;
+    let result = consume(&mut order_rx, tx).await;
     // Dropping the windows stops the readers at their next piece.
     drop(order_rx);
     for r in readers {
@@ -87,6 +89,7 @@ pub(super) async fn stream(
 async fn start_split(
     pool: &PgPool,
     query: &StreamQuery,
+    chunk: usize,
     split: &TimeSplit,
     streams: usize,
     order_tx: mpsc::UnboundedSender<Window>,
@@ -111,6 +114,7 @@ async fn start_split(
         return Ok(vec![tokio::spawn(read_windows(
             leader,
             query.clone(),
+            chunk,
             planner,
             true,
         ))]);
@@ -144,42 +148,29 @@ async fn start_split(
     );
     Ok(conns
         .into_iter()
-        .map(|conn| tokio::spawn(read_windows(conn, query.clone(), planner.clone(), true)))
+        .map(|conn| {
+            tokio::spawn(read_windows(
+                conn,
+                query.clone(),
+                chunk,
+                planner.clone(),
+                true,
+            ))
+        })
         .collect())
 }
 
-/// Parses the windows in order into blocks for `tx`.
+/// Passes the windows' blocks on to `tx`, window by window in the order they were opened.
 async fn consume(
-    types: &[crate::domain::FieldType],
-    chunk: usize,
     order: &mut mpsc::UnboundedReceiver<Window>,
     tx: &mpsc::Sender<StoreResult<RowBlock>>,
 ) -> StoreResult<()> {
-    let new_block = || RowBlock::with_capacity(types.len(), chunk, chunk * 64);
-    let mut block = new_block();
     while let Some(mut window) = order.recv().await {
-        let mut parser = copy::Parser::new();
-        while let Some(piece) = window.data.recv().await {
-            parser.feed(&piece?);
-            while parser.next_row(types, &mut block)? {
-                if block.len() == chunk
-                    && tx
-                        .send(Ok(std::mem::replace(&mut block, new_block())))
-                        .await
-                        .is_err()
-                {
-                    return Ok(());
-                }
+        while let Some(block) = window.data.recv().await {
+            if tx.send(Ok(block?)).await.is_err() {
+                return Ok(());
             }
         }
-        if !parser.done() {
-            return Err(StoreError::Corrupt(
-                "binary COPY: the data ended early".into(),
-            ));
-        }
-    }
-    if !block.is_empty() {
-        let _ = tx.send(Ok(block)).await;
     }
     Ok(())
 }
@@ -255,7 +246,7 @@ impl Planner {
     async fn next(
         &self,
         params: &[Value],
-    ) -> Option<(Vec<Value>, mpsc::Sender<StoreResult<Bytes>>, i64)> {
+    ) -> Option<(Vec<Value>, mpsc::Sender<StoreResult<RowBlock>>, i64)> {
         let permit = self.permits.clone().acquire_owned().await.ok()?;
         let mut guard = self.state.lock().unwrap_or_else(|e| e.into_inner());
         let state = &mut *guard;
@@ -286,7 +277,7 @@ impl Planner {
                 (p, width)
             }
         };
-        let (data_tx, data_rx) = mpsc::channel(WINDOW_CHANNEL);
+        let (data_tx, data_rx) = mpsc::channel(WINDOW_BLOCKS);
         self.order
             .send(Window {
                 data: data_rx,
@@ -354,9 +345,21 @@ fn micros(us: i64) -> Value {
 
 /// One connection's reader: COPYs windows until none are left. `in_tx`: the connection is
 /// inside a transaction to commit at the end.
-async fn read_windows(mut conn: Conn, query: StreamQuery, planner: Planner, in_tx: bool) {
+async fn read_windows(
+    mut conn: Conn,
+    query: StreamQuery,
+    chunk: usize,
+    planner: Planner,
+    in_tx: bool,
+) {
     while let Some((params, data, width)) = planner.next(&query.params).await {
-        match copy_window(&mut conn, &query.sql, &params, &data).await {
+        let window = CopyWindow {
+            sql: &query.sql,
+            params: &params,
+            types: &query.types,
+            chunk,
+        };
+        match window.read(&mut conn, &data).await {
             Ok(Some(bytes)) => planner.observe(bytes, width),
             Ok(None) => {
                 // The consumer stopped listening mid-COPY: the connection is mid-protocol.
@@ -375,35 +378,55 @@ async fn read_windows(mut conn: Conn, query: StreamQuery, planner: Planner, in_t
     }
 }
 
-/// COPYs one window into `data`; the bytes sent, or `None` when the receiver went away.
-async fn copy_window(
-    conn: &mut Conn,
-    sql: &str,
-    params: &[Value],
-    data: &mpsc::Sender<StoreResult<Bytes>>,
-) -> StoreResult<Option<u64>> {
-    let statement = format!(
-        "COPY ({}) TO STDOUT (FORMAT binary)",
-        copy::render(sql, params)?
-    );
-    let mut stream = conn.copy_out_raw(&statement).await?;
-    let mut piece = BytesMut::with_capacity(PIECE_BYTES);
-    let mut total = 0u64;
-    while let Some(message) = stream.try_next().await? {
-        piece.extend_from_slice(&message);
-        if piece.len() >= PIECE_BYTES {
-            total += piece.len() as u64;
-            if data.send(Ok(piece.split().freeze())).await.is_err() {
-                return Ok(None);
+/// One window's COPY.
+struct CopyWindow<'a> {
+    sql: &'a str,
+    params: &'a [Value],
+    types: &'a [FieldType],
+    chunk: usize,
+}
+
+impl CopyWindow<'_> {
+    /// COPYs the window into `data` as blocks; the COPY bytes read, or `None` when the
+    /// receiver went away.
+    async fn read(
+        &self,
+        conn: &mut Conn,
+        data: &mpsc::Sender<StoreResult<RowBlock>>,
+    ) -> StoreResult<Option<u64>> {
+        let statement = format!(
+            "COPY ({}) TO STDOUT (FORMAT binary)",
+            copy::render(self.sql, self.params)?
+        );
+        let new_block = || RowBlock::with_capacity(self.types.len(), self.chunk, self.chunk * 64);
+        let mut stream = conn.copy_out_raw(&statement).await?;
+        let mut parser = copy::Parser::new();
+        let mut block = new_block();
+        let mut total = 0u64;
+        while let Some(message) = stream.try_next().await? {
+            total += message.len() as u64;
+            let mut input = &message[..];
+            while parser.next_row(&mut input, self.types, &mut block)? {
+                if block.is_full(self.chunk)
+                    && data
+                        .send(Ok(std::mem::replace(&mut block, new_block())))
+                        .await
+                        .is_err()
+                {
+                    return Ok(None);
+                }
             }
-            piece.reserve(PIECE_BYTES);
         }
+        if !parser.done() {
+            return Err(StoreError::Corrupt(
+                "binary COPY: the data ended early".into(),
+            ));
+        }
+        if !block.is_empty() && data.send(Ok(block)).await.is_err() {
+            return Ok(None);
+        }
+        Ok(Some(total))
     }
-    total += piece.len() as u64;
-    if !piece.is_empty() && data.send(Ok(piece.freeze())).await.is_err() {
-        return Ok(None);
-    }
-    Ok(Some(total))
 }
 
 #[cfg(test)]

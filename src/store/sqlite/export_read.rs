@@ -52,7 +52,7 @@ pub(super) fn stream_blocking(
             }
         }
         block.end_row();
-        if block.len() == chunk
+        if block.is_full(chunk)
             && tx
                 .blocking_send(Ok(std::mem::replace(&mut block, new_block())))
                 .is_err()

@@ -186,7 +186,7 @@ impl SqliteBackend {
                 block.push_value(&v);
             }
             block.end_row();
-            if block.len() == chunk
+            if block.is_full(chunk)
                 && tx
                     .send(Ok(std::mem::replace(
                         &mut block,
