@@ -359,17 +359,28 @@ pub(super) fn push_i64(out: &mut Vec<u8>, v: i64) {
     out.extend_from_slice(&buf[at..]);
 }
 
-/// Appends a finite `v` the way Rust's `Display` writes it: the shortest digits that read back
-/// as the same float, positional and never in exponent form (`1e21` is written in full,
-/// `1e-7` as `0.0000001`), so spreadsheets and CSV readers see a plain decimal. Integral values
+/// Appends a finite `v` as the shortest digits that read back as the same float, positional
+/// and never in exponent form (`1e21` is written in full, `1e-7` as `0.0000001`), so
+/// spreadsheets and CSV readers see a plain decimal: Rust's `Display` form. Integral values
 /// (the common case: whole credits) skip the float formatter and are written as integers,
-/// which is exactly what `Display` prints for them. The caller handles non-finite values.
+/// which is exactly what `Display` prints for them. Other values go through Ryu, as JSON
+/// numbers do: where two shortest forms are equally close to the float (an exact tie in the
+/// last digit), Ryu may pick the other one than `Display`; both read back as the same float.
+/// The caller handles non-finite values.
 pub(super) fn push_f64(out: &mut Vec<u8>, v: f64) {
     // 2^53: below it every integral float converts to i64 exactly. -0.0 keeps its sign
     // through `Display` ("-0").
     if v.fract() == 0.0 && v.abs() < 9_007_199_254_740_992.0 && !(v == 0.0 && v.is_sign_negative())
     {
         push_i64(out, v as i64);
+        return;
+    }
+    // Ryu is several times faster than `Display`, but writes large and tiny magnitudes with
+    // an exponent and integral ones with ".0": those (rare here) go through `Display`.
+    let mut buf = ryu::Buffer::new();
+    let s = buf.format_finite(v);
+    if !s.contains('e') && !s.ends_with(".0") {
+        out.extend_from_slice(s.as_bytes());
     } else {
         // Writing into a Vec cannot fail.
         let _ = write!(out, "{v}");
@@ -673,6 +684,27 @@ mod tests {
             assert_eq!(s, v.to_string());
             assert!(!s.contains('e'), "{s}");
             assert_eq!(s.parse::<f64>().unwrap(), v);
+        }
+        // Random bit patterns across the whole range, and values with few decimals (credits),
+        // against `Display`, which defines the form.
+        let mut state = 7;
+        for i in 0..200_000 {
+            let v = if i % 2 == 0 {
+                f64::from_bits(lcg(&mut state) << 11 | lcg(&mut state) & 0x7ff)
+            } else {
+                (lcg(&mut state) % 10_000_000) as f64 / 10f64.powi(i % 7)
+            };
+            if !v.is_finite() {
+                continue;
+            }
+            let mut out = Vec::new();
+            push_f64(&mut out, v);
+            let (ours, display) = (String::from_utf8(out).unwrap(), v.to_string());
+            assert_eq!(ours.parse::<f64>().unwrap(), v, "{ours} reads back");
+            assert!(!ours.contains('e'), "{ours}");
+            // As short as `Display`, and the same but for a tie in the last digit.
+            assert_eq!(ours.len(), display.len(), "{ours} vs {display}");
+            assert_eq!(ours[..ours.len() - 1], display[..display.len() - 1]);
         }
     }
 }
