@@ -45,9 +45,14 @@ type Conn = PoolConnection<Postgres>;
 /// Every reader's transaction: one snapshot for all its statements.
 const BEGIN: &str = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY";
 
+/// What a reader sends for a window: blocks, then `None` once the window's COPY has ended
+/// cleanly. A window whose channel closes without that end lost rows (its reader failed
+/// without reporting, e.g. panicked), which the consumer turns into an error.
+type WindowItem = StoreResult<Option<RowBlock>>;
+
 /// One window's data on its way to the consumer, and its place among the windows in flight.
 struct Window {
-    data: mpsc::Receiver<StoreResult<RowBlock>>,
+    data: mpsc::Receiver<WindowItem>,
     _permit: OwnedSemaphorePermit,
 }
 
@@ -166,9 +171,20 @@ async fn consume(
     tx: &mpsc::Sender<StoreResult<RowBlock>>,
 ) -> StoreResult<()> {
     while let Some(mut window) = order.recv().await {
-        while let Some(block) = window.data.recv().await {
-            if tx.send(Ok(block?)).await.is_err() {
-                return Ok(());
+        loop {
+            match window.data.recv().await {
+                Some(Ok(Some(block))) => {
+                    if tx.send(Ok(block)).await.is_err() {
+                        return Ok(());
+                    }
+                }
+                Some(Ok(None)) => break,
+                Some(Err(e)) => return Err(e),
+                None => {
+                    return Err(StoreError::Corrupt(
+                        "PostgreSQL export: a reader stopped before the end of its window".into(),
+                    ));
+                }
             }
         }
     }
@@ -243,10 +259,7 @@ impl Planner {
 
     /// The next window's parameters and the sender for its data, registered with the
     /// consumer; `None` when every window has been handed out or the consumer is gone.
-    async fn next(
-        &self,
-        params: &[Value],
-    ) -> Option<(Vec<Value>, mpsc::Sender<StoreResult<RowBlock>>, i64)> {
+    async fn next(&self, params: &[Value]) -> Option<(Vec<Value>, mpsc::Sender<WindowItem>, i64)> {
         let permit = self.permits.clone().acquire_owned().await.ok()?;
         let mut guard = self.state.lock().unwrap_or_else(|e| e.into_inner());
         let state = &mut *guard;
@@ -392,7 +405,7 @@ impl CopyWindow<'_> {
     async fn read(
         &self,
         conn: &mut Conn,
-        data: &mpsc::Sender<StoreResult<RowBlock>>,
+        data: &mpsc::Sender<WindowItem>,
     ) -> StoreResult<Option<u64>> {
         let statement = format!(
             "COPY ({}) TO STDOUT (FORMAT binary)",
@@ -409,7 +422,7 @@ impl CopyWindow<'_> {
             while parser.next_row(&mut input, self.types, &mut block)? {
                 if block.is_full(self.chunk)
                     && data
-                        .send(Ok(std::mem::replace(&mut block, new_block())))
+                        .send(Ok(Some(std::mem::replace(&mut block, new_block()))))
                         .await
                         .is_err()
                 {
@@ -422,7 +435,10 @@ impl CopyWindow<'_> {
                 "binary COPY: the data ended early".into(),
             ));
         }
-        if !block.is_empty() && data.send(Ok(block)).await.is_err() {
+        if !block.is_empty() && data.send(Ok(Some(block))).await.is_err() {
+            return Ok(None);
+        }
+        if data.send(Ok(None)).await.is_err() {
             return Ok(None);
         }
         Ok(Some(total))
@@ -482,6 +498,41 @@ mod tests {
         let (p, _, _) = planner.next(&params).await.unwrap();
         assert_eq!(p, params);
         assert!(planner.next(&params).await.is_none());
+    }
+
+    #[tokio::test]
+    async fn a_window_that_ends_without_its_end_mark_is_an_error() {
+        let permits = Arc::new(Semaphore::new(2));
+        let (order_tx, mut order_rx) = mpsc::unbounded_channel();
+        let (out_tx, mut out_rx) = mpsc::channel(8);
+        let block = || {
+            let mut b = RowBlock::with_capacity(1, 1, 1);
+            b.push_integer(1);
+            b.end_row();
+            b
+        };
+        // A complete window, then one whose reader vanished after its first block.
+        for complete in [true, false] {
+            let (data_tx, data_rx) = mpsc::channel(4);
+            data_tx.send(Ok(Some(block()))).await.unwrap();
+            if complete {
+                data_tx.send(Ok(None)).await.unwrap();
+            }
+            order_tx
+                .send(Window {
+                    data: data_rx,
+                    _permit: permits.clone().acquire_owned().await.unwrap(),
+                })
+                .unwrap();
+        }
+        drop(order_tx);
+        let err = consume(&mut order_rx, &out_tx).await.unwrap_err();
+        assert!(
+            err.to_string().contains("before the end of its window"),
+            "{err}"
+        );
+        assert_eq!(out_rx.recv().await.unwrap().unwrap().len(), 1);
+        assert_eq!(out_rx.recv().await.unwrap().unwrap().len(), 1);
     }
 
     #[tokio::test]
