@@ -108,6 +108,12 @@ impl RowBlock {
         }
     }
 
+    /// An empty block for a reader that hands blocks over by [`RowBlock::is_full`]: room for
+    /// `chunk` rows of `width` cells and 64 bytes of text a row (at most [`BLOCK_TEXT`]).
+    pub fn for_chunk(width: usize, chunk: usize) -> RowBlock {
+        RowBlock::with_capacity(width, chunk, (chunk * 64).min(BLOCK_TEXT))
+    }
+
     /// Cells per row.
     pub fn width(&self) -> usize {
         self.width

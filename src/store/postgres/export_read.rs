@@ -425,7 +425,7 @@ impl CopyWindow<'_> {
             "COPY ({}) TO STDOUT (FORMAT binary)",
             copy::render(self.sql, self.params)?
         );
-        let new_block = || RowBlock::with_capacity(self.types.len(), self.chunk, self.chunk * 64);
+        let new_block = || RowBlock::for_chunk(self.types.len(), self.chunk);
         let mut stream = conn.copy_out_raw(&statement).await?;
         let mut parser = copy::Parser::new();
         let mut block = new_block();

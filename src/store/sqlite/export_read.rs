@@ -41,7 +41,7 @@ pub(super) fn stream_blocking(
     let mut rows = stmt
         .query(params_from_iter(params.iter().map(to_sql)))
         .map_err(db_error)?;
-    let new_block = || RowBlock::with_capacity(types.len(), chunk, chunk * 64);
+    let new_block = || RowBlock::for_chunk(types.len(), chunk);
     let mut block = new_block();
     while let Some(row) = rows.next().map_err(db_error)? {
         for (i, ty) in types.iter().enumerate() {

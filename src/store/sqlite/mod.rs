@@ -180,7 +180,7 @@ impl SqliteBackend {
             q = bind(q, p);
         }
         let mut rows = q.fetch(&self.reader);
-        let mut block = RowBlock::with_capacity(types.len(), chunk, 0);
+        let mut block = RowBlock::for_chunk(types.len(), chunk);
         while let Some(row) = rows.try_next().await? {
             for v in decode_row(&row, 0, types)? {
                 block.push_value(&v);
@@ -190,7 +190,7 @@ impl SqliteBackend {
                 && tx
                     .send(Ok(std::mem::replace(
                         &mut block,
-                        RowBlock::with_capacity(types.len(), chunk, 0),
+                        RowBlock::for_chunk(types.len(), chunk),
                     )))
                     .await
                     .is_err()
