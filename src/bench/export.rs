@@ -4,10 +4,14 @@
 //! WITH CSV HEADER"` on PostgreSQL, `sqlite3 -csv -header` on SQLite — with Outflow's peak RSS
 //! at a small and at the full size, so flat memory shows too.
 //!
+//! Each side's CPU time is printed too: its own processes' and the rest of the machine's
+//! (on PostgreSQL, mostly the server's), since on a machine with few cores the wall-clock
+//! ratio is bounded by the total CPU both sides need.
+//!
 //! The baselines print SQLite timestamps as raw integers (no formatting work), which favours
 //! them; Outflow writes ISO 8601 everywhere.
 
-use super::support::{Scratch, median};
+use super::support::{CpuCost, CpuSnapshot, Scratch, median};
 use crate::domain::catalog::{self, Preset};
 use crate::domain::entity::{OrgInput, Privacy};
 use crate::domain::{DataType, Id};
@@ -111,12 +115,17 @@ async fn measure(label: &str, scratch: &Scratch, args: &BenchExportArgs) -> anyh
 
     let mut ours = Vec::new();
     let mut base = Vec::new();
+    let (mut ours_cpu, mut base_cpu) = (Vec::new(), Vec::new());
     let mut rss_full = 0;
     for _ in 0..args.runs.max(1) {
+        let before = CpuSnapshot::now();
         let (secs, rss) = outflow_export(scratch, dir.path(), &out, args.rows).await?;
+        ours_cpu.extend(cost_since(before));
         ours.push(args.rows as f64 / secs);
         rss_full = rss_full.max(rss);
+        let before = CpuSnapshot::now();
         let secs = baseline(scratch, &out, args.rows).await?;
+        base_cpu.extend(cost_since(before));
         base.push(args.rows as f64 / secs);
     }
     let (ours, base) = (median(ours), median(base));
@@ -126,7 +135,26 @@ async fn measure(label: &str, scratch: &Scratch, args: &BenchExportArgs) -> anyh
         rss_small as f64 / 1024.0,
         rss_full as f64 / 1024.0
     );
+    if !ours_cpu.is_empty() && !base_cpu.is_empty() {
+        let per_m = 1_000_000.0 / args.rows as f64;
+        let show = |costs: &[CpuCost]| {
+            let client = median(costs.iter().map(|c| c.client).collect()) * per_m;
+            let others = median(costs.iter().map(|c| c.others).collect()) * per_m;
+            format!("{client:.2} own + {others:.2} rest of machine")
+        };
+        println!(
+            "{:<10} CPU s per 1M rows (medians): outflow {}; baseline {}",
+            "",
+            show(&ours_cpu),
+            show(&base_cpu)
+        );
+    }
     Ok(())
+}
+
+/// The CPU cost of the command that ran since `before`, where `/proc` tells it.
+fn cost_since(before: Option<CpuSnapshot>) -> Option<CpuCost> {
+    Some(before?.cost_until(CpuSnapshot::now()?))
 }
 
 /// Inserts rows `from..to` (one run a second from 2026-01-01 UTC) in the database itself.

@@ -163,3 +163,86 @@ pub fn median(mut xs: Vec<f64>) -> f64 {
         (xs[n / 2 - 1] + xs[n / 2]) / 2.0
     }
 }
+
+/// CPU time at one instant, from Linux's `/proc`: the whole machine's busy time and the time
+/// of this process's finished (reaped) children, in seconds. Differences of two snapshots taken
+/// around one child command split its cost into the child's own CPU and everything else the
+/// machine did meanwhile — for a database client, mostly the database server's work, which
+/// the wall time alone hides on a machine with few cores.
+#[derive(Debug, Clone, Copy)]
+pub struct CpuSnapshot {
+    machine: f64,
+    children: f64,
+}
+
+/// What one measured command cost, in CPU seconds.
+#[derive(Debug, Clone, Copy)]
+pub struct CpuCost {
+    /// The command's own processes.
+    pub client: f64,
+    /// The rest of the machine while it ran (the database server, and any other load).
+    pub others: f64,
+}
+
+/// `/proc` counts in clock ticks of `USER_HZ`, which Linux fixes at 100 for user space.
+const TICKS_PER_SEC: f64 = 100.0;
+
+impl CpuSnapshot {
+    /// Now; `None` where `/proc` is not Linux's.
+    pub fn now() -> Option<CpuSnapshot> {
+        let stat = std::fs::read_to_string("/proc/stat").ok()?;
+        let ticks: Vec<f64> = stat
+            .lines()
+            .next()?
+            .strip_prefix("cpu ")?
+            .split_whitespace()
+            .map(|v| v.parse().ok())
+            .collect::<Option<_>>()?;
+        // user nice system idle iowait irq softirq steal …: busy is all but idle, iowait and
+        // the time the hypervisor gave to someone else.
+        let busy = [0, 1, 2, 5, 6]
+            .iter()
+            .map(|&i| ticks.get(i).copied())
+            .sum::<Option<f64>>()?;
+        let own = std::fs::read_to_string("/proc/self/stat").ok()?;
+        // Fields after the command name (which may hold spaces): state is field 3, cutime
+        // and cstime are fields 16 and 17.
+        let fields: Vec<&str> = own.rsplit_once(')')?.1.split_whitespace().collect();
+        let children =
+            fields.get(13)?.parse::<f64>().ok()? + fields.get(14)?.parse::<f64>().ok()?;
+        Some(CpuSnapshot {
+            machine: busy / TICKS_PER_SEC,
+            children: children / TICKS_PER_SEC,
+        })
+    }
+
+    /// The cost of what ran (and was reaped) since `self`.
+    pub fn cost_until(self, later: CpuSnapshot) -> CpuCost {
+        let client = (later.children - self.children).max(0.0);
+        CpuCost {
+            client,
+            others: (later.machine - self.machine - client).max(0.0),
+        }
+    }
+}
+
+#[cfg(test)]
+mod cpu_tests {
+    use super::*;
+
+    #[test]
+    fn a_child_that_spins_is_charged_to_the_client() {
+        let Some(before) = CpuSnapshot::now() else {
+            panic!("this benchmark support needs Linux's /proc");
+        };
+        // A shell busy for about 0.3 s of CPU.
+        let status = std::process::Command::new("sh")
+            .args(["-c", "i=0; while [ $i -lt 200000 ]; do i=$((i+1)); done"])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let cost = before.cost_until(CpuSnapshot::now().unwrap());
+        assert!(cost.client > 0.05, "{cost:?}");
+        assert!(cost.others >= 0.0);
+    }
+}
