@@ -216,48 +216,81 @@ pub(super) fn micros_of(t: &DateTime<Utc>) -> i64 {
 /// end of chrono's range: writing them beats failing an export over one absurd value, and the
 /// instant written stays exact.
 pub fn push_timestamp_micros(out: &mut Vec<u8>, micros: i64, tz: Option<Tz>) {
-    let secs = micros.div_euclid(1_000_000);
-    let sub = micros.rem_euclid(1_000_000) as u32;
-    let offset_min = match tz {
-        Some(tz) => match DateTime::from_timestamp(secs, 0) {
-            Some(t) => offset_minutes(tz, &t),
-            None => return push_timestamp_beyond_chrono(out, micros, Some(tz)),
-        },
-        None => 0,
-    };
-    let local = secs + i64::from(offset_min) * 60;
-    let days = local.div_euclid(86_400);
-    let day_secs = local.rem_euclid(86_400) as u32;
-    let (year, month, day) = civil_from_days(days);
-    if !(0..=9999).contains(&year) {
-        // Never seen in usage data, so the slow path does not matter.
-        push_timestamp_slow(out, micros, tz);
-        return;
+    TimestampWriter::new(tz).push(out, micros);
+}
+
+/// Writes instants as [`push_timestamp_micros`] does, byte for byte, remembering the date
+/// digits of the last local day it wrote: an export's rows come in time order, so nearly every
+/// timestamp falls on the day of the one before, and the calendar computation is the costliest
+/// part of writing one (the encoders write three a row for workflow runs).
+#[derive(Debug, Clone)]
+pub struct TimestampWriter {
+    tz: Option<Tz>,
+    /// Local day number (days since 1970-01-01) whose `YYYY-MM-DD` is in `date`.
+    day: i64,
+    date: [u8; 10],
+}
+
+impl TimestampWriter {
+    /// A writer in `tz` (`None`: UTC written with `Z`).
+    pub fn new(tz: Option<Tz>) -> TimestampWriter {
+        TimestampWriter {
+            tz,
+            day: i64::MIN,
+            date: *b"0000-00-00",
+        }
     }
 
-    let mut b = *b"0000-00-00T00:00:00.000000+00:00";
-    let year = year as u32;
-    put2(&mut b, 0, year / 100);
-    put2(&mut b, 2, year % 100);
-    put2(&mut b, 5, month);
-    put2(&mut b, 8, day);
-    put2(&mut b, 11, day_secs / 3600);
-    put2(&mut b, 14, day_secs / 60 % 60);
-    put2(&mut b, 17, day_secs % 60);
-    put2(&mut b, 20, sub / 10_000);
-    put2(&mut b, 22, sub / 100 % 100);
-    put2(&mut b, 24, sub % 100);
-    if tz.is_none() {
-        b[26] = b'Z';
-        out.extend_from_slice(&b[..27]);
-    } else {
-        if offset_min < 0 {
-            b[26] = b'-';
+    /// Appends the instant `micros` (microseconds since the Unix epoch, UTC).
+    pub fn push(&mut self, out: &mut Vec<u8>, micros: i64) {
+        let tz = self.tz;
+        let secs = micros.div_euclid(1_000_000);
+        let sub = micros.rem_euclid(1_000_000) as u32;
+        let offset_min = match tz {
+            Some(tz) => match DateTime::from_timestamp(secs, 0) {
+                Some(t) => offset_minutes(tz, &t),
+                None => return push_timestamp_beyond_chrono(out, micros, Some(tz)),
+            },
+            None => 0,
+        };
+        let local = secs + i64::from(offset_min) * 60;
+        let days = local.div_euclid(86_400);
+        let day_secs = local.rem_euclid(86_400) as u32;
+        if days != self.day {
+            let (year, month, day) = civil_from_days(days);
+            if !(0..=9999).contains(&year) {
+                // Never seen in usage data, so the slow path does not matter.
+                push_timestamp_slow(out, micros, tz);
+                return;
+            }
+            let year = year as u32;
+            put2(&mut self.date, 0, year / 100);
+            put2(&mut self.date, 2, year % 100);
+            put2(&mut self.date, 5, month);
+            put2(&mut self.date, 8, day);
+            self.day = days;
         }
-        let abs = offset_min.unsigned_abs();
-        put2(&mut b, 27, abs / 60);
-        put2(&mut b, 30, abs % 60);
-        out.extend_from_slice(&b);
+
+        let mut b = *b"0000-00-00T00:00:00.000000+00:00";
+        b[..10].copy_from_slice(&self.date);
+        put2(&mut b, 11, day_secs / 3600);
+        put2(&mut b, 14, day_secs / 60 % 60);
+        put2(&mut b, 17, day_secs % 60);
+        put2(&mut b, 20, sub / 10_000);
+        put2(&mut b, 22, sub / 100 % 100);
+        put2(&mut b, 24, sub % 100);
+        if tz.is_none() {
+            b[26] = b'Z';
+            out.extend_from_slice(&b[..27]);
+        } else {
+            if offset_min < 0 {
+                b[26] = b'-';
+            }
+            let abs = offset_min.unsigned_abs();
+            put2(&mut b, 27, abs / 60);
+            put2(&mut b, 30, abs % 60);
+            out.extend_from_slice(&b);
+        }
     }
 }
 
@@ -363,7 +396,8 @@ pub(super) fn push_i64(out: &mut Vec<u8>, v: i64) {
 /// and never in exponent form (`1e21` is written in full, `1e-7` as `0.0000001`), so
 /// spreadsheets and CSV readers see a plain decimal: Rust's `Display` form. Integral values
 /// (the common case: whole credits) skip the float formatter and are written as integers,
-/// which is exactly what `Display` prints for them. Other values go through Ryu, as JSON
+/// which is exactly what `Display` prints for them, and so do values with at most two
+/// decimals (fractional credits, prices). Other values go through Ryu, as JSON
 /// numbers do: where two shortest forms are equally close to the float (an exact tie in the
 /// last digit), Ryu may pick the other one than `Display`; both read back as the same float.
 /// The caller handles non-finite values.
@@ -375,6 +409,16 @@ pub(super) fn push_f64(out: &mut Vec<u8>, v: f64) {
         push_i64(out, v as i64);
         return;
     }
+    // Hundredths (credits, prices): when `v` is the float nearest to t/100 for an integer
+    // t, the digits of t are its shortest form. Below 2^45 a float's spacing is under 0.01,
+    // so no decimal with fewer digits, nor another one with as many, reads back as `v`.
+    if v.abs() < 35_000_000_000_000.0 && v != 0.0 {
+        let t = (v * 100.0).round();
+        if t / 100.0 == v {
+            push_hundredths(out, t as i64);
+            return;
+        }
+    }
     // Ryu is several times faster than `Display`, but writes large and tiny magnitudes with
     // an exponent and integral ones with ".0": those (rare here) go through `Display`.
     let mut buf = ryu::Buffer::new();
@@ -384,6 +428,25 @@ pub(super) fn push_f64(out: &mut Vec<u8>, v: f64) {
     } else {
         // Writing into a Vec cannot fail.
         let _ = write!(out, "{v}");
+    }
+}
+
+/// Appends `t / 100` in decimal, without trailing fractional zeros (`t` is not a multiple
+/// of 100: integral values took the integer path).
+fn push_hundredths(out: &mut Vec<u8>, t: i64) {
+    if t < 0 {
+        out.push(b'-');
+    }
+    let abs = t.unsigned_abs();
+    push_i64(out, (abs / 100) as i64);
+    let frac = (abs % 100) as u32;
+    out.push(b'.');
+    if frac % 10 == 0 {
+        out.push(b'0' + (frac / 10) as u8);
+    } else {
+        let mut two = [0u8; 2];
+        put2(&mut two, 0, frac);
+        out.extend_from_slice(&two);
     }
 }
 
@@ -458,6 +521,39 @@ mod tests {
         let s = ts(&t, Some(chrono_tz::Europe::Berlin));
         assert_eq!(s, "1880-06-01T12:53:00.000000+00:53");
         assert_eq!(DateTime::parse_from_rfc3339(&s).unwrap(), t);
+    }
+
+    #[test]
+    fn a_writer_reusing_its_last_date_writes_what_a_fresh_one_does() {
+        // Mostly small steps forward (the export order, across midnights and Berlin's DST
+        // changes), some jumps back and far away, and now and then a year outside four
+        // digits: after each, the cached date must not leak into the next timestamp.
+        let zones = [
+            None,
+            Some(chrono_tz::Europe::Berlin),
+            Some(chrono_tz::Asia::Kathmandu),
+        ];
+        let mut state = 11;
+        for tz in zones {
+            let mut writer = TimestampWriter::new(tz);
+            let mut us: i64 = 1_774_738_800_000_000; // 2026-03-28T23:00:00Z
+            for i in 0..50_000 {
+                us = match lcg(&mut state) % 100 {
+                    0 => -62_200_000_000_000_000, // year 0 minus a bit: slow path
+                    1 => us - (lcg(&mut state) % 86_400_000_000) as i64,
+                    2 => (lcg(&mut state) % 4_000_000_000_000_000) as i64,
+                    _ if us < 0 => 1_774_738_800_000_000,
+                    _ => us + (lcg(&mut state) % 7_200_000_000) as i64,
+                };
+                let mut out = Vec::new();
+                writer.push(&mut out, us);
+                assert_eq!(
+                    String::from_utf8(out).unwrap(),
+                    ts_us(us, tz),
+                    "step {i}, {us} µs in {tz:?}"
+                );
+            }
+        }
     }
 
     fn ts_us(micros: i64, tz: Option<Tz>) -> String {
@@ -660,6 +756,34 @@ mod tests {
             push_i64(&mut out, v);
             assert_eq!(String::from_utf8(out).unwrap(), v.to_string());
         }
+    }
+
+    #[test]
+    fn hundredths_are_written_exactly_as_display_writes_them() {
+        let check = |v: f64| {
+            let mut out = Vec::new();
+            push_f64(&mut out, v);
+            assert_eq!(String::from_utf8(out).unwrap(), v.to_string(), "{v:?}");
+        };
+        // Every cent up to ±2,000.00, then hundredths spread up to the path's bound and a
+        // little past it, and values just off a hundredth (which must not take the path).
+        for t in -200_000_i64..=200_000 {
+            check(t as f64 / 100.0);
+        }
+        let mut state = 5;
+        for _ in 0..200_000 {
+            let t = (lcg(&mut state) % 8_000_000_000_000_000) as i64 - 4_000_000_000_000_000;
+            let v = t as f64 / 100.0;
+            check(v);
+            // The next float is no hundredth: it must read back as itself, not as `v`.
+            let next = f64::from_bits(v.to_bits() + 1);
+            let mut out = Vec::new();
+            push_f64(&mut out, next);
+            let s = String::from_utf8(out).unwrap();
+            assert_eq!(s.parse::<f64>().unwrap(), next, "{s}");
+        }
+        check(0.005);
+        check(-0.0);
     }
 
     #[test]

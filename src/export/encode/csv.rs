@@ -27,7 +27,7 @@
 //! above are all of RFC 4180 a writer needs, and the tests read every output back with the
 //! `csv` crate's reader.
 
-use super::cell::{Kind, mismatch, push_f64, push_i64, push_json_compact, push_timestamp_micros};
+use super::cell::{Kind, TimestampWriter, mismatch, push_f64, push_i64, push_json_compact};
 use super::{Column, EncodeError};
 use crate::store::{CellRef, Row};
 use chrono_tz::Tz;
@@ -53,7 +53,7 @@ pub(super) struct CsvEncoder {
     columns: Vec<Column>,
     kinds: Vec<Kind>,
     neutralise: bool,
-    tz: Option<Tz>,
+    timestamps: TimestampWriter,
     scratch: Vec<u8>,
 }
 
@@ -76,7 +76,7 @@ impl CsvEncoder {
             kinds: columns.iter().map(|c| Kind::of(c.ty)).collect(),
             columns,
             neutralise,
-            tz,
+            timestamps: TimestampWriter::new(tz),
             scratch: Vec::new(),
         }
     }
@@ -113,9 +113,7 @@ impl CsvEncoder {
                 (Kind::Bool, CellRef::Bool(b)) => {
                     out.extend_from_slice(if b { b"true" } else { b"false" })
                 }
-                (Kind::Timestamp, CellRef::Timestamp(us)) => {
-                    push_timestamp_micros(out, us, self.tz)
-                }
+                (Kind::Timestamp, CellRef::Timestamp(us)) => self.timestamps.push(out, us),
                 (Kind::Json, CellRef::Json(text)) => {
                     // Compacted apart from `out`: the whole text is needed to decide on quotes.
                     self.scratch.clear();

@@ -10,7 +10,7 @@
 //! block) and numbers go through `serde_json`'s serializer straight into the output buffer,
 //! with no intermediate `serde_json::Value`.
 
-use super::cell::{Kind, mismatch, push_i64, push_json_compact, push_timestamp_micros};
+use super::cell::{Kind, TimestampWriter, mismatch, push_i64, push_json_compact};
 use super::{Column, EncodeError};
 use crate::store::{CellRef, Row};
 use chrono_tz::Tz;
@@ -20,7 +20,7 @@ pub(super) struct NdjsonEncoder {
     columns: Vec<Column>,
     kinds: Vec<Kind>,
     keys: Vec<Vec<u8>>,
-    tz: Option<Tz>,
+    timestamps: TimestampWriter,
 }
 
 impl NdjsonEncoder {
@@ -39,7 +39,7 @@ impl NdjsonEncoder {
             kinds: columns.iter().map(|c| Kind::of(c.ty)).collect(),
             columns,
             keys,
-            tz,
+            timestamps: TimestampWriter::new(tz),
         })
     }
 
@@ -69,7 +69,7 @@ impl NdjsonEncoder {
                 }
                 (Kind::Timestamp, CellRef::Timestamp(us)) => {
                     out.push(b'"');
-                    push_timestamp_micros(out, us, self.tz);
+                    self.timestamps.push(out, us);
                     out.push(b'"');
                 }
                 (Kind::Json, CellRef::Json(text)) => push_json_compact(out, text)?,
