@@ -441,7 +441,7 @@ fn push_hundredths(out: &mut Vec<u8>, t: i64) {
     push_i64(out, (abs / 100) as i64);
     let frac = (abs % 100) as u32;
     out.push(b'.');
-    if frac % 10 == 0 {
+    if frac.is_multiple_of(10) {
         out.push(b'0' + (frac / 10) as u8);
     } else {
         let mut two = [0u8; 2];
