@@ -243,6 +243,5 @@ mod cpu_tests {
         assert!(status.success());
         let cost = before.cost_until(CpuSnapshot::now().unwrap());
         assert!(cost.client > 0.05, "{cost:?}");
-        assert!(cost.others >= 0.0);
     }
 }

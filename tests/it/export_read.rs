@@ -186,6 +186,7 @@ both_backends!(
                         .await
                         .unwrap();
                     let plan: Vec<&str> = plan.iter().filter_map(|r| r[3].as_text()).collect();
+                    assert!(!plan.is_empty(), "{table}: no plan steps read");
                     assert!(
                         plan.iter().all(|step| !step.contains("TEMP B-TREE")),
                         "{table}: {plan:?}"
