@@ -5,6 +5,7 @@
 mod helpers;
 
 mod admin_pages;
+mod architecture;
 mod browser;
 mod cli;
 mod datadog_receiver;
