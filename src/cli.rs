@@ -195,49 +195,11 @@ pub enum OrgsCommand {
 #[derive(Debug, Subcommand)]
 pub enum BenchCommand {
     /// Batched ingest over HTTP into real `outflow serve` processes, SQLite and PostgreSQL.
-    Ingest(BenchIngestArgs),
+    Ingest(crate::bench::ingest::BenchIngestArgs),
     /// Export end to end against psql COPY / sqlite3 -csv of the same rows, with peak RSS.
     Export(crate::bench::export::BenchExportArgs),
     /// Drain latency, backlog throughput and idle cost against a local receiver.
     Drain(crate::bench::drain::BenchDrainArgs),
-}
-
-/// Options of `outflow bench ingest`.
-#[derive(Debug, Clone, Args)]
-pub struct BenchIngestArgs {
-    /// Backends to measure.
-    #[arg(long, value_enum, default_value = "both")]
-    pub backend: BenchBackend,
-    /// Records sent per run.
-    #[arg(long, default_value_t = 200_000)]
-    pub records: usize,
-    /// Records per request.
-    #[arg(long, default_value_t = 10_000)]
-    pub batch: usize,
-    /// Requests in flight at once.
-    #[arg(long, default_value_t = 2)]
-    pub concurrency: usize,
-    /// Runs per backend; the median is reported.
-    #[arg(long, default_value_t = 3)]
-    pub runs: usize,
-    /// PostgreSQL server URL; a fresh database is created on it and dropped afterwards.
-    #[arg(
-        long,
-        env = "OUTFLOW_BENCH_POSTGRES_URL",
-        default_value = "postgres://postgres@127.0.0.1:5432/postgres"
-    )]
-    pub postgres_url: String,
-}
-
-/// Which backends a benchmark runs on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum BenchBackend {
-    /// SQLite only.
-    Sqlite,
-    /// PostgreSQL only.
-    Postgres,
-    /// Both.
-    Both,
 }
 
 impl Cli {

@@ -11,6 +11,7 @@
 //! cli.rs           the command line (clap)
 //! commands.rs      bodies of the administrative subcommands (serve, keys, orgs)
 //! config.rs        typed configuration: defaults → outflow.toml → OUTFLOW_* → flags
+//! secret.rs        Secret: a configured string that Debug never prints
 //! app.rs           App::build(config) / App::with_parts(…) and run(shutdown)
 //! domain/          pure values: data types, the field catalog (catalog/), credit categories,
 //!                  entities, ids, timestamps — no I/O
@@ -49,5 +50,6 @@ pub mod ingest;
 pub mod mail;
 pub mod privacy;
 pub mod reports;
+pub mod secret;
 pub mod store;
 pub mod web;

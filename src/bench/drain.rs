@@ -10,9 +10,9 @@
 //! - **Idle drains**: N active drains with nothing to deliver; the server's CPU share and RSS
 //!   over a window, beside the same server with no drains.
 
+use super::BenchBackend;
 use super::support::{Scratch, Server, cpu_seconds, median, rss_mb};
 use crate::audit::Actor;
-use crate::cli::BenchBackend;
 use crate::domain::DataType;
 use crate::drain::dest::config::{HttpFormat, OtlpEncoding};
 use crate::drain::dest::{DestinationConfig, SecretPayload};

@@ -26,7 +26,7 @@ use tokio::process::Command;
 pub struct BenchExportArgs {
     /// Backends to measure.
     #[arg(long, value_enum, default_value = "both")]
-    pub backend: crate::cli::BenchBackend,
+    pub backend: super::BenchBackend,
     /// Workflow-run rows exported (10,000,000 for the full run).
     #[arg(long, default_value_t = 1_000_000)]
     pub rows: u64,
@@ -49,7 +49,7 @@ const ORG: &str = "bench";
 
 /// Runs the benchmark and prints its table.
 pub async fn run(args: BenchExportArgs) -> anyhow::Result<()> {
-    use crate::cli::BenchBackend::*;
+    use super::BenchBackend::*;
     println!(
         "bench export: workflows, Default preset ({} columns), {} rows (peak RSS also at {}), {} runs (medians)",
         catalog::spec(DataType::Workflows)

@@ -2,17 +2,45 @@
 //! process, per backend, beside the baseline of the same records stored in-process through
 //! `Store::insert_records` (no HTTP, no JSON) — the gap is the API's cost.
 
+use super::BenchBackend;
 use super::support::{Scratch, Server, median};
-use crate::cli::{BenchBackend, BenchIngestArgs};
 use crate::domain::DataType;
 use crate::store::Store;
 use anyhow::{Context, bail};
+use clap::Args;
 use futures::StreamExt;
 use serde_json::json;
 use std::time::Instant;
 
 const ORG: &str = "bench";
 const INGEST_KEY: &str = "ofi_bench_ingest_key";
+
+/// Options of `outflow bench ingest`.
+#[derive(Debug, Clone, Args)]
+pub struct BenchIngestArgs {
+    /// Backends to measure.
+    #[arg(long, value_enum, default_value = "both")]
+    pub backend: BenchBackend,
+    /// Records sent per run.
+    #[arg(long, default_value_t = 200_000)]
+    pub records: usize,
+    /// Records per request.
+    #[arg(long, default_value_t = 10_000)]
+    pub batch: usize,
+    /// Requests in flight at once.
+    #[arg(long, default_value_t = 2)]
+    pub concurrency: usize,
+    /// Runs per backend; the median is reported.
+    #[arg(long, default_value_t = 3)]
+    pub runs: usize,
+    /// PostgreSQL server URL; a fresh database is created on it and dropped afterwards.
+    #[arg(
+        long,
+        env = "OUTFLOW_BENCH_POSTGRES_URL",
+        default_value = "postgres://postgres@127.0.0.1:5432/postgres"
+    )]
+    pub postgres_url: String,
+}
 
 /// Runs the benchmark and prints one line per backend.
 pub async fn run(args: BenchIngestArgs) -> anyhow::Result<()> {

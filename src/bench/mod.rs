@@ -6,3 +6,14 @@ pub mod drain;
 pub mod export;
 pub mod ingest;
 mod support;
+
+/// Which backends a benchmark runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum BenchBackend {
+    /// SQLite only.
+    Sqlite,
+    /// PostgreSQL only.
+    Postgres,
+    /// Both.
+    Both,
+}

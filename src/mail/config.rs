@@ -4,7 +4,7 @@
 //! `.eml` file to `{data_dir}/outbox/`, so the embedded default works with no mail server and
 //! an operator can still read what would have been sent.
 
-use crate::config::Secret;
+use crate::secret::Secret;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 

@@ -15,7 +15,7 @@ pub mod templates;
 
 pub use config::{SmtpConfig, SmtpTls};
 
-use crate::config::Secret;
+use crate::secret::Secret;
 use lettre::message::{Mailbox, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};

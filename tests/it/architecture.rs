@@ -15,7 +15,6 @@ const MAX_FN_LINES: usize = 120;
 /// What the one-way-architecture work (issue 13) has still to remove. The checks fail on any
 /// violation not listed here and on any listed one that is gone, so the lists only shrink.
 const KNOWN_CYCLES: &[&[&str]] = &[
-    &["config", "mail"],
     &[
         "app", "auth", "bench", "cli", "drain", "export", "http", "web",
     ],
