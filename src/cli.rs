@@ -1,7 +1,7 @@
 //! Command-line interface: global flags that override configuration, and the subcommands.
 
 use crate::config::{LogFormat, Overrides};
-use clap::{Args, Parser, Subcommand};
+use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 
 /// Outflow: usage-data exports and drains for an AI platform's administrators.

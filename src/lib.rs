@@ -21,6 +21,7 @@
 //!   entities.rs      entity SQL shared by both backends
 //!   records.rs       record batches, agent versioning
 //!   keys.rs          organization keys and scopes
+//!   admin.rs         admin users, sessions and failed sign-ins of the admin pages
 //! ingest/          parse bodies (JSON / NDJSON), validate against the catalog, store
 //! auth/            key secrets and hashing, request extractors, per-key rate limits
 //! audit.rs         Outflow's own security events as audit_logs records

@@ -9,10 +9,52 @@
 use crate::domain::FieldType;
 use crate::domain::catalog::FieldDef;
 use crate::domain::entity::Privacy;
-use crate::store::{CellRef, RowBlock, Store, StoreError, Value};
+use crate::store::{CellRef, RecordBatch, RowBlock, Store, StoreError, Value};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use std::collections::HashMap;
+
+/// Sets the organization's privacy and stores `audit` (its audit event) in the same transaction.
+pub async fn set_org_privacy(
+    store: &Store,
+    org: &str,
+    privacy: Privacy,
+    audit: &RecordBatch,
+) -> Result<(), StoreError> {
+    store
+        .execute_with_records(
+            "UPDATE orgs SET privacy = ?, updated_at = ? WHERE id = ?",
+            &[
+                privacy.as_str().into(),
+                chrono::Utc::now().into(),
+                org.into(),
+            ],
+            audit,
+        )
+        .await
+}
+
+/// Sets a team's privacy override (`None`: inherit the organization's) with its audit event.
+pub async fn set_team_privacy(
+    store: &Store,
+    org: &str,
+    team: &str,
+    privacy: Option<Privacy>,
+    audit: &RecordBatch,
+) -> Result<(), StoreError> {
+    store
+        .execute_with_records(
+            "UPDATE teams SET privacy = ?, updated_at = ? WHERE org_id = ? AND id = ?",
+            &[
+                Value::opt_text(privacy.map(|p| p.as_str())),
+                chrono::Utc::now().into(),
+                org.into(),
+                team.into(),
+            ],
+            audit,
+        )
+        .await
+}
 
 /// The privacy rules of one organization, loaded once per export, report or drain batch.
 #[derive(Clone)]

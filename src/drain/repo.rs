@@ -583,3 +583,42 @@ pub async fn attempts(
         })
         .collect())
 }
+
+/// Live delivery attempts per drain and outcome, for `/metrics`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttemptTotals {
+    /// The drain.
+    pub drain_id: String,
+    /// Whether these attempts succeeded.
+    pub ok: bool,
+    /// How many there were.
+    pub count: i64,
+    /// Their summed duration.
+    pub duration_ms: i64,
+}
+
+/// Totals of every drain's live attempts, by outcome.
+pub async fn live_attempt_totals(store: &Store) -> Result<Vec<AttemptTotals>, StoreError> {
+    let rows = store
+        .query(
+            "SELECT drain_id, ok, COUNT(*), CAST(SUM(duration_ms) AS BIGINT) FROM drain_deliveries \
+             WHERE kind = 'live' GROUP BY drain_id, ok",
+            &[],
+            &[
+                FieldType::Text,
+                FieldType::Boolean,
+                FieldType::Integer,
+                FieldType::Integer,
+            ],
+        )
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| AttemptTotals {
+            drain_id: r[0].as_text().unwrap_or_default().to_string(),
+            ok: matches!(r[1], Value::Bool(true)),
+            count: r[2].as_i64().unwrap_or_default(),
+            duration_ms: r[3].as_i64().unwrap_or_default(),
+        })
+        .collect())
+}

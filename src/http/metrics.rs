@@ -6,7 +6,6 @@
 
 use super::AppState;
 use crate::auth::IngestAuth;
-use crate::domain::FieldType;
 use crate::drain::repo;
 use crate::http::error::ApiError;
 use axum::Router;
@@ -89,35 +88,15 @@ async fn metrics(
     }
     let attempts = Family::<AttemptLabels, Counter>::default();
     let attempt_ms = Family::<AttemptLabels, Counter>::default();
-    let rows = state
-        .store
-        .query(
-            "SELECT drain_id, ok, COUNT(*), CAST(SUM(duration_ms) AS BIGINT) FROM drain_deliveries \
-             WHERE kind = 'live' GROUP BY drain_id, ok",
-            &[],
-            &[
-                FieldType::Text,
-                FieldType::Boolean,
-                FieldType::Integer,
-                FieldType::Integer,
-            ],
-        )
-        .await?;
-    for r in rows {
+    for t in repo::live_attempt_totals(&state.store).await? {
         let l = AttemptLabels {
-            drain_id: r[0].as_text().unwrap_or_default().to_string(),
-            result: if matches!(r[1], crate::store::Value::Bool(true)) {
-                "ok".into()
-            } else {
-                "failed".into()
-            },
+            drain_id: t.drain_id,
+            result: if t.ok { "ok" } else { "failed" }.into(),
         };
-        attempts
-            .get_or_create(&l)
-            .inc_by(r[2].as_i64().unwrap_or_default().max(0) as u64);
+        attempts.get_or_create(&l).inc_by(t.count.max(0) as u64);
         attempt_ms
             .get_or_create(&l)
-            .inc_by(r[3].as_i64().unwrap_or_default().max(0) as u64);
+            .inc_by(t.duration_ms.max(0) as u64);
     }
     let running = Gauge::<i64>::default();
     running.set(state.drains.engine.running().len() as i64);

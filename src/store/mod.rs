@@ -11,6 +11,7 @@
 //! backend explains why (`sqlite/mod.rs`, `postgres/position.rs`). [`Store::read_after`] is the
 //! tailing read that relies on it.
 
+pub mod admin;
 mod entities;
 mod keys;
 pub mod notify;

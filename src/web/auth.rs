@@ -8,7 +8,7 @@
 //! across all addresses stops guessing spread over many addresses. The counters live in the
 //! database, so every `outflow serve` process on it shares them.
 
-use super::store::{self as admin_store, AdminUser};
+use crate::store::admin::{self as admin_store, AdminUser};
 use crate::store::{Store, StoreError};
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};

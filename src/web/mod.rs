@@ -9,7 +9,6 @@
 //! mod.rs           the routes
 //! auth.rs          argon2id passwords, creating admins, the sign-in check and its throttle
 //! session.rs       session cookie, the Admin extractor, CSRF (the Checked form extractor)
-//! store.rs         SQL of admin users, sessions and failed sign-ins
 //! error.rs         WebError → an HTML error page
 //! layout.rs        page shell, badges, times, icons, security headers; assets/ (CSS, JS)
 //! signin.rs        /signin, /signout
@@ -38,7 +37,6 @@ pub mod pickers;
 pub mod privacy;
 pub mod session;
 pub mod signin;
-pub mod store;
 
 use crate::http::AppState;
 use axum::Router;

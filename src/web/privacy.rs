@@ -14,7 +14,6 @@ use crate::http::AppState;
 use crate::http::extract::Client;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use chrono::Utc;
 use maud::html;
 use serde::Deserialize;
 
@@ -133,18 +132,7 @@ pub async fn save_org(
         None,
         serde_json::json!({"scope": "organization", "from": admin.org.privacy, "to": privacy}),
     );
-    state
-        .store
-        .execute_with_records(
-            "UPDATE orgs SET privacy = ?, updated_at = ? WHERE id = ?",
-            &[
-                privacy.as_str().into(),
-                Utc::now().into(),
-                admin.org_id().into(),
-            ],
-            &batch,
-        )
-        .await?;
+    crate::privacy::set_org_privacy(&state.store, admin.org_id(), privacy, &batch).await?;
     Ok(Redirect::to(&format!("{PATH}?notice=privacy_saved")).into_response())
 }
 
@@ -173,18 +161,6 @@ pub async fn save_team(
         Some(&team),
         serde_json::json!({"scope": "team", "team_id": team, "to": privacy.map_or("inherit", |p| p.as_str())}),
     );
-    state
-        .store
-        .execute_with_records(
-            "UPDATE teams SET privacy = ?, updated_at = ? WHERE org_id = ? AND id = ?",
-            &[
-                crate::store::Value::opt_text(privacy.map(|p| p.as_str())),
-                Utc::now().into(),
-                admin.org_id().into(),
-                team.as_str().into(),
-            ],
-            &batch,
-        )
-        .await?;
+    crate::privacy::set_team_privacy(&state.store, admin.org_id(), &team, privacy, &batch).await?;
     Ok(Redirect::to(&format!("{PATH}?notice=privacy_saved")).into_response())
 }

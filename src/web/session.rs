@@ -8,10 +8,10 @@
 //! form, which has no session yet, uses a double-submit cookie instead.
 
 use super::error::WebError;
-use super::store::{self as admin_store, SessionRow};
 use crate::auth::keys::{generate_secret, hash_secret};
 use crate::domain::entity::Org;
 use crate::http::AppState;
+use crate::store::admin::{self as admin_store, SessionRow};
 use axum::body::{Body, Bytes};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;

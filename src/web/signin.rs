@@ -5,10 +5,10 @@ use super::auth::{self, SignIn};
 use super::error::WebError;
 use super::layout::{self, Nav};
 use super::session::{self, Admin, Checked};
-use super::store::AdminUser;
 use crate::audit::{self, Actor};
 use crate::http::AppState;
 use crate::http::extract::Client;
+use crate::store::admin::AdminUser;
 use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -226,7 +226,7 @@ pub async fn sign_out(
 }
 
 async fn end(state: &AppState, admin: &Admin, client: &Client) -> Result<(), WebError> {
-    super::store::delete_session(&state.store, &admin.token_hash).await?;
+    crate::store::admin::delete_session(&state.store, &admin.token_hash).await?;
     let batch = audit::event(
         admin.org_id(),
         audit::events::ADMIN_SIGNED_OUT,

@@ -14,22 +14,16 @@ const MAX_FN_LINES: usize = 120;
 
 /// What the one-way-architecture work (issue 13) has still to remove. The checks fail on any
 /// violation not listed here and on any listed one that is gone, so the lists only shrink.
-const KNOWN_CYCLES: &[&[&str]] = &[
-    &[
-        "app", "auth", "bench", "cli", "drain", "export", "http", "web",
-    ],
-];
+const KNOWN_CYCLES: &[&[&str]] = &[&[
+    "app", "auth", "bench", "cli", "drain", "export", "http", "web",
+]];
 const KNOWN_LONG_FNS: &[&str] = &[
     "src/drain/engine/worker.rs cycle",
     "src/export/cli.rs run",
     "src/export/spec.rs validate",
     "src/reports/compute.rs users",
 ];
-const KNOWN_SQL_FILES: &[&str] = &[
-    "src/http/metrics.rs",
-    "src/web/privacy.rs",
-    "src/web/store.rs",
-];
+const KNOWN_SQL_FILES: &[&str] = &[];
 
 /// Compares what was found with what is known, naming both the new and the fixed.
 fn ratchet(what: &str, found: &BTreeSet<String>, known: &[String]) {
