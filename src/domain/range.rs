@@ -1272,12 +1272,17 @@ mod tests {
                 for p in RangePreset::ALL {
                     let r = preset_range(p, tz, now, 31);
                     assert!(r.start <= r.end, "{p} {tz} {now}");
+                    assert!(r.first_day() <= r.last_day(), "{p} {tz} {now}");
                 }
             }
             let r = range("0000-01-01", "9999-12-31T23:59:59.999999", tz);
             assert!(r.start < r.end);
+            assert!(r.first_day() <= r.last_day());
             let r = range("9999-12-31T23:59:59+23:59", "9999-12-31T23:59:59-23:59", tz);
             assert!(r.start < r.end);
+            assert!(r.first_day() <= r.last_day());
+            let r = range("0000-01-01T00:00Z", "0000-01-01T00:00:00.5-23:00", tz);
+            assert!(r.first_day() <= r.last_day());
         }
     }
 }
