@@ -1,5 +1,5 @@
-//! Date ranges of exports and reports: explicit start/end read as wall-clock time in an IANA
-//! zone, or a preset (billing periods, months, weeks, last N days), resolved DST-correctly to
+//! Date ranges of exports and reports: explicit start/end read in an IANA zone (wall-clock
+//! time, or an exact instant when a bound carries an offset), or a preset (billing periods, months, weeks, last N days), resolved DST-correctly to
 //! a half-open UTC interval `[start, end)`.
 //!
 //! # Bounds
