@@ -70,7 +70,8 @@ pub struct ExportArgs {
     /// Data type: workflows, agents, agent_interactions, credit_logs, audit_logs, tool_calls.
     #[arg(long = "type", value_name = "DATA_TYPE")]
     pub data_type: String,
-    /// Start: YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS], wall-clock time in --tz.
+    /// Start: YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS], wall-clock time in --tz (with a trailing Z
+    /// or ±HH:MM: that exact instant).
     #[arg(long)]
     pub from: Option<String>,
     /// End, inclusive (a date covers the whole day).

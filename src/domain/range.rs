@@ -1,5 +1,5 @@
-//! Date ranges of exports and reports: explicit start/end read as wall-clock time in an IANA
-//! zone, or a preset (billing periods, months, weeks, last N days), resolved DST-correctly to
+//! Date ranges of exports and reports: explicit start/end read in an IANA zone (wall-clock
+//! time, or an exact instant when a bound carries an offset), or a preset (billing periods, months, weeks, last N days), resolved DST-correctly to
 //! a half-open UTC interval `[start, end)`.
 //!
 //! # Bounds
@@ -7,13 +7,12 @@
 //! - `YYYY-MM-DD` — a calendar date;
 //! - `YYYY-MM-DDTHH:MM`, `…THH:MM:SS`, `…THH:MM:SS.f` (1–9 fraction digits; `,` also works as
 //!   the decimal mark; a space may replace the `T`) — a **wall-clock** time in the zone;
-//! - either time form followed by `Z` — the `Z` is **stripped** and the time is still read as
-//!   wall-clock in the zone. This is the documented behaviour of the Langdock export API and
-//!   makes Gumloop-style `2025-01-01T00:00:00Z` examples mean what they say when the zone is
-//!   UTC, while a Berlin request for `2026-01-01T00:00:00Z` means Berlin's midnight;
-//! - either time form followed by a numeric offset `±HH:MM` (or `±HHMM`, `±HH`) — honoured as
-//!   an **absolute instant**: a client that spells out an offset has said exactly which instant
-//!   it means, and re-reading it in another zone would silently shift its data.
+//! - either time form followed by `Z` (= `+00:00`) or a numeric offset `±HH:MM` (or `±HHMM`,
+//!   `±HH`) — an **absolute instant**: a client that spells out an offset has said exactly
+//!   which instant it means, and re-reading it as wall-clock time in the zone would silently
+//!   shift its data by the zone's offset (a Berlin request for `2026-11-01T00:00:00Z` once
+//!   started an hour early). The zone then only names the labels: the window's dates, and
+//!   the offset of local output. Gap and fold rules do not apply to such a bound.
 //!
 //! Fractions finer than a microsecond are truncated: storage keeps microseconds.
 //!
@@ -24,6 +23,12 @@
 //! (`23:59:59` → next midnight), a fractional time the exact instant (end = instant + 1 µs).
 //! An end is "before the start" — an error — when everything it covers lies before the start;
 //! an end on the start's own date (or second, or minute) is fine.
+//!
+//! # Labels
+//! A window's dates are dates in the request's zone, end inclusive: [`DateRange::first_day`]
+//! is the start's date in `tz`, [`DateRange::last_day`] the date of the last covered instant
+//! in `end_tz`. November read in America/New_York ends at Dec 1 05:00 UTC yet is labelled
+//! 2026-11-01 to 2026-11-30, as is November in Europe/Berlin, which starts on Oct 31 in UTC.
 //!
 //! # DST and other clock changes
 //! - A wall-clock time in a gap (spring forward) moves forward to the first instant after the
@@ -59,15 +64,44 @@ use chrono::{
 };
 use chrono_tz::Tz;
 
-/// A resolved window: `start` inclusive, `end` exclusive, and the zone it was read in.
+/// A resolved window: `start` inclusive, `end` exclusive, and the zones it was read in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DateRange {
     /// First instant in the window.
     pub start: DateTime<Utc>,
     /// First instant after the window.
     pub end: DateTime<Utc>,
-    /// The zone the request was read in (also the offset used for output when asked).
+    /// The zone the request was read in (also the offset used for output when asked); with
+    /// a zone per bound, the start's.
     pub tz: Tz,
+    /// The zone of the end bound: the same as `tz` unless each bound named its own. Labels
+    /// of the window's last day are dates in this zone.
+    pub end_tz: Tz,
+}
+
+impl DateRange {
+    /// The last instant the window covers, at storage resolution (one microsecond before the
+    /// exclusive `end`); `start` for an empty window.
+    pub fn last_instant(&self) -> DateTime<Utc> {
+        if self.end > self.start {
+            self.end - TimeDelta::microseconds(1)
+        } else {
+            self.start
+        }
+    }
+
+    /// The window's first date, in the request's zone (`tz`): what a report labels
+    /// `period_start`.
+    pub fn first_day(&self) -> NaiveDate {
+        self.start.with_timezone(&self.tz).date_naive()
+    }
+
+    /// The date of the window's last instant in the end's zone (`end_tz`): the inclusive end
+    /// as requested, so November in any zone ends on Nov 30, not on the UTC date of the
+    /// exclusive end.
+    pub fn last_day(&self) -> NaiveDate {
+        self.last_instant().with_timezone(&self.end_tz).date_naive()
+    }
 }
 
 /// The presets of SPEC §4.
@@ -276,6 +310,7 @@ pub fn preset_range(
         start: local_midnight(tz, from),
         end: local_midnight(tz, to),
         tz,
+        end_tz: tz,
     }
 }
 
@@ -285,7 +320,8 @@ pub fn explicit_range(start: &str, end: &str, tz: Tz) -> Result<DateRange, Range
 }
 
 /// Like explicit_range but each bound has its own zone (the Langdock-style body
-/// {from:{date,timezone}, to:{date,timezone}}); the returned DateRange.tz is the `from` zone.
+/// {from:{date,timezone}, to:{date,timezone}}); the returned DateRange.tz is the `from` zone
+/// and `end_tz` the `to` zone.
 pub fn explicit_range_zoned(
     start: &str,
     start_tz: Tz,
@@ -312,6 +348,7 @@ pub fn explicit_range_zoned(
         start: from.start,
         end: to.end,
         tz: start_tz,
+        end_tz,
     })
 }
 
@@ -338,7 +375,7 @@ struct Text {
     date: NaiveDate,
     /// The time of day, absent for a bare date.
     time: Option<NaiveTime>,
-    /// A numeric offset, when one was given (a `Z` is stripped and leaves `None`).
+    /// The explicit offset, when one was given (`Z` is `+00:00`); `None` means wall-clock.
     offset: Option<FixedOffset>,
     precision: Precision,
 }
@@ -423,11 +460,13 @@ fn parse_text(s: &str) -> Result<Text, String> {
     })
 }
 
-/// Parses what follows the time: nothing or `Z` (→ `Some(None)`, wall-clock) or a numeric
-/// offset `±HH:MM`, `±HHMM`, `±HH` (→ `Some(Some(offset))`). `None` means not understood.
+/// Parses what follows the time: nothing (→ `Some(None)`, wall-clock), `Z` or a numeric
+/// offset `±HH:MM`, `±HHMM`, `±HH` (→ `Some(Some(offset))`, an instant). `None` means not
+/// understood.
 fn parse_offset(b: &[u8]) -> Option<Option<FixedOffset>> {
     let (&sign, rest) = match b {
-        [] | [b'Z' | b'z'] => return Some(None),
+        [] => return Some(None),
+        [b'Z' | b'z'] => return FixedOffset::east_opt(0).map(Some),
         [sign @ (b'+' | b'-'), rest @ ..] => (sign, rest),
         _ => return None,
     };
@@ -623,6 +662,10 @@ mod tests {
         (r.start.to_rfc3339(), r.end.to_rfc3339())
     }
 
+    fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    }
+
     fn pair(a: &str, b: &str) -> (String, String) {
         (utc(a).to_rfc3339(), utc(b).to_rfc3339())
     }
@@ -705,13 +748,120 @@ mod tests {
     }
 
     #[test]
-    fn trailing_z_is_stripped_and_read_as_wall_clock() {
-        let b = parse_bound("2026-01-01T00:00:00Z", Europe::Berlin, RangeField::Start).unwrap();
-        assert_eq!(b.start, utc("2025-12-31T23:00:00Z"));
+    fn trailing_z_is_the_utc_instant_whatever_the_zone() {
+        // The zone names the labels only: a `Z` bound is the same instant everywhere.
+        for tz in [Tz::UTC, Europe::Berlin, America::New_York, Asia::Kathmandu] {
+            let b = parse_bound("2026-11-01T00:00:00.000Z", tz, RangeField::Start).unwrap();
+            assert_eq!(b.start, utc("2026-11-01T00:00:00Z"), "{tz}");
+            let b = parse_bound("2026-11-30T23:59:59.999z", tz, RangeField::End).unwrap();
+            assert_eq!(b.end, utc("2026-11-30T23:59:59.999001Z"), "{tz}");
+            let b = parse_bound("2026-11-30T23:59Z", tz, RangeField::End).unwrap();
+            assert_eq!(b.end, utc("2026-12-01T00:00:00Z"), "{tz}");
+        }
         // Gumloop's examples: with the zone UTC, Z means what it says.
         let r = range("2025-01-01T00:00:00Z", "2025-01-31T23:59:59Z", Tz::UTC);
         assert_eq!(r.start, utc("2025-01-01T00:00:00Z"));
         assert_eq!(r.end, utc("2025-02-01T00:00:00Z"));
+        // A Berlin request with Z bounds: exactly the UTC month, labelled in Berlin.
+        let r = range(
+            "2026-11-01T00:00:00.000Z",
+            "2026-11-30T23:59:59.999Z",
+            Europe::Berlin,
+        );
+        assert_eq!(r.start, utc("2026-11-01T00:00:00Z"));
+        assert_eq!(r.end, utc("2026-11-30T23:59:59.999001Z"));
+        assert_eq!(r.tz, Europe::Berlin);
+    }
+
+    #[test]
+    fn quarter_hour_and_western_offsets_are_instants() {
+        let b = parse_bound(
+            "2026-11-01T05:45:00+05:45",
+            America::New_York,
+            RangeField::Start,
+        )
+        .unwrap();
+        assert_eq!(b.start, utc("2026-11-01T00:00:00Z"));
+        let b = parse_bound("2026-11-01T19:00-05:00", Europe::Berlin, RangeField::End).unwrap();
+        assert_eq!(b.start, utc("2026-11-02T00:00:00Z"));
+        assert_eq!(b.end, utc("2026-11-02T00:01:00Z"));
+        let b = parse_bound("2026-11-01T19:00:00-0500", Tz::UTC, RangeField::Start).unwrap();
+        assert_eq!(b.start, utc("2026-11-02T00:00:00Z"));
+    }
+
+    #[test]
+    fn offsets_bypass_gap_and_fold_rules_on_dst_days() {
+        // Berlin's spring-forward day: 02:30 is a wall-clock gap, but 02:30Z is an instant.
+        let b = parse_bound("2026-03-29T02:30:00Z", Europe::Berlin, RangeField::Start).unwrap();
+        assert_eq!(b.start, utc("2026-03-29T02:30:00Z"));
+        // 02:30+01:00 never appeared on a Berlin clock; it is still an exact instant.
+        let b = parse_bound("2026-03-29T02:30:00+01:00", Europe::Berlin, RangeField::End).unwrap();
+        assert_eq!(b.start, utc("2026-03-29T01:30:00Z"));
+        assert_eq!(b.end, utc("2026-03-29T01:30:01Z"));
+        // The autumn fold: each offset picks its own occurrence, and an end is not widened.
+        let first = parse_bound("2026-10-25T02:30:00+02:00", Europe::Berlin, RangeField::End);
+        assert_eq!(first.unwrap().end, utc("2026-10-25T00:30:01Z"));
+        let second = parse_bound("2026-10-25T02:30:00+01:00", Europe::Berlin, RangeField::End);
+        assert_eq!(second.unwrap().end, utc("2026-10-25T01:30:01Z"));
+        // Z bounds around a DST day give exactly 24 hours, while the local day has 23 or 25.
+        let r = range(
+            "2026-03-29T00:00:00Z",
+            "2026-03-29T23:59:59Z",
+            Europe::Berlin,
+        );
+        assert_eq!(hours(&r), 24);
+        let r = range(
+            "2026-10-25T00:00:00Z",
+            "2026-10-25T23:59:59Z",
+            Europe::Berlin,
+        );
+        assert_eq!(hours(&r), 24);
+        // New York's autumn change (2026-11-01) works the same.
+        let r = range(
+            "2026-11-01T00:00:00-04:00",
+            "2026-11-01T23:59:59-05:00",
+            America::New_York,
+        );
+        assert_eq!(hours(&r), 25);
+    }
+
+    #[test]
+    fn labels_are_dates_in_the_request_zone_end_inclusive() {
+        // November in New York: Nov 1 04:00Z to Dec 1 05:00Z, labelled Nov 1..=Nov 30.
+        let r = range("2026-11-01", "2026-11-30", America::New_York);
+        assert_eq!(r.first_day().to_string(), "2026-11-01");
+        assert_eq!(r.last_day().to_string(), "2026-11-30");
+        assert_eq!(r.last_instant(), utc("2026-12-01T04:59:59.999999Z"));
+        // November in Berlin starts on Oct 31 in UTC; its label is still Nov 1.
+        let r = range("2026-11-01", "2026-11-30", Europe::Berlin);
+        assert_eq!(r.first_day().to_string(), "2026-11-01");
+        assert_eq!(r.last_day().to_string(), "2026-11-30");
+        // Presets label the same way.
+        let p = preset_range(
+            RangePreset::LastMonth,
+            Pacific::Auckland,
+            utc("2026-12-10T00:00:00Z"),
+            1,
+        );
+        assert_eq!(
+            (p.first_day(), p.last_day()),
+            (day(2026, 11, 1), day(2026, 11, 30))
+        );
+        // Each bound in its own zone: the end's date is read in the end's zone.
+        let r = explicit_range_zoned("2026-11-01", Asia::Tokyo, "2026-11-30", America::New_York)
+            .unwrap();
+        assert_eq!(r.end_tz, America::New_York);
+        assert_eq!(
+            (r.first_day(), r.last_day()),
+            (day(2026, 11, 1), day(2026, 11, 30))
+        );
+        // An end written to the second covers that second, and labels its own date.
+        let r = range("2026-11-01T08:00", "2026-11-02T00:00:00", America::New_York);
+        assert_eq!(r.last_day(), day(2026, 11, 2));
+        // An empty window (a day the zone skipped) labels its start.
+        let r = range("2011-12-30", "2011-12-30", Pacific::Apia);
+        assert_eq!(r.last_instant(), r.start);
+        assert_eq!(r.first_day(), r.last_day());
     }
 
     #[test]
@@ -1122,12 +1272,17 @@ mod tests {
                 for p in RangePreset::ALL {
                     let r = preset_range(p, tz, now, 31);
                     assert!(r.start <= r.end, "{p} {tz} {now}");
+                    assert!(r.first_day() <= r.last_day(), "{p} {tz} {now}");
                 }
             }
             let r = range("0000-01-01", "9999-12-31T23:59:59.999999", tz);
             assert!(r.start < r.end);
+            assert!(r.first_day() <= r.last_day());
             let r = range("9999-12-31T23:59:59+23:59", "9999-12-31T23:59:59-23:59", tz);
             assert!(r.start < r.end);
+            assert!(r.first_day() <= r.last_day());
+            let r = range("0000-01-01T00:00Z", "0000-01-01T00:00:00.5-23:00", tz);
+            assert!(r.first_day() <= r.last_day());
         }
     }
 }

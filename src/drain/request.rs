@@ -7,6 +7,7 @@ use super::model::DrainScope;
 use super::secrets;
 use crate::domain::DataType;
 use crate::domain::entity::Org;
+use crate::domain::range::{self, RangeField};
 use crate::export::lookup::LoadedLookup;
 use crate::export::spec::{self, ExportInput, InputError, ParamNames};
 use crate::store::Store;
@@ -189,14 +190,7 @@ pub async fn validate(
     }
     let start_ts = match req.start_ts.as_deref().map(str::trim) {
         None | Some("") => None,
-        Some(s) => Some(parse_start(s).ok_or_else(|| {
-            bad(
-                "start_ts",
-                format!(
-                    "start_ts `{s}` is not an ISO 8601 time; use e.g. 2026-01-01T00:00:00Z or 2026-01-01"
-                ),
-            )
-        })?),
+        Some(s) => Some(parse_start(s, org).map_err(|e| bad("start_ts", e))?),
     };
     let hide_child_runs = req.hide_child_runs && spec.data_type == DataType::Workflows;
     Ok(ValidDrain {
@@ -217,17 +211,19 @@ pub async fn validate(
     })
 }
 
-fn parse_start(s: &str) -> Option<DateTime<Utc>> {
-    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
-        return Some(t.with_timezone(&Utc));
-    }
-    if let Ok(t) = chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S") {
-        return Some(t.and_utc());
-    }
-    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
-        .ok()
-        .and_then(|d| d.and_hms_opt(0, 0, 0))
-        .map(|t| t.and_utc())
+/// `start_ts` read by the export ranges' parser, so both accept the same forms: a `Z` or
+/// `±HH:MM` is that instant; a date or a time without an offset is wall-clock time in the
+/// organization's zone (the zone an export uses when none is given).
+fn parse_start(s: &str, org: &Org) -> Result<DateTime<Utc>, String> {
+    let tz = range::parse_tz(&org.timezone).unwrap_or(chrono_tz::UTC);
+    range::parse_bound(s, tz, RangeField::Start)
+        .map(|b| b.start)
+        .map_err(|e| {
+            format!(
+                "start_ts{} (without an offset it is read in the organization's zone, {tz})",
+                e.message.strip_prefix("start").unwrap_or(&e.message)
+            )
+        })
 }
 
 /// Settings a destination must have before any network check.

@@ -82,8 +82,16 @@ impl Column {
 
 use ColumnKind::{Boolean, Date, Integer, Json, Number, Text, Timestamp};
 
-const PERIOD_START: Column = c("period_start", Date, "First UTC date of the window");
-const PERIOD_END: Column = c("period_end", Date, "UTC date of the window's last instant");
+const PERIOD_START: Column = c(
+    "period_start",
+    Date,
+    "First date of the window, in the request's zone",
+);
+const PERIOD_END: Column = c(
+    "period_end",
+    Date,
+    "Last date of the window (inclusive), in the end's zone",
+);
 const ORG_ID: Column = c("org_id", Text, "Organization id");
 
 static USERS: [Column; 34] = [

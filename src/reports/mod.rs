@@ -63,7 +63,7 @@ pub use columns::{Column, ColumnKind, ColumnPrivacy, columns};
 
 use crate::domain::range::DateRange;
 use crate::store::{Store, StoreError, Value};
-use chrono::{Duration, SecondsFormat};
+use chrono::SecondsFormat;
 use std::fmt;
 
 /// The six usage reports.
@@ -278,24 +278,31 @@ impl Report {
         self.rows.len()
     }
 
-    /// `period_start` as the reference prints it: the window's first UTC date.
+    /// `period_start`: the window's first date in the request's zone.
     pub fn period_start(&self) -> String {
         period_start(&self.range)
     }
 
-    /// `period_end`: the UTC date of the window's last instant (the end is exclusive).
+    /// `period_end`: the date of the window's last instant in the end's zone, so the end is
+    /// inclusive as requested.
     pub fn period_end(&self) -> String {
         period_end(&self.range)
     }
 
     /// The window's start in the request's zone, RFC 3339.
     pub fn from_local(&self) -> String {
-        local(&self.range, self.range.start)
+        local(self.range.start, self.range.tz)
     }
 
     /// The window's (exclusive) end in the request's zone, RFC 3339.
     pub fn to_local(&self) -> String {
-        local(&self.range, self.range.end)
+        local(self.range.end, self.range.tz)
+    }
+
+    /// The window's last covered millisecond in the end's zone, RFC 3339: the inclusive end
+    /// the reference's `dateRange.to` shows (`2026-11-30T23:59:59.999-05:00`).
+    pub fn last_local(&self) -> String {
+        local(self.range.last_instant(), self.range.end_tz)
     }
 
     /// The rows as JSON objects keyed by column id.
@@ -361,21 +368,16 @@ pub fn neutralize(s: &str) -> String {
 }
 
 fn period_start(r: &DateRange) -> String {
-    r.start.date_naive().format("%Y-%m-%d").to_string()
+    r.first_day().format("%Y-%m-%d").to_string()
 }
 
 fn period_end(r: &DateRange) -> String {
-    // The end is exclusive: the last covered instant is one microsecond earlier.
-    let last = if r.end > r.start {
-        r.end - Duration::microseconds(1)
-    } else {
-        r.start
-    };
-    last.date_naive().format("%Y-%m-%d").to_string()
+    r.last_day().format("%Y-%m-%d").to_string()
 }
 
-fn local(r: &DateRange, t: chrono::DateTime<chrono::Utc>) -> String {
-    t.with_timezone(&r.tz)
+/// `t` in `tz`, RFC 3339 to the millisecond (a finer last instant is cut, not rounded up).
+fn local(t: chrono::DateTime<chrono::Utc>, tz: chrono_tz::Tz) -> String {
+    t.with_timezone(&tz)
         .to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
@@ -430,17 +432,23 @@ mod tests {
     }
 
     #[test]
-    fn period_dates_are_utc_and_end_inclusive() {
+    fn period_dates_are_local_and_end_inclusive() {
         let tz: chrono_tz::Tz = "Europe/Berlin".parse().unwrap();
+        // March in Berlin: Feb 28 23:00 UTC to Mar 31 22:00 UTC.
         let r = DateRange {
             start: Utc.with_ymd_and_hms(2026, 2, 28, 23, 0, 0).unwrap(),
             end: Utc.with_ymd_and_hms(2026, 3, 31, 22, 0, 0).unwrap(),
             tz,
+            end_tz: tz,
         };
-        assert_eq!(period_start(&r), "2026-02-28");
+        assert_eq!(period_start(&r), "2026-03-01");
         assert_eq!(period_end(&r), "2026-03-31");
-        assert_eq!(local(&r, r.start), "2026-03-01T00:00:00.000+01:00");
-        assert_eq!(local(&r, r.end), "2026-04-01T00:00:00.000+02:00");
+        assert_eq!(local(r.start, r.tz), "2026-03-01T00:00:00.000+01:00");
+        assert_eq!(local(r.end, r.tz), "2026-04-01T00:00:00.000+02:00");
+        assert_eq!(
+            local(r.last_instant(), r.tz),
+            "2026-03-31T23:59:59.999+02:00"
+        );
     }
 
     #[test]
@@ -453,6 +461,7 @@ mod tests {
                 start: Utc.with_ymd_and_hms(2026, 3, 1, 0, 0, 0).unwrap(),
                 end: Utc.with_ymd_and_hms(2026, 3, 2, 0, 0, 0).unwrap(),
                 tz: chrono_tz::UTC,
+                end_tz: chrono_tz::UTC,
             },
             rows: vec![
                 cols.iter()

@@ -26,3 +26,4 @@ mod reports;
 mod s3;
 mod storage;
 mod tenancy;
+mod time_labels;

@@ -342,11 +342,12 @@ async fn seed(app: &TestApp) {
     assert_eq!(app.ingest_ok("workflows", &runs).await["accepted"], 5);
 }
 
-/// The reference body for March 2026 in Berlin, as reference clients send it.
+/// The reference body for March 2026 in Berlin, as wall-clock times (a trailing `Z` would
+/// make them UTC instants).
 fn march(group_by: Option<&str>) -> Value {
     let mut b = json!({
-        "from": {"date": "2026-03-01T00:00:00.000Z", "timezone": "Europe/Berlin"},
-        "to": {"date": "2026-03-31T23:59:59.999Z", "timezone": "Europe/Berlin"},
+        "from": {"date": "2026-03-01T00:00:00.000", "timezone": "Europe/Berlin"},
+        "to": {"date": "2026-03-31T23:59:59.999", "timezone": "Europe/Berlin"},
     });
     if let Some(g) = group_by {
         b["group_by"] = g.into();
@@ -386,7 +387,7 @@ async fn rows(app: &TestApp, key: &str, kind: &str, group_by: Option<&str>) -> V
 
 /// The window columns every row starts with.
 fn window(mut row: Value) -> Value {
-    row["period_start"] = "2026-02-28".into();
+    row["period_start"] = "2026-03-01".into();
     row["period_end"] = "2026-03-31".into();
     row["org_id"] = "acme".into();
     row
@@ -713,7 +714,7 @@ both_backends!(native_route_answers_columns_and_window, |b| async move {
     assert_eq!(body["record_count"], 4);
     assert_eq!(body["date_range"]["from"], "2026-03-01T00:00:00.000+01:00");
     assert_eq!(body["date_range"]["timezone"], "Europe/Berlin");
-    assert_eq!(body["date_range"]["period_start"], "2026-02-28");
+    assert_eq!(body["date_range"]["period_start"], "2026-03-01");
     assert_eq!(body["date_range"]["period_end"], "2026-03-31");
     let columns: Vec<&str> = body["columns"]
         .as_array()

@@ -28,7 +28,8 @@ use utoipa::{IntoParams, ToSchema};
 pub struct CreateExport {
     /// workflows, agents, agent_interactions, credit_logs, audit_logs, tool_calls (or gumstack).
     pub data_type: String,
-    /// Start: `YYYY-MM-DD` or `YYYY-MM-DDTHH:MM[:SS]`, wall-clock time in `timezone`.
+    /// Start: `YYYY-MM-DD` or `YYYY-MM-DDTHH:MM[:SS]`, wall-clock time in `timezone`; with a
+    /// trailing `Z` or `±HH:MM`, that exact instant.
     pub start: Option<String>,
     /// End, inclusive at its precision (a date covers that whole day).
     pub end: Option<String>,

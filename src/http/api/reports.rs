@@ -20,7 +20,8 @@ use utoipa::ToSchema;
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReportBody {
-    /// Window start, wall-clock time in `timezone`: a date (`2026-03-01`) or date-time.
+    /// Window start: a date (`2026-03-01`) or date-time, wall-clock in `timezone`; with a
+    /// trailing `Z` or `±HH:MM`, that exact instant.
     #[serde(default)]
     pub start: Option<String>,
     /// Window end, read like `start`.
@@ -47,9 +48,9 @@ pub struct DateRangeView {
     pub to: String,
     /// The zone the window was read in.
     pub timezone: String,
-    /// `period_start` of the rows: the first UTC date.
+    /// `period_start` of the rows: the first date, in `timezone`.
     pub period_start: String,
-    /// `period_end` of the rows: the UTC date of the last instant.
+    /// `period_end` of the rows: the last date covered (inclusive), in `timezone`.
     pub period_end: String,
 }
 

@@ -18,10 +18,11 @@ use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-/// One end of the window: a wall-clock date-time and the zone it is read in.
+/// One end of the window: a date-time and the zone it is read in.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct ZonedDate {
-    /// ISO 8601 date-time, read as local time in `timezone` (a trailing `Z` is ignored).
+    /// ISO 8601 date or date-time: without an offset, wall-clock time in `timezone`; with a
+    /// trailing `Z` or `±HH:MM`, that exact instant (the zone then only names the dates).
     pub date: String,
     /// IANA time zone, e.g. `UTC`, `Europe/Berlin`.
     pub timezone: String,
@@ -86,12 +87,12 @@ pub struct CsvExportData {
     pub date_range: CsvDateRange,
 }
 
-/// The window of a CSV export, in the request's zone.
+/// The window of a CSV export, in the request's zones.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CsvDateRange {
-    /// First instant.
+    /// First instant, in `from.timezone`.
     pub from: String,
-    /// First instant after the window (exclusive).
+    /// Last millisecond the window covers (inclusive), in `to.timezone`.
     pub to: String,
 }
 
@@ -244,7 +245,7 @@ async fn csv_response(
             record_count: report.record_count(),
             date_range: CsvDateRange {
                 from: report.from_local(),
-                to: report.to_local(),
+                to: report.last_local(),
             },
         },
     }))
