@@ -23,5 +23,6 @@ mod ingest;
 mod mail;
 mod reports;
 mod s3;
+mod scope;
 mod storage;
 mod tenancy;
