@@ -44,6 +44,28 @@ pub mod events {
     pub const ADMIN_SIGNED_OUT: &str = "admin_signed_out";
     /// The privacy setting of the organization or of a team changed.
     pub const PRIVACY_CHANGED: &str = "privacy_changed";
+
+    /// Every event type above, so filters can accept them before any has been written.
+    pub const ALL: &[&str] = &[
+        ORG_KEY_CREATED,
+        ORG_KEY_REVOKED,
+        EXPORT_CREATED,
+        EXPORT_DOWNLOADED,
+        EXPORT_FAILED,
+        DRAIN_CREATED,
+        DRAIN_UPDATED,
+        DRAIN_PAUSED,
+        DRAIN_RESUMED,
+        DRAIN_DELETED,
+        DRAIN_FAILED,
+        SECRET_CREATED,
+        SECRET_UPDATED,
+        SECRET_DELETED,
+        ADMIN_SIGNED_IN,
+        ADMIN_SIGN_IN_FAILED,
+        ADMIN_SIGNED_OUT,
+        PRIVACY_CHANGED,
+    ];
 }
 
 /// Who did it and from where.

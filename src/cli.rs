@@ -83,10 +83,10 @@ pub struct ExportArgs {
     /// Instead of --from/--to: this_billing_period, last_month, last_7_days, …
     #[arg(long)]
     pub range: Option<String>,
-    /// Comma-separated team ids (default: every team, personal spaces included).
+    /// Comma-separated team ids (default: every organization team, not personal spaces).
     #[arg(long, value_delimiter = ',')]
     pub teams: Vec<String>,
-    /// With --teams: personal spaces too.
+    /// Personal spaces too (without --teams: every team and personal space).
     #[arg(long)]
     pub personal: bool,
     /// Comma-separated workbook or agent ids.

@@ -196,11 +196,7 @@ async fn insert_drain(
         data_type: DataType::Workflows,
         scope: DrainScope {
             fields: vec!["run_id".into(), "user_email".into(), "credit_cost".into()],
-            teams: TeamScope {
-                all: true,
-                personal: true,
-                ids: vec![],
-            },
+            teams: TeamScope::everything(),
             entity_ids: vec![],
             category: None,
             permission_group: None,

@@ -211,7 +211,8 @@ async fn outflow_export(
         .args(["export", "--org", ORG, "--type", "workflows", "--tz", "UTC"])
         .args(["--from", "2026-01-01T00:00:00"])
         .args(["--to", &to.format("%Y-%m-%dT%H:%M:%S").to_string()])
-        .args(["--preset", "default", "-o"])
+        // Every team and personal space: the whole table, as the baseline reads it.
+        .args(["--personal", "--preset", "default", "-o"])
         .arg(out)
         .env("OUTFLOW_DATABASE_URL", &scratch.url)
         .env("OUTFLOW_DATA_DIR", data_dir)

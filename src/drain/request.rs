@@ -8,6 +8,7 @@ use super::secrets;
 use crate::domain::DataType;
 use crate::domain::entity::Org;
 use crate::domain::range::{self, RangeField};
+use crate::export::filters;
 use crate::export::lookup::LoadedLookup;
 use crate::export::spec::{self, ExportInput, InputError, ParamNames};
 use crate::store::Store;
@@ -117,16 +118,17 @@ pub async fn validate(
         )
         .into());
     };
-    let scoped = req.include_all_workspaces
+    let team_named = req.include_all_workspaces
         || req.include_personal_workspaces
-        || !req.workspace_ids.is_empty()
-        || !req.entity_ids.is_empty();
+        || !req.workspace_ids.is_empty();
     let input = ExportInput {
         data_type: Some(data_type.to_string()),
         preset: Some("last_7_days".into()),
         workspace_ids: req.workspace_ids.clone(),
-        // A drain without a team filter carries every team.
-        include_all_workspaces: req.include_all_workspaces || !scoped,
+        // A drain that names no team carries every organization team, including teams
+        // created later; personal spaces only when asked for.
+        all_org_teams: !team_named,
+        include_all_workspaces: req.include_all_workspaces,
         include_personal_workspaces: req.include_personal_workspaces,
         entity_ids: req.entity_ids.clone(),
         category_filter: req.category_filter.clone(),
@@ -141,13 +143,15 @@ pub async fn validate(
         start: "start_ts",
         end: "start_ts",
         fields: names.fields,
+        teams: names.teams,
     };
-    let spec = spec::validate(&input, org, &lookup, names_for_export, now).map_err(|mut e| {
-        if e.param == "workspace_ids" {
-            e.param = names.teams.to_string();
-        }
-        e
-    })?;
+    let spec = spec::validate(&input, org, &lookup, names_for_export, now)?;
+    filters::only_for(
+        req.hide_child_runs,
+        "hide_child_runs",
+        spec.data_type,
+        DataType::Workflows,
+    )?;
     let Some(destination) = req.destination.clone() else {
         return Err(bad(
             names.destination,
@@ -192,7 +196,6 @@ pub async fn validate(
         None | Some("") => None,
         Some(s) => Some(parse_start(s, org).map_err(|e| bad("start_ts", e))?),
     };
-    let hide_child_runs = req.hide_child_runs && spec.data_type == DataType::Workflows;
     Ok(ValidDrain {
         name,
         data_type: spec.data_type,
@@ -203,7 +206,7 @@ pub async fn validate(
             category: spec.category,
             permission_group: spec.permission_group,
             event_types: spec.event_types,
-            hide_child_runs,
+            hide_child_runs: req.hide_child_runs,
         },
         destination,
         secret_id,

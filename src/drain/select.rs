@@ -34,7 +34,7 @@ fn index(spec: &TypeSpec, id: &str) -> Option<usize> {
 impl Selector {
     /// The selector of `drain`, loading what its filters need (personal spaces, privacy).
     pub async fn load(store: &Store, drain: &Drain) -> Result<Selector, StoreError> {
-        let personal_teams = if drain.scope.teams.personal && !drain.scope.teams.all {
+        let personal_teams = if !drain.scope.teams.is_everything() {
             store
                 .query(
                     "SELECT id FROM teams WHERE org_id = ? AND personal = ?",
@@ -132,11 +132,16 @@ impl Selector {
         {
             return false;
         }
-        if self.team.is_some() && !s.teams.all {
+        if self.team.is_some() && !s.teams.is_everything() {
             let team = self.text(r, self.team).unwrap_or_default();
             let listed = s.teams.ids.iter().any(|t| t == team);
-            let personal = s.teams.personal && self.personal_teams.contains(team);
-            if !listed && !personal {
+            let in_personal = self.personal_teams.contains(team);
+            let by_kind = if in_personal {
+                s.teams.personal
+            } else {
+                s.teams.org_teams
+            };
+            if !listed && !by_kind {
                 return false;
             }
         }
@@ -224,10 +229,7 @@ mod tests {
     fn scope(fields: &[&str]) -> DrainScope {
         DrainScope {
             fields: fields.iter().map(|s| s.to_string()).collect(),
-            teams: TeamScope {
-                all: true,
-                ..TeamScope::default()
-            },
+            teams: TeamScope::everything(),
             entity_ids: vec![],
             category: None,
             permission_group: None,
@@ -242,7 +244,7 @@ mod tests {
         let t = chrono::Utc::now();
         let mut s = scope(&["run_id", "user_email"]);
         s.teams = TeamScope {
-            all: false,
+            org_teams: false,
             personal: true,
             ids: vec!["eng".into()],
         };
@@ -275,6 +277,20 @@ mod tests {
         assert!(sel.matches(&personal));
         let other = record(spec, &[("workspace_id", "ops".into())]);
         assert!(!sel.matches(&other));
+        let mut org = scope(&["run_id"]);
+        org.teams = TeamScope {
+            org_teams: true,
+            ..TeamScope::default()
+        };
+        let org = Selector::new(
+            DataType::Workflows,
+            org,
+            None,
+            HashSet::from(["me".to_string()]),
+            None,
+        );
+        assert!(org.matches(&other), "organization teams: any team");
+        assert!(!org.matches(&personal), "but no personal space");
         let child = record(
             spec,
             &[

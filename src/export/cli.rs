@@ -44,7 +44,8 @@ pub async fn run(config: &Config, args: ExportArgs) -> anyhow::Result<()> {
         .get_org(&org_id)
         .await?
         .with_context(|| format!("organization `{org_id}` not found"))?;
-    let all_teams = args.teams.is_empty();
+    // No --teams: every organization team; --personal adds the personal spaces.
+    let no_teams = args.teams.is_empty();
     let input = ExportInput {
         data_type: Some(args.data_type.clone()),
         start: args.from.clone(),
@@ -52,7 +53,8 @@ pub async fn run(config: &Config, args: ExportArgs) -> anyhow::Result<()> {
         timezone: args.tz.clone(),
         preset: args.range.clone(),
         workspace_ids: args.teams.clone(),
-        include_all_workspaces: all_teams && args.entities.is_empty(),
+        all_org_teams: no_teams,
+        include_all_workspaces: no_teams && args.personal,
         include_personal_workspaces: args.personal,
         entity_ids: args.entities.clone(),
         category_filter: args.category.clone(),
@@ -75,6 +77,7 @@ pub async fn run(config: &Config, args: ExportArgs) -> anyhow::Result<()> {
         start: "--from",
         end: "--to",
         fields: "--fields",
+        teams: "--teams",
     };
     let spec = spec::validate(&input, &org, &lookup, cli_names, Utc::now())
         .map_err(|e| anyhow::anyhow!("{}: {}", e.param, e.message))?;

@@ -1,6 +1,8 @@
 //! What export validation needs to know about an organization: which of the named teams
-//! exist and who the requesting member is. Loaded once per request from the store.
+//! exist, who the requesting member is, its custom roles and stored audit event types (only
+//! when a filter names them). Loaded once per request from the store.
 
+use super::filters;
 use super::spec::{ExportInput, OrgLookup};
 use crate::domain::FieldType;
 use crate::store::{Store, StoreError, Value};
@@ -10,6 +12,9 @@ use std::collections::HashSet;
 pub struct LoadedLookup {
     teams: HashSet<String>,
     member: Option<(String, String)>,
+    roles: Vec<(String, String)>,
+    role_in_records: bool,
+    event_types: Vec<String>,
 }
 
 impl LoadedLookup {
@@ -44,7 +49,57 @@ impl LoadedLookup {
                 }),
             None => None,
         };
-        Ok(LoadedLookup { teams, member })
+        let role = input
+            .permission_group_filter
+            .as_deref()
+            .filter(|r| !r.is_empty());
+        let mut roles = Vec::new();
+        let mut role_in_records = false;
+        if let Some(role) = role {
+            roles = store
+                .query(
+                    "SELECT id, name FROM custom_roles WHERE org_id = ? ORDER BY id",
+                    &[org.into()],
+                    &[FieldType::Text, FieldType::Text],
+                )
+                .await?
+                .into_iter()
+                .filter_map(|r| match <[Value; 2]>::try_from(r) {
+                    Ok([Value::Text(id), Value::Text(name)]) => Some((id, name)),
+                    _ => None,
+                })
+                .collect();
+            if !roles
+                .iter()
+                .any(|(id, name)| id == role || name.eq_ignore_ascii_case(role))
+            {
+                role_in_records = credit_records_carry(store, org, role).await?;
+            }
+        }
+        // The org's stored event types only when a filter names one not known otherwise:
+        // reading them scans the org's audit records.
+        let events = filters::event_list(&input.event_type_filter);
+        let event_types = if events.iter().any(|e| !filters::statically_known_event(e)) {
+            store
+                .query(
+                    "SELECT DISTINCT event_type FROM audit_logs WHERE org_id = ? AND event_type IS NOT NULL ORDER BY event_type",
+                    &[org.into()],
+                    &[FieldType::Text],
+                )
+                .await?
+                .into_iter()
+                .filter_map(|r| r.into_iter().next().and_then(|v| v.as_text().map(str::to_string)))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        Ok(LoadedLookup {
+            teams,
+            member,
+            roles,
+            role_in_records,
+            event_types,
+        })
     }
 
     /// The requesting member's email, when the member exists.
@@ -66,4 +121,29 @@ impl OrgLookup for LoadedLookup {
             .filter(|(m, _)| m == id)
             .map(|(_, e)| e.clone())
     }
+    fn custom_roles(&self) -> Vec<(String, String)> {
+        self.roles.clone()
+    }
+    fn role_in_records(&self, _role: &str) -> bool {
+        self.role_in_records
+    }
+    fn stored_event_types(&self) -> Vec<String> {
+        self.event_types.clone()
+    }
+}
+
+/// Whether any credit record of `org` carries `role` as one of its custom-role ids or names
+/// (stored joined with "; ", as the export query matches them).
+async fn credit_records_carry(store: &Store, org: &str, role: &str) -> Result<bool, StoreError> {
+    let pattern = format!("%; {}; %", super::query::escape_like(role));
+    let rows = store
+        .query(
+            "SELECT org_id FROM credit_logs WHERE org_id = ? AND \
+             (('; ' || permission_group_id || '; ') LIKE ? ESCAPE '\\' \
+              OR ('; ' || permission_group_name || '; ') LIKE ? ESCAPE '\\') LIMIT 1",
+            &[org.into(), pattern.as_str().into(), pattern.as_str().into()],
+            &[FieldType::Text],
+        )
+        .await?;
+    Ok(!rows.is_empty())
 }

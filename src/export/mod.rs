@@ -15,6 +15,7 @@
 pub mod cli;
 pub mod encode;
 pub mod files;
+pub mod filters;
 pub mod jobs;
 pub mod lookup;
 pub mod pipeline;

@@ -53,23 +53,32 @@ pub fn build(spec: &ExportSpec, with_team: bool) -> ExportQuery {
         Value::Timestamp(spec.end),
     ];
 
-    if let Some(team) = ts.team_field.filter(|_| !spec.teams.all) {
+    if let Some(team) = ts.team_field.filter(|_| !spec.teams.is_everything()) {
         let team = quote(team);
+        let personal_spaces = "SELECT id FROM teams WHERE org_id = ? AND personal = ?";
         let mut alternatives = Vec::new();
         if !spec.teams.ids.is_empty() {
             alternatives.push(format!("{team} IN ({})", marks(spec.teams.ids.len())));
             params.extend(spec.teams.ids.iter().map(|t| Value::Text(t.clone())));
         }
         if spec.teams.personal {
+            alternatives.push(format!("{team} IN ({personal_spaces})"));
+        } else if spec.teams.org_teams {
+            // Every organization team: whatever is not a personal space (a record without a
+            // team is in none).
             alternatives.push(format!(
-                "{team} IN (SELECT id FROM teams WHERE org_id = ? AND personal = ?)"
+                "({team} IS NULL OR {team} NOT IN ({personal_spaces}))"
             ));
+        }
+        if spec.teams.personal || spec.teams.org_teams {
             params.push(spec.org_id.as_str().into());
             params.push(Value::Bool(true));
         }
-        if !alternatives.is_empty() {
-            sql.push_str(&format!(" AND ({})", alternatives.join(" OR ")));
+        // No alternative at all selects nothing (validation never produces that scope).
+        if alternatives.is_empty() {
+            alternatives.push("1 = 0".into());
         }
+        sql.push_str(&format!(" AND ({})", alternatives.join(" OR ")));
     }
     if let Some(entity) = ts.entity_field.filter(|_| !spec.entity_ids.is_empty()) {
         sql.push_str(&format!(
@@ -148,7 +157,8 @@ fn marks(n: usize) -> String {
     vec!["?"; n].join(", ")
 }
 
-fn escape_like(s: &str) -> String {
+/// `s` for a LIKE pattern with `ESCAPE '\\'`.
+pub(crate) fn escape_like(s: &str) -> String {
     s.replace('\\', "\\\\")
         .replace('%', "\\%")
         .replace('_', "\\_")
@@ -169,7 +179,7 @@ mod tests {
             timezone: "UTC".into(),
             preset: None,
             teams: TeamScope {
-                all: false,
+                org_teams: false,
                 personal: true,
                 ids: vec!["eng".into(), "ops".into()],
             },
@@ -198,6 +208,23 @@ mod tests {
                 .sql
                 .ends_with("ORDER BY \"pl_run_created_ts\", \"run_id\"")
         );
+    }
+
+    #[test]
+    fn organization_teams_leave_personal_spaces_out() {
+        let mut s = spec(DataType::Workflows, &["run_id"]);
+        s.teams = TeamScope {
+            org_teams: true,
+            ..TeamScope::default()
+        };
+        let q = build(&s, false);
+        assert!(
+            q.stream.sql.contains("(\"workspace_id\" IS NULL OR \"workspace_id\" NOT IN (SELECT id FROM teams WHERE org_id = ? AND personal = ?))"),
+            "{}",
+            q.stream.sql
+        );
+        s.teams = TeamScope::everything();
+        assert!(!build(&s, false).stream.sql.contains("teams"));
     }
 
     #[test]

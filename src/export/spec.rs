@@ -4,12 +4,13 @@
 //! and the CLI give the same errors, each naming the parameter and the allowed values.
 
 use super::encode::{EncodeOptions, Format};
+use super::filters;
 use crate::domain::catalog::{self, Preset, TypeSpec};
 use crate::domain::entity::Org;
 use crate::domain::range::{
     self, DateRange, RangeError, RangeField, RangePreset, explicit_range, parse_tz, preset_range,
 };
-use crate::domain::{DataType, FieldType, Id, credit};
+use crate::domain::{DataType, FieldType};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
@@ -27,7 +28,8 @@ pub struct InputError {
 }
 
 impl InputError {
-    fn new(param: &str, message: impl Into<String>) -> Self {
+    /// A 400 error on `param`.
+    pub(crate) fn new(param: &str, message: impl Into<String>) -> Self {
         InputError {
             param: param.to_string(),
             message: message.into(),
@@ -45,6 +47,8 @@ pub struct ParamNames {
     pub end: &'static str,
     /// The fields.
     pub fields: &'static str,
+    /// The team ids.
+    pub teams: &'static str,
 }
 
 /// The native API's names.
@@ -52,6 +56,7 @@ pub const NATIVE: ParamNames = ParamNames {
     start: "start",
     end: "end",
     fields: "fields",
+    teams: "workspace_ids",
 };
 
 /// The reference `/export_data` names.
@@ -59,6 +64,7 @@ pub const REFERENCE: ParamNames = ParamNames {
     start: "start_date",
     end: "end_date",
     fields: "export_fields",
+    teams: "workspace_ids",
 };
 
 /// An export request before validation (every field optional; `validate` decides).
@@ -76,6 +82,10 @@ pub struct ExportInput {
     pub preset: Option<String>,
     /// Team ids.
     pub workspace_ids: Vec<String>,
+    /// Every organization team, including teams created later (personal spaces still only
+    /// with `include_personal_workspaces`): what a drain, the CLI or a wizard means when no
+    /// team is named.
+    pub all_org_teams: bool,
     /// Every team, personal spaces included.
     pub include_all_workspaces: bool,
     /// Personal spaces too.
@@ -104,21 +114,9 @@ pub struct ExportInput {
     pub neutralise_formulas: Option<bool>,
     /// Write timestamps with the request zone's offset instead of UTC.
     pub local_timestamps: bool,
-    /// Whether team scoping is required the reference way (every non-credit-log type must
-    /// name a scope) rather than the native way (team-scoped types only).
-    pub reference_scoping: bool,
 }
 
-/// Which teams an export covers.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
-pub struct TeamScope {
-    /// Every team, personal spaces included.
-    pub all: bool,
-    /// Personal spaces.
-    pub personal: bool,
-    /// Explicit team ids.
-    pub ids: Vec<String>,
-}
+pub use super::filters::TeamScope;
 
 /// A validated export: everything a worker needs, stored as the job's `spec`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -174,6 +172,13 @@ pub trait OrgLookup {
     fn missing_teams(&self, ids: &[String]) -> Vec<String>;
     /// The email of a member, if the member exists.
     fn member_email(&self, id: &str) -> Option<String>;
+    /// The organization's registered custom roles as (id, name).
+    fn custom_roles(&self) -> Vec<(String, String)>;
+    /// Whether credit records of the organization carry `role` (by id or name).
+    fn role_in_records(&self, role: &str) -> bool;
+    /// Event types stored for the organization (loaded only when a filter names one that
+    /// is not known otherwise).
+    fn stored_event_types(&self) -> Vec<String>;
 }
 
 impl ExportSpec {
@@ -278,89 +283,13 @@ pub fn validate(
         }
     };
 
-    let team_scoped = spec.team_field.is_some();
-    let mut teams = TeamScope::default();
-    let mut entity_ids = Vec::new();
-    if personal_user.is_none() && data_type != DataType::CreditLogs {
-        let scoped = input.include_all_workspaces
-            || input.include_personal_workspaces
-            || !input.workspace_ids.is_empty()
-            || !input.entity_ids.is_empty();
-        if !scoped && (team_scoped || input.reference_scoping) {
-            return Err(InputError::new(
-                "workspace_ids",
-                "set at least one of workspace_ids, include_all_workspaces, include_personal_workspaces or entity_ids",
-            ));
-        }
-        for id in input.workspace_ids.iter().chain(&input.entity_ids) {
-            Id::parse(id).map_err(|e| InputError::new("workspace_ids", e.to_string()))?;
-        }
-        if team_scoped {
-            let missing = lookup.missing_teams(&input.workspace_ids);
-            if !missing.is_empty() {
-                return Err(InputError {
-                    not_found: true,
-                    ..InputError::new(
-                        "workspace_ids",
-                        format!(
-                            "workspace(s) not found in this organization: {}",
-                            missing.join(", ")
-                        ),
-                    )
-                });
-            }
-            teams = TeamScope {
-                all: input.include_all_workspaces,
-                personal: input.include_all_workspaces || input.include_personal_workspaces,
-                ids: if input.include_all_workspaces {
-                    Vec::new()
-                } else {
-                    input.workspace_ids.clone()
-                },
-            };
-            entity_ids = input.entity_ids.clone();
-        } else {
-            teams.all = true;
-        }
-    } else {
-        teams.all = true;
-    }
-
-    let category = match (&input.category_filter, data_type) {
-        (Some(c), DataType::CreditLogs) if !c.is_empty() => Some(
-            credit::resolve(credit::CATEGORIES, c)
-                .ok_or_else(|| {
-                    InputError::new(
-                        "category_filter",
-                        format!(
-                            "unknown category `{c}`; allowed: {}",
-                            credit::CATEGORIES
-                                .iter()
-                                .map(|(i, _)| *i)
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        ),
-                    )
-                })?
-                .to_string(),
-        ),
-        _ => None,
-    };
-    let permission_group = input
-        .permission_group_filter
-        .clone()
-        .filter(|p| !p.is_empty() && data_type == DataType::CreditLogs);
-    let event_types = if data_type == DataType::AuditLogs {
-        input
-            .event_type_filter
-            .iter()
-            .flat_map(|s| s.split(','))
-            .map(|s| s.trim().to_string())
-            .filter(|s| !s.is_empty())
-            .collect()
-    } else {
-        Vec::new()
-    };
+    let (teams, entity_ids) =
+        filters::resolve_scope(input, data_type, personal_user.is_some(), lookup, names)?;
+    let filters::Filters {
+        category,
+        permission_group,
+        event_types,
+    } = filters::resolve_filters(input, data_type, lookup)?;
 
     Ok(ExportSpec {
         org_id: org.id.clone(),

@@ -135,11 +135,7 @@ fn opt(s: &str) -> Option<String> {
 }
 
 /// The drain request the form stands for, with `secret_id`.
-fn drain_request(
-    f: &DrainForm,
-    all_team_ids: &[String],
-    secret_id: Option<String>,
-) -> DrainRequest {
+fn drain_request(f: &DrainForm, secret_id: Option<String>) -> DrainRequest {
     let dt = f.data_type();
     let scoped = dt.is_some_and(pickers::team_scoped);
     let (all, personal) = (f.all_teams.is_some(), f.personal.is_some());
@@ -149,10 +145,12 @@ fn drain_request(
         data_type: Some(f.data_type.clone()),
         fields: custom.then(|| f.fields.clone()),
         field_preset: (!custom).then(|| f.field_preset.clone()),
-        workspace_ids: match (scoped, all, personal) {
-            (true, true, false) => all_team_ids.to_vec(),
-            (true, false, _) => f.teams.clone(),
-            _ => Vec::new(),
+        // Select-all without personal spaces names no team: every organization team,
+        // including teams created later.
+        workspace_ids: if scoped && !all {
+            f.teams.clone()
+        } else {
+            Vec::new()
         },
         include_all_workspaces: scoped && all && personal,
         include_personal_workspaces: scoped && personal,
@@ -320,16 +318,11 @@ async fn create(
     client: Client,
 ) -> Result<Result<String, (&'static str, String)>, WebError> {
     let org = admin.org_id();
-    let all_ids: Vec<String> = pickers::teams(&state.store, org)
-        .await?
-        .into_iter()
-        .map(|t| t.id)
-        .collect();
     // Everything but the credentials first: only a missing secret_id may remain.
     match request::validate(
         &state.store,
         &admin.org,
-        &drain_request(f, &all_ids, None),
+        &drain_request(f, None),
         request::NATIVE,
         Utc::now(),
     )
@@ -351,7 +344,7 @@ async fn create(
         .drains
         .create_secret(org, &secret_name, &payload, &actor)
         .await?;
-    let outcome = finish(state, admin, f, &all_ids, &secret.id, &actor).await;
+    let outcome = finish(state, admin, f, &secret.id, &actor).await;
     if !matches!(outcome, Ok(Ok(_)))
         && let Err(e) = state.drains.delete_secret(org, &secret.id, &actor).await
     {
@@ -365,11 +358,10 @@ async fn finish(
     state: &AppState,
     admin: &Admin,
     f: &DrainForm,
-    all_ids: &[String],
     secret_id: &str,
     actor: &crate::audit::Actor,
 ) -> Result<Result<String, (&'static str, String)>, WebError> {
-    let req = drain_request(f, all_ids, Some(secret_id.to_string()));
+    let req = drain_request(f, Some(secret_id.to_string()));
     let valid: ValidDrain = match request::validate(
         &state.store,
         &admin.org,
@@ -488,7 +480,10 @@ fn scope_step(f: &DrainForm, dt: DataType, teams: &[TeamItem]) -> Markup {
         };
     }
     html! {
-        p.lead { "Choose the teams to drain. Leave everything unchecked to drain every team, including teams created later." }
+        p.lead {
+            "Choose the teams to drain. With no team ticked, or Select all teams, the drain carries every organization team, including teams created later. "
+            "Personal spaces are drained only when you tick Include the personal spaces; ticked with no team, the drain carries the personal spaces alone."
+        }
         (pickers::team_picker(teams, &f.teams, f.all_teams.is_some(), f.personal.is_some()))
     }
 }

@@ -120,10 +120,13 @@ fn scope_text(d: &Drain) -> String {
     if !super::pickers::team_scoped(d.data_type) {
         return "Whole organization".into();
     }
-    if t.all {
+    if t.is_everything() {
         return "Every team and personal space".into();
     }
     let mut parts = Vec::new();
+    if t.org_teams {
+        parts.push("every organization team".into());
+    }
     if !t.ids.is_empty() {
         parts.push(format!("{} team(s): {}", t.ids.len(), t.ids.join(", ")));
     }

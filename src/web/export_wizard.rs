@@ -113,7 +113,7 @@ fn input(f: &ExportForm, all_team_ids: &[String]) -> ExportInput {
             (true, false, _) => f.teams.clone(),
             _ => Vec::new(),
         },
-        include_all_workspaces: !scoped || (all && personal),
+        include_all_workspaces: scoped && all && personal,
         include_personal_workspaces: scoped && personal,
         fields: custom_fields.then(|| f.fields.clone()),
         field_preset: (!custom_fields).then(|| f.field_preset.clone()),
@@ -388,7 +388,7 @@ fn range_step(admin: &Admin, f: &ExportForm) -> Markup {
 
 fn teams_step(f: &ExportForm, teams: &[TeamItem]) -> Markup {
     html! {
-        p.lead { "Choose the teams whose data to include." }
+        p.lead { "Choose the teams whose data to include. Personal spaces are included only when you tick Include the personal spaces; ticked with no team, the export covers the personal spaces alone." }
         (pickers::team_picker(teams, &f.teams, f.all_teams.is_some(), f.personal.is_some()))
     }
 }

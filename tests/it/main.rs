@@ -24,6 +24,7 @@ mod ingest;
 mod mail;
 mod reports;
 mod s3;
+mod scope;
 mod storage;
 mod tenancy;
 mod time_labels;

@@ -33,7 +33,8 @@ pub struct DrainBody {
     pub fields: Option<Vec<String>>,
     /// Instead of fields: minimal, default, full.
     pub field_preset: Option<String>,
-    /// Teams; none of the team parameters means every team.
+    /// Teams; none of the team parameters means every organization team (personal spaces
+    /// only with `include_personal_workspaces`).
     pub workspace_ids: Option<Vec<String>>,
     /// Every team, personal spaces included.
     pub include_all_workspaces: Option<bool>,
@@ -177,8 +178,15 @@ pub fn request_of(d: &crate::drain::model::Drain) -> DrainRequest {
         fields: Some(d.scope.fields.clone()),
         field_preset: None,
         workspace_ids: d.scope.teams.ids.clone(),
-        include_all_workspaces: d.scope.teams.all,
-        include_personal_workspaces: d.scope.teams.personal,
+        // Organization-wide types store "everything"; asking for it again is accepted there.
+        include_all_workspaces: d.scope.teams.is_everything()
+            && crate::domain::catalog::spec(d.data_type)
+                .team_field
+                .is_some(),
+        include_personal_workspaces: d.scope.teams.personal
+            && crate::domain::catalog::spec(d.data_type)
+                .team_field
+                .is_some(),
         entity_ids: d.scope.entity_ids.clone(),
         category_filter: d.scope.category.clone(),
         permission_group_filter: d.scope.permission_group.clone(),

@@ -355,7 +355,7 @@ pub(super) async fn create_export(
         gzip: body.gzip,
         neutralise_formulas: body.neutralise_formulas,
         local_timestamps: body.local_timestamps,
-        reference_scoping: false,
+        all_org_teams: false,
     };
     if input.data_type.is_none() {
         return Err(ApiError::BadRequest(format!(

@@ -35,7 +35,7 @@ pub struct OrgQuery {
 
 /// `POST /data-drains` body (field catalog §1.7).
 #[derive(Debug, Default, Deserialize, ToSchema)]
-#[serde(default)]
+#[serde(deny_unknown_fields, default)]
 pub struct DataDrainRequest {
     /// The organization (required; must be the key's).
     pub organization_id: Option<String>,
@@ -52,9 +52,11 @@ pub struct DataDrainRequest {
     pub export_fields: Option<Vec<String>>,
     /// Stored credential of the destination.
     pub secret_id: Option<String>,
-    /// Teams.
+    /// Teams; none means every organization team (including teams created later).
     pub project_ids: Vec<String>,
-    /// Personal spaces.
+    /// Every team and personal space (extension, as on `/export_data`).
+    pub include_all_workspaces: bool,
+    /// Personal spaces (only these when no team or entity is named).
     pub include_personal_workspaces: bool,
     /// Workbook or agent ids.
     pub entity_ids: Vec<String>,
@@ -94,6 +96,8 @@ pub struct DataDrain {
     pub secret_id: String,
     /// Teams.
     pub project_ids: Vec<String>,
+    /// Every team and personal space.
+    pub include_all_workspaces: bool,
     /// Personal spaces.
     pub include_personal_workspaces: bool,
     /// Workbook or agent ids.
@@ -145,6 +149,7 @@ impl From<&Drain> for DataDrain {
             export_fields: d.scope.fields.clone(),
             secret_id: d.secret_id.clone(),
             project_ids: d.scope.teams.ids.clone(),
+            include_all_workspaces: d.scope.teams.is_everything(),
             include_personal_workspaces: d.scope.teams.personal,
             entity_ids: d.scope.entity_ids.clone(),
             category_filter: d.scope.category.clone(),
@@ -260,7 +265,7 @@ pub(super) async fn create_data_drain(
         fields: body.export_fields,
         field_preset: None,
         workspace_ids: body.project_ids,
-        include_all_workspaces: false,
+        include_all_workspaces: body.include_all_workspaces,
         include_personal_workspaces: body.include_personal_workspaces,
         entity_ids: body.entity_ids,
         category_filter: body.category_filter,

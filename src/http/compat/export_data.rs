@@ -3,9 +3,12 @@
 //! clients written for the reference product work unchanged. Files are CSV, as there.
 //!
 //! Beyond the reference: `timezone` (default UTC, so `…Z` dates mean what they say) and
-//! `audit_logs` / `tool_calls` as data types. The scoping rule is applied as the reference
-//! API states it: every type but `credit_logs` must name `workspace_ids`,
-//! `include_all_workspaces`, `include_personal_workspaces` or `entity_ids`.
+//! `audit_logs` / `tool_calls` as data types. The scoping rule: the team-scoped types
+//! (workflows, agents, agent_interactions) must name `workspace_ids`,
+//! `include_all_workspaces`, `include_personal_workspaces` or `entity_ids`; the
+//! organization-wide types (credit_logs, audit_logs, gumstack) need none and refuse
+//! `workspace_ids` / `entity_ids` (see [`crate::export::filters`]). Unknown keys are refused,
+//! as on `/v1/exports`, so a misspelt filter never silently widens an export.
 
 use crate::auth::OrgAuth;
 use crate::export::jobs::{self, JobState};
@@ -24,7 +27,7 @@ use utoipa::{IntoParams, ToSchema};
 
 /// `POST /export_data` body (field catalog §1.5).
 #[derive(Debug, Default, Deserialize, ToSchema)]
-#[serde(default)]
+#[serde(deny_unknown_fields, default)]
 pub struct ExportDataRequest {
     /// Requesting user (required).
     pub user_id: Option<String>,
@@ -163,7 +166,7 @@ pub(super) async fn export_data(
         gzip: false,
         neutralise_formulas: None,
         local_timestamps: false,
-        reference_scoping: true,
+        all_org_teams: false,
     };
     let actor = client.actor(&auth);
     let job = create_job(&state, &auth, &actor, input, REFERENCE).await?;
