@@ -20,7 +20,6 @@ const KNOWN_CYCLES: &[&[&str]] = &[&[
 const KNOWN_LONG_FNS: &[&str] = &[
     "src/drain/engine/worker.rs cycle",
     "src/export/cli.rs run",
-    "src/export/spec.rs validate",
     "src/reports/compute.rs users",
 ];
 const KNOWN_SQL_FILES: &[&str] = &[];
