@@ -22,8 +22,10 @@ use utoipa::ToSchema;
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct ZonedDate {
     /// ISO 8601 date-time, read as local time in `timezone` (a trailing `Z` is ignored).
+    #[schema(min_length = 1)]
     pub date: String,
     /// IANA time zone, e.g. `UTC`, `Europe/Berlin`.
+    #[schema(min_length = 1)]
     pub timezone: String,
 }
 
