@@ -134,10 +134,12 @@ impl FromStr for EntityKind {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OrgInput {
-    /// Display name.
+    /// Display name, not only spaces.
+    #[schema(min_length = 1, pattern = r"\S")]
     pub name: String,
     /// Day of the month (1–31) billing periods start on; a short month uses its last day.
     #[serde(default = "default_anchor")]
+    #[schema(minimum = 1, maximum = 31)]
     pub billing_anchor_day: u8,
     /// Default IANA time zone of the organization's date ranges.
     #[serde(default = "default_tz")]

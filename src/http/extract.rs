@@ -6,10 +6,52 @@ use axum::extract::{ConnectInfo, FromRequest, FromRequestParts};
 use axum::http::request::Parts;
 use std::net::SocketAddr;
 
-/// `axum::Json` with API-shaped rejections.
-#[derive(FromRequest)]
-#[from_request(via(axum::Json), rejection(ApiError))]
+/// `axum::Json` with API-shaped rejections, for bodies that are JSON objects.
 pub struct ApiJson<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, ApiError> {
+        let json = req
+            .headers()
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| {
+                v.split(';')
+                    .next()
+                    .unwrap_or_default()
+                    .trim()
+                    .to_ascii_lowercase()
+            })
+            .is_some_and(|m| {
+                m == "application/json" || (m.starts_with("application/") && m.ends_with("+json"))
+            });
+        if !json {
+            return Err(ApiError::Status(
+                axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "expected a request with `Content-Type: application/json`".into(),
+            ));
+        }
+        let bytes = axum::body::Bytes::from_request(req, state).await?;
+        require_object(&bytes)?;
+        Ok(ApiJson(axum::Json::<T>::from_bytes(&bytes)?.0))
+    }
+}
+
+/// Serde reads a struct from an array of its fields in order, and `[]` as all defaults; every
+/// body this API takes is an object, so anything else is refused before that can happen.
+fn require_object(bytes: &[u8]) -> Result<(), ApiError> {
+    match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
+        Some(b'{') => Ok(()),
+        None => Err(ApiError::BadRequest(
+            "the body is empty; expected a JSON object".into(),
+        )),
+        Some(_) => Err(ApiError::BadRequest(
+            "the body must be a JSON object `{…}`".into(),
+        )),
+    }
+}
 
 /// `axum::extract::Path` with API-shaped rejections.
 #[derive(FromRequestParts)]

@@ -8,6 +8,8 @@ pub mod error;
 pub mod extract;
 mod health;
 mod metrics;
+pub mod openapi;
+pub mod paging;
 
 use crate::auth::rate::RateLimits;
 use crate::config::Config;
@@ -37,7 +39,7 @@ pub struct AppState {
 /// The complete router.
 pub fn router(state: AppState) -> Router {
     let (api, openapi) = api::routes().merge(compat::routes()).split_for_parts();
-    let openapi = Arc::new(openapi);
+    let openapi = Arc::new(openapi::document(openapi));
     let max_body = state.config.max_body_bytes;
     Router::new()
         .merge(api)

@@ -1,6 +1,7 @@
 //! Organizations and entities: SQL shared by both backends (`?` placeholders), and the
 //! mapping from rows to API shapes.
 
+use super::paging::Paging;
 use super::value::Value;
 use crate::domain::entity::{
     ApiKeyInput, CustomRoleInput, EntityKind, EntityView, MemberInput, Org, OrgInput, Privacy,
@@ -213,30 +214,44 @@ pub(super) fn upsert_api_key(org: &str, id: &Id, k: &ApiKeyInput) -> Statement {
 pub struct ListQuery {
     /// Case-insensitive substring of the name (members: name or email).
     #[serde(default)]
+    #[param(nullable = false)]
     pub q: Option<String>,
     /// Teams only: `true` for personal spaces, `false` for organization teams.
     #[serde(default)]
+    #[param(nullable = false)]
     pub personal: Option<bool>,
-    /// Page number, from 1.
-    #[serde(default)]
+    /// Page number, from 1. Not read from the query string: the HTTP layer validates
+    /// `page` / `page_size` once, by the one [`Paging`] rule, and fills these in.
+    #[serde(skip_deserializing)]
+    #[param(ignore)]
     pub page: Option<u32>,
-    /// Items per page, 1–500 (default 50).
-    #[serde(default)]
+    /// Items per page (see `page`).
+    #[serde(skip_deserializing)]
+    #[param(ignore)]
     pub page_size: Option<u32>,
 }
 
 impl ListQuery {
     /// Largest page size.
-    pub const MAX_PAGE_SIZE: u32 = 500;
+    pub const MAX_PAGE_SIZE: u32 = Paging::MAX_PAGE_SIZE;
+
+    /// The query for one validated page.
+    pub fn with_paging(mut self, paging: Paging) -> Self {
+        self.page = Some(paging.page);
+        self.page_size = Some(paging.page_size);
+        self
+    }
 
     /// The page number (from 1).
     pub fn page(&self) -> u32 {
         self.page.unwrap_or(1).max(1)
     }
 
-    /// Items per page.
+    /// Items per page; internal callers that pass more get the maximum.
     pub fn page_size(&self) -> u32 {
-        self.page_size.unwrap_or(50).clamp(1, Self::MAX_PAGE_SIZE)
+        self.page_size
+            .unwrap_or(Paging::DEFAULT_PAGE_SIZE)
+            .clamp(1, Self::MAX_PAGE_SIZE)
     }
 
     pub(super) fn offset(&self) -> u64 {

@@ -15,6 +15,7 @@ pub mod admin;
 mod entities;
 mod keys;
 pub mod notify;
+pub mod paging;
 pub mod postgres;
 pub mod records;
 pub mod rows;
@@ -23,6 +24,7 @@ pub mod value;
 
 pub use entities::{EntityPage, ListQuery};
 pub use keys::{NewOrgKey, OrgKey, Scope};
+pub use paging::Paging;
 pub use records::{InsertOutcome, Record, RecordBatch, StoredRecord};
 pub use rows::{Cell, CellRef, Row, RowBlock};
 pub use value::Value;

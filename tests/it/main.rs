@@ -22,6 +22,7 @@ mod http_basics;
 mod http_receiver;
 mod ingest;
 mod mail;
+mod openapi;
 mod reports;
 mod s3;
 mod scope;

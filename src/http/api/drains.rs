@@ -13,7 +13,7 @@ use crate::http::AppState;
 use crate::http::api::exports::org_of;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery, Client};
-use crate::store::Scope;
+use crate::store::{Paging, Scope};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -25,7 +25,8 @@ use utoipa::{IntoParams, ToSchema};
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct DrainBody {
-    /// Display name.
+    /// Display name, 1 to 200 characters, not only spaces.
+    #[schema(nullable = false, min_length = 1, max_length = 200, pattern = r"\S")]
     pub name: Option<String>,
     /// workflows, agents, agent_interactions, credit_logs, audit_logs, tool_calls (gumstack).
     pub data_type: Option<String>,
@@ -75,10 +76,12 @@ pub struct AttemptList {
 
 /// `GET …/deliveries` parameters.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct AttemptsQuery {
-    /// How many, 1–1000. Default 50.
-    pub limit: Option<i64>,
+    /// How many, 1–500 (the paging rule of every listing). Default 50.
+    #[param(minimum = 1, maximum = 500, value_type = Option<u32>, nullable = false)]
+    pub limit: Option<String>,
 }
 
 /// `POST …/replay` body.
@@ -490,13 +493,8 @@ pub(super) async fn list_deliveries(
     ApiQuery(q): ApiQuery<AttemptsQuery>,
 ) -> Result<Json<AttemptList>, ApiError> {
     auth.require(&[Scope::Drains])?;
-    let limit = q.limit.unwrap_or(50);
-    if !(1..=1000).contains(&limit) {
-        return Err(ApiError::BadRequest(format!(
-            "limit must be between 1 and 1000, got {limit}"
-        )));
-    }
+    let limit = Paging::size("limit", q.limit.as_deref()).map_err(ApiError::BadRequest)?;
     let d = state.drains.get(auth.org_id(), &id).await?;
-    let items = repo::attempts(&state.store, &d.id, limit).await?;
+    let items = repo::attempts(&state.store, &d.id, limit.into()).await?;
     Ok(Json(AttemptList { items }))
 }

@@ -10,6 +10,8 @@ use crate::domain::entity::{
 use crate::http::AppState;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{ApiPath, ApiQuery};
+use crate::http::paging::ApiPaging;
+use crate::store::paging::PagingParams;
 use crate::store::{EntityPage, ListQuery, Scope};
 use axum::Json;
 use axum::body::Bytes;
@@ -150,6 +152,7 @@ async fn put_agent(
         ("org_id" = String, Path, description = "Organization id"),
         ("kind" = EntityKind, Path, description = "teams, members, workbooks, agents, custom-roles, api-keys"),
         ListQuery,
+        PagingParams,
     ),
     responses(
         (status = 200, description = "One page", body = EntityPage),
@@ -163,8 +166,10 @@ pub(super) async fn list_entities(
     auth: OrgAuth,
     State(state): State<AppState>,
     ApiPath((org_id, kind)): ApiPath<(String, String)>,
+    ApiPaging(paging): ApiPaging,
     ApiQuery(query): ApiQuery<ListQuery>,
 ) -> Result<Json<EntityPage>, ApiError> {
+    let query = query.with_paging(paging);
     auth.own_org(&org_id)?;
     auth.require(&[Scope::UsageExport, Scope::Drains, Scope::Admin])?;
     let kind = parse_kind(&kind)?;

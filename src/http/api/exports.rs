@@ -11,7 +11,9 @@ use crate::export::spec::{self, ExportInput, InputError};
 use crate::http::AppState;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery, Client};
-use crate::store::Scope;
+use crate::http::paging::ApiPaging;
+use crate::store::paging::PagingParams;
+use crate::store::{Paging, Scope};
 use axum::Json;
 use axum::body::Body;
 use axum::extract::State;
@@ -27,6 +29,7 @@ use utoipa::{IntoParams, ToSchema};
 #[serde(deny_unknown_fields, default)]
 pub struct CreateExport {
     /// workflows, agents, agent_interactions, credit_logs, audit_logs, tool_calls (or gumstack).
+    #[schema(required = true, min_length = 1)]
     pub data_type: String,
     /// Start: `YYYY-MM-DD` or `YYYY-MM-DDTHH:MM[:SS]`, wall-clock time in `timezone`; with a
     /// trailing `Z` or `±HH:MM`, that exact instant.
@@ -128,22 +131,14 @@ pub struct ExportPage {
     pub page_size: u32,
 }
 
-/// History paging.
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-pub struct PageQuery {
-    /// Page, from 1. Default 1.
-    pub page: Option<u32>,
-    /// Items per page, 1–200. Default 50.
-    pub page_size: Option<u32>,
-}
-
 /// Signed-link parameters.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SignedQuery {
     /// Unix time the link expires.
     pub expires: i64,
     /// Hex HMAC signature.
+    #[param(min_length = 1)]
     pub signature: String,
 }
 
@@ -374,7 +369,7 @@ pub(super) async fn create_export(
     path = "/v1/exports",
     tag = "exports",
     security(("org_key" = ["usage_export"])),
-    params(PageQuery),
+    params(PagingParams),
     responses(
         (status = 200, description = "History", body = ExportPage),
         (status = 401, description = "Missing or invalid key", body = ErrorBody),
@@ -384,16 +379,9 @@ pub(super) async fn create_export(
 pub(super) async fn list_exports(
     auth: OrgAuth,
     State(state): State<AppState>,
-    ApiQuery(q): ApiQuery<PageQuery>,
+    ApiPaging(Paging { page, page_size }): ApiPaging,
 ) -> Result<Json<ExportPage>, ApiError> {
     auth.require(&[Scope::UsageExport])?;
-    let page = q.page.unwrap_or(1).max(1);
-    let page_size = q.page_size.unwrap_or(50);
-    if !(1..=200).contains(&page_size) {
-        return Err(ApiError::BadRequest(
-            "page_size must be between 1 and 200".into(),
-        ));
-    }
     let (items, total) = jobs::list(&state.store, auth.org_id(), page, page_size).await?;
     Ok(Json(ExportPage {
         items: items

@@ -13,6 +13,7 @@ use utoipa::{IntoParams, ToSchema};
 #[into_params(parameter_in = Query)]
 pub(super) struct FieldsQuery {
     /// One data type (`gumstack` is accepted for `tool_calls`); all types when omitted.
+    #[param(nullable = false)]
     data_type: Option<String>,
 }
 

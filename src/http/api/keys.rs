@@ -17,9 +17,11 @@ use utoipa::ToSchema;
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateKey {
-    /// Display name.
+    /// Display name, not only spaces.
+    #[schema(min_length = 1, pattern = r"\S")]
     pub name: String,
     /// Scopes: usage_export, drains, admin.
+    #[schema(min_items = 1)]
     pub scopes: Vec<Scope>,
 }
 

@@ -17,7 +17,8 @@ use utoipa::ToSchema;
 /// `POST /v1/secrets` body: a name and the credentials of one kind.
 #[derive(Deserialize, ToSchema)]
 pub struct CreateSecret {
-    /// Display name.
+    /// Display name, 1 to 200 characters, not only spaces.
+    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
     pub name: String,
     /// `kind` (`http`, `aws`, `datadog`) and its fields.
     #[serde(flatten)]

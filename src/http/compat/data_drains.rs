@@ -28,8 +28,10 @@ use utoipa::{IntoParams, ToSchema};
 
 /// `organization_id` query parameter.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct OrgQuery {
     /// The organization (must be the key's).
+    #[param(required = true, nullable = false, min_length = 1)]
     pub organization_id: Option<String>,
 }
 
@@ -38,19 +40,31 @@ pub struct OrgQuery {
 #[serde(deny_unknown_fields, default)]
 pub struct DataDrainRequest {
     /// The organization (required; must be the key's).
+    #[schema(required = true, nullable = false, min_length = 1)]
     pub organization_id: Option<String>,
-    /// Display name (required).
+    /// Display name (required), 1 to 200 characters, not only spaces.
+    #[schema(
+        required = true,
+        nullable = false,
+        min_length = 1,
+        max_length = 200,
+        pattern = r"\S"
+    )]
     pub name: Option<String>,
     /// `custom_endpoint`, `s3` or `datadog` (required).
+    #[schema(required = true, nullable = false, min_length = 1)]
     pub drain_type: Option<String>,
     /// workflows, agents, agent_interactions, credit_logs, audit_logs, gumstack (required).
+    #[schema(required = true, nullable = false, min_length = 1)]
     pub data_type: Option<String>,
     /// Destination settings (see the module docs).
     #[schema(value_type = Object)]
     pub destination_config: Option<serde_json::Value>,
     /// Field ids (required); the type's time field is always added.
+    #[schema(required = true, nullable = false, min_items = 1)]
     pub export_fields: Option<Vec<String>>,
-    /// Stored credential of the destination.
+    /// Stored credential of the destination (required).
+    #[schema(required = true, nullable = false, min_length = 1)]
     pub secret_id: Option<String>,
     /// Teams; none means every organization team (including teams created later).
     pub project_ids: Vec<String>,

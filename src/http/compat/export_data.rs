@@ -30,14 +30,19 @@ use utoipa::{IntoParams, ToSchema};
 #[serde(deny_unknown_fields, default)]
 pub struct ExportDataRequest {
     /// Requesting user (required).
+    #[schema(required = true, nullable = false, min_length = 1)]
     pub user_id: Option<String>,
     /// Default `workflows`.
+    #[schema(nullable = false, min_length = 1)]
     pub data_type: Option<String>,
     /// Field ids (required).
+    #[schema(required = true, nullable = false, min_items = 1)]
     pub export_fields: Option<Vec<String>>,
     /// ISO 8601 start (required).
+    #[schema(required = true, nullable = false, min_length = 1)]
     pub start_date: Option<String>,
     /// ISO 8601 end (required).
+    #[schema(required = true, nullable = false, min_length = 1)]
     pub end_date: Option<String>,
     /// `workspace` (exactly one `workspace_ids`) or `organization` (default).
     pub export_level: Option<String>,
@@ -76,10 +81,13 @@ pub struct ExportDataResponse {
 
 /// `GET /export_status` parameters.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct StatusQuery {
     /// Requesting user (required).
+    #[param(required = true, nullable = false, min_length = 1)]
     pub user_id: Option<String>,
     /// Job id (required).
+    #[param(required = true, nullable = false, min_length = 1)]
     pub data_export_id: Option<String>,
     /// Answer with the CSV once completed. Default false.
     #[serde(default)]

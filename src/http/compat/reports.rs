@@ -23,8 +23,10 @@ use utoipa::ToSchema;
 pub struct ZonedDate {
     /// ISO 8601 date or date-time: without an offset, wall-clock time in `timezone`; with a
     /// trailing `Z` or `±HH:MM`, that exact instant (the zone then only names the dates).
+    #[schema(min_length = 1)]
     pub date: String,
     /// IANA time zone, e.g. `UTC`, `Europe/Berlin`.
+    #[schema(min_length = 1)]
     pub timezone: String,
 }
 
