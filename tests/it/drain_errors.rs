@@ -408,3 +408,63 @@ both_backends!(
         open.secret("http://127.0.0.1:9000/hook").await;
     }
 );
+
+both_backends!(
+    reasons_stored_before_the_fix_show_no_path,
+    |backend| async move {
+        let ctx = Ctx::new(backend, fast).await;
+        let rx = Receiver::start().await;
+        let secret = ctx.secret(&format!("{}{}", rx.url, webhook_path())).await;
+        let d = ctx
+            .ok(
+                reqwest::Method::POST,
+                "/v1/drains",
+                Some(Ctx::drain_body(&secret)),
+                201,
+            )
+            .await;
+        let id = d["id"].as_str().unwrap().to_string();
+        // What an older version stored: the full URL in the reason and a delivery error.
+        let old = format!(
+            "could not reach http://127.0.0.1:9{}: connection refused",
+            webhook_path()
+        );
+        let store = &ctx.app.store;
+        let n = store
+            .execute(
+                "UPDATE drains SET status = 'error', status_reason = ? WHERE id = ?",
+                &[old.as_str().into(), id.as_str().into()],
+            )
+            .await
+            .unwrap();
+        assert_eq!(n, 1);
+        ctx.ok(
+            reqwest::Method::POST,
+            &format!("/v1/drains/{id}/test"),
+            None,
+            200,
+        )
+        .await;
+        let n = store
+            .execute(
+                "UPDATE drain_deliveries SET error = ?, note = ? WHERE drain_id = ?",
+                &[old.as_str().into(), old.as_str().into(), id.as_str().into()],
+            )
+            .await
+            .unwrap();
+        assert_eq!(n, 1);
+        let shown = "could not reach http://127.0.0.1:9: connection refused";
+        let d = ctx
+            .ok(reqwest::Method::GET, &format!("/v1/drains/{id}"), None, 200)
+            .await;
+        assert_eq!(d["status_reason"], json!(shown), "{d}");
+        for path in [
+            format!("/v1/drains/{id}/deliveries"),
+            "/data-drains?organization_id=acme".to_string(),
+        ] {
+            let (status, text) = ctx.call(reqwest::Method::GET, &path, None).await;
+            assert_eq!(status, 200, "{path}: {text}");
+            assert!(!text.contains(PATH_SECRET), "{path}: {text}");
+        }
+    }
+);

@@ -7,6 +7,9 @@
 //!   necessarily whoever may post to its receiver.
 //! - [`Redactor`] — cuts credentials, and every form of a destination URL's secret parts, out
 //!   of free text a receiver sent back (some echo the request line or the URL).
+//! - [`hide_url_paths`] — every `http(s)://…` URL in a text cut to its [`display`] form:
+//!   applied when stored error texts are read, so rows written before destinations showed
+//!   themselves this way (or text a destination quoted from elsewhere) show no path either.
 //! - [`http_message`] — "HTTP 403 from https://host: <first bytes of the body>".
 //! - [`DeliveryError::request`] — one sentence for a request that got no response
 //!   ("connection refused at host:port", "TLS error with host:port: …", "timed out after
@@ -40,6 +43,35 @@ pub fn host_port(url: &url::Url) -> String {
         Some(port) => format!("{host}:{port}"),
         None => host.to_string(),
     }
+}
+
+/// `text` with every `http://` or `https://` URL in it shown as [`display`] shows it.
+/// Punctuation that ends a sentence (`.`, `,`, `:`, `)` …) is kept after the URL.
+pub fn hide_url_paths(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = ["http://", "https://"]
+        .iter()
+        .filter_map(|scheme| rest.find(scheme))
+        .min()
+    {
+        out.push_str(&rest[..at]);
+        let run_len = rest[at..]
+            .find(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '<' | '>' | '`'))
+            .unwrap_or(rest.len() - at);
+        let run = &rest[at..at + run_len];
+        let url_part = run.trim_end_matches(['.', ',', ';', ':', ')', ']', '}', '!', '?']);
+        match url::Url::parse(url_part) {
+            Ok(url) if url.host_str().is_some() => {
+                out.push_str(&display(&url));
+                out.push_str(&run[url_part.len()..]);
+            }
+            _ => out.push_str(run),
+        }
+        rest = &rest[at + run_len..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Removes secrets from free text before it is stored, logged or answered.
@@ -333,6 +365,23 @@ mod tests {
         // A root URL leaves ordinary text alone.
         let r = Redactor::default().with_url(&url("https://h.example/"));
         assert_eq!(r.scrub("a / b at https"), "a / b at https");
+    }
+
+    #[test]
+    fn stored_texts_show_urls_without_paths() {
+        assert_eq!(
+            hide_url_paths(
+                "could not reach http://127.0.0.1:9/services/T0/B0/s3cr3t: error (see \
+                 https://u:pw@docs.example/x?token=t). Also `https://h.example/a`, http:// alone"
+            ),
+            "could not reach http://127.0.0.1:9: error (see https://docs.example). Also \
+             `https://h.example`, http:// alone"
+        );
+        assert_eq!(hide_url_paths("no URL here"), "no URL here");
+        assert_eq!(
+            hide_url_paths("ends https://h.example/p"),
+            "ends https://h.example"
+        );
     }
 
     #[test]
