@@ -13,6 +13,7 @@
 //! idempotency key.
 
 use super::dest::DestinationConfig;
+use super::dest::describe::hide_url_paths;
 use super::model::{DeliveryAttempt, Drain, DrainScope, DrainStatus};
 use crate::domain::FieldType;
 use crate::store::{BackendKind, RecordBatch, Store, StoreError, Value};
@@ -79,7 +80,8 @@ fn from_row(mut r: Vec<Value>) -> Result<Drain, StoreError> {
             .unwrap_or_default()
             .parse()
             .map_err(|e: String| corrupt("status", e))?,
-        status_reason: text(&mut r[8]),
+        // Rows from before errors hid URL paths may carry a webhook's token.
+        status_reason: text(&mut r[8]).map(|t| hide_url_paths(&t)),
         cursor_pos: r[9].as_i64().unwrap_or_default(),
         pending_last: r[10].as_i64(),
         failed_cycles: r[11].as_i64().unwrap_or_default(),
@@ -573,8 +575,9 @@ pub async fn attempts(
                 records: r[4].as_i64().unwrap_or_default(),
                 ok: matches!(r[5], Value::Bool(true)),
                 status_code: r[6].as_i64(),
-                error: text(&r[7]),
-                note: text(&r[8]),
+                // Rows from before errors hid URL paths may carry a webhook's token.
+                error: text(&r[7]).map(|t| hide_url_paths(&t)),
+                note: text(&r[8]).map(|t| hide_url_paths(&t)),
                 duration_ms: r[9].as_i64().unwrap_or_default(),
                 bytes: r[10].as_i64(),
                 attempt: r[11].as_i64().unwrap_or_default(),

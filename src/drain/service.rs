@@ -2,6 +2,7 @@
 //! resume, delete, test, replay, and destination secrets — each with its audit record.
 
 use super::batch::{Batch, DrainRecord};
+use super::dest::describe::hide_url_paths;
 use super::dest::{Delivered, DeliveryError, Destination};
 use super::engine::Engine;
 use super::model::{Drain, DrainStatus};
@@ -417,12 +418,14 @@ impl Drains {
     }
 }
 
-/// "HTTP 500: …" — the status once, then the message.
+/// "HTTP 500: …" — the status once, then the message; any URL in it shown as
+/// `scheme://host[:port]` (destinations already say it so; this holds for every message).
 pub fn describe(e: &DeliveryError) -> String {
-    match e.status {
+    let text = match e.status {
         Some(s) if !e.message.contains(&s.to_string()) => format!("HTTP {s}: {}", e.message),
         _ => e.message.clone(),
-    }
+    };
+    hide_url_paths(&text)
 }
 
 /// One synthetic record with the drain's fields (test sends).

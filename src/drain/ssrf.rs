@@ -193,6 +193,28 @@ pub async fn check_host_resolves(url: &url::Url, allow_private: bool) -> Result<
     Ok(())
 }
 
+/// For a destination URL stored before any drain uses it (a secret): refuses what
+/// [`check_host_resolves`] refuses, except that a name which does not resolve (yet) passes —
+/// the drain's preflight check reports that, and DNS may well be set up later.
+pub async fn check_stored_url(url: &url::Url, allow_private: bool) -> Result<(), String> {
+    check_url(url, allow_private)?;
+    if allow_private {
+        return Ok(());
+    }
+    let Some(url::Host::Domain(host)) = url.host() else {
+        return Ok(());
+    };
+    let port = url.port_or_known_default().unwrap_or(0);
+    let forbidden = match tokio::net::lookup_host((host, port)).await {
+        Ok(mut addrs) => addrs.any(|a| is_forbidden(a.ip())),
+        Err(_) => false,
+    };
+    if forbidden {
+        return Err(refusal(host));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -327,6 +349,20 @@ mod tests {
         assert!(err.contains("`localhost` resolves to a private"), "{err}");
         assert!(
             check_host_resolves(&url("http://localhost:8080/"), true)
+                .await
+                .is_ok()
+        );
+        let err = check_stored_url(&url("http://localhost:8080/"), false)
+            .await
+            .unwrap_err();
+        assert!(err.contains("allow_private_destinations"), "{err}");
+        let err = check_stored_url(&url("http://10.1.2.3/"), false)
+            .await
+            .unwrap_err();
+        assert!(err.contains("allow_private_destinations"), "{err}");
+        // A name that does not resolve is the preflight check's business.
+        assert!(
+            check_stored_url(&url("https://no-such-host.invalid/"), false)
                 .await
                 .is_ok()
         );

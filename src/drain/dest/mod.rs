@@ -7,6 +7,7 @@
 
 pub mod config;
 pub mod datadog;
+pub mod describe;
 pub mod http;
 pub mod s3;
 
@@ -43,7 +44,8 @@ pub struct DeliveryError {
     pub permanent: bool,
     /// HTTP status when there was a response.
     pub status: Option<u16>,
-    /// What happened, for people. Never contains a secret.
+    /// What happened, for people. Never contains a secret, and shows a destination only as
+    /// `scheme://host[:port]` (see [`describe`]).
     pub message: String,
     /// The receiver's `Retry-After`, when it sent one.
     pub retry_after: Option<Duration>,

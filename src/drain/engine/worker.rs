@@ -4,6 +4,7 @@
 use super::{Inner, Wake, policy};
 use crate::audit::{self, Actor};
 use crate::drain::batch::Batch;
+use crate::drain::dest::describe::hide_url_paths;
 use crate::drain::dest::{Delivered, DeliveryError, Destination};
 use crate::drain::model::{Drain, DrainStatus};
 use crate::drain::open::{self, OpenDestError};
@@ -165,7 +166,7 @@ async fn cycle(
                         d
                     }
                     Err(OpenDestError::Store(e)) => return Err(e),
-                    Err(e) => return fail(inner, &drain, &e.to_string()).await,
+                    Err(e) => return fail(inner, &drain, &hide_url_paths(&e.to_string())).await,
                 },
             };
             let selector = Arc::new(Selector::load(&inner.store, &drain).await?);
@@ -390,14 +391,15 @@ pub(crate) async fn deliver_with_retries(
         };
         attempt.ok = false;
         attempt.status_code = e.status;
-        attempt.error = Some(e.message.clone());
+        let shown = hide_url_paths(&e.message);
+        attempt.error = Some(shown.clone());
         attempt.attempt = n;
         attempt.at = Utc::now();
         attempt.bytes = None;
         if let Err(db) = repo::record_attempt(&inner.store, attempt).await {
             tracing::warn!(error = %db, "cannot record a delivery attempt");
         }
-        tracing::warn!(drain = %batch.drain_id, attempt = n, status = ?e.status, error = %e.message, "delivery failed");
+        tracing::warn!(drain = %batch.drain_id, attempt = n, status = ?e.status, error = %shown, "delivery failed");
         if e.permanent || n >= tries || cancel.is_cancelled() {
             return (Err(e), n);
         }

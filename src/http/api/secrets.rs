@@ -1,9 +1,13 @@
 //! `/v1/secrets`: destination credentials of the caller's organization (drains scope). A
 //! secret's contents go in once and never come back out: reads show id, name, kind and time.
+//! An HTTP secret's URL must pass the SSRF guard when it is stored (422 otherwise), as a
+//! drain's destination must when the drain is created: unless the operator sets
+//! `drains.allow_private_destinations`, no private, loopback, link-local or metadata address.
 
 use crate::auth::OrgAuth;
 use crate::drain::dest::SecretPayload;
 use crate::drain::secrets::{self, SecretInfo};
+use crate::drain::ssrf;
 use crate::http::AppState;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{ApiJson, ApiPath, Client};
@@ -63,6 +67,21 @@ fn check(p: &SecretPayload) -> Result<(), ApiError> {
     }
 }
 
+/// Refuses an HTTP secret whose URL the SSRF guard would refuse at delivery (422), so the
+/// mistake shows when the secret is stored rather than when a drain first uses it.
+async fn check_destination(state: &AppState, p: &SecretPayload) -> Result<(), ApiError> {
+    let SecretPayload::Http { url, .. } = p else {
+        return Ok(());
+    };
+    let Ok(url) = url::Url::parse(url.trim()) else {
+        return Ok(()); // `check` already refused it
+    };
+    let allow_private = state.drains.engine.dest_context().allow_private;
+    ssrf::check_stored_url(&url, allow_private)
+        .await
+        .map_err(|m| ApiError::Status(StatusCode::UNPROCESSABLE_ENTITY, format!("url: {m}")))
+}
+
 /// Stores credentials, encrypted; the answer shows only the id, name and kind.
 #[utoipa::path(
     post,
@@ -75,6 +94,7 @@ fn check(p: &SecretPayload) -> Result<(), ApiError> {
         (status = 400, description = "A field is missing or invalid", body = ErrorBody),
         (status = 401, description = "Missing or invalid key", body = ErrorBody),
         (status = 403, description = "Key lacks drains", body = ErrorBody),
+        (status = 422, description = "The URL is a private destination, which the operator does not allow", body = ErrorBody),
     )
 )]
 pub(super) async fn create_secret(
@@ -86,6 +106,7 @@ pub(super) async fn create_secret(
     auth.require(&[Scope::Drains])?;
     let name = checked_name(&body.name)?;
     check(&body.payload)?;
+    check_destination(&state, &body.payload).await?;
     let info = state
         .drains
         .create_secret(auth.org_id(), name, &body.payload, &client.actor(&auth))
@@ -106,6 +127,7 @@ pub(super) async fn create_secret(
         (status = 400, description = "A field is missing or invalid", body = ErrorBody),
         (status = 404, description = "No such secret in this organization", body = ErrorBody),
         (status = 409, description = "The kind differs", body = ErrorBody),
+        (status = 422, description = "The URL is a private destination, which the operator does not allow", body = ErrorBody),
     )
 )]
 pub(super) async fn replace_secret(
@@ -118,6 +140,7 @@ pub(super) async fn replace_secret(
     auth.require(&[Scope::Drains])?;
     let name = checked_name(&body.name)?;
     check(&body.payload)?;
+    check_destination(&state, &body.payload).await?;
     let info = state
         .drains
         .replace_secret(

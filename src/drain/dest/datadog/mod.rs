@@ -19,6 +19,7 @@ pub mod sites;
 
 pub use encode::EntrySettings;
 
+use super::describe::Redactor;
 use super::{
     Delivered, DeliveryError, DestContext, Destination, DestinationConfig, SecretPayload,
     parse_retry_after, status_is_transient,
@@ -28,8 +29,8 @@ use crate::drain::ssrf;
 use flate2::Compression;
 use flate2::write::GzEncoder;
 use reqwest::header::{CONTENT_ENCODING, CONTENT_TYPE, HeaderValue, RETRY_AFTER};
-use std::error::Error as _;
 use std::io::Write;
+use std::time::Duration;
 
 /// Tag keys the drain sets itself; a drain's extra tags may not claim them.
 const RESERVED_TAG_KEYS: [&str; 4] = ["drain_id", "drain_name", "data_type", "truncated"];
@@ -43,7 +44,11 @@ pub struct DatadogDestination {
     /// Whether `intake` is a configured override (it is then checked by the SSRF guard).
     custom_intake: bool,
     allow_private: bool,
+    /// The client's request timeout, for messages.
+    timeout: Duration,
     api_key: HeaderValue,
+    /// The API key and a custom intake URL's secret parts: cut out of every message.
+    redact: Redactor,
     settings: EntrySettings,
 }
 
@@ -52,7 +57,7 @@ impl std::fmt::Debug for DatadogDestination {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("DatadogDestination")
             .field("site", &self.site.site)
-            .field("intake", &self.intake.as_str())
+            .field("intake", &super::describe::display(&self.intake))
             .field("settings", &self.settings)
             .finish_non_exhaustive()
     }
@@ -150,9 +155,15 @@ pub fn build(
                 .expect("site hosts are valid"),
         ),
     };
+    let mut redact = Redactor::new(api_key.to_str().ok().map(str::to_string));
+    if custom.is_some() {
+        redact = redact.with_url(&intake);
+    }
     Ok(DatadogDestination {
         client: ssrf::client(ctx),
         site,
+        redact,
+        timeout: ctx.request_timeout,
         intake,
         validate,
         custom_intake: custom.is_some(),
@@ -172,25 +183,17 @@ fn gzip(body: &[u8]) -> Vec<u8> {
     gz.finish().expect("writing to memory")
 }
 
-/// A failed request without a response: refused by the SSRF guard (permanent) or not
-/// reachable (transient). reqwest's outer message is generic, so the causes are added.
-fn connection_error(what: &str, e: &reqwest::Error) -> DeliveryError {
-    let mut source = e.source();
-    let mut causes = Vec::new();
-    while let Some(cause) = source {
-        if let Some(refused) = cause.downcast_ref::<ssrf::Refused>() {
-            return DeliveryError::permanent(None, format!("{what}: {}", refused.0));
-        }
-        causes.push(cause.to_string());
-        source = cause.source();
-    }
-    let kind = if e.is_timeout() {
-        "timed out"
-    } else {
-        "could not be reached"
-    };
-    let detail = causes.last().map(|c| format!(" ({c})")).unwrap_or_default();
-    DeliveryError::transient(None, format!("{what} {kind}{detail}"))
+/// A failed request without a response, as one sentence after `what`: refused by the SSRF
+/// guard (permanent) or not reachable (transient).
+fn connection_error(
+    what: &str,
+    e: &reqwest::Error,
+    url: &url::Url,
+    timeout: Duration,
+) -> DeliveryError {
+    let mut e = DeliveryError::request(e, url, timeout);
+    e.message = format!("{what}: {}", e.message);
+    e
 }
 
 /// The start of a response body, for an error message.
@@ -205,11 +208,8 @@ async fn body_excerpt(response: reqwest::Response) -> String {
 }
 
 impl DatadogDestination {
-    fn scrub(&self, mut e: DeliveryError) -> DeliveryError {
-        if let Ok(key) = self.api_key.to_str() {
-            e.message = e.message.replace(key, "[redacted]");
-        }
-        e
+    fn scrub(&self, e: DeliveryError) -> DeliveryError {
+        self.redact.error(e)
     }
 
     /// Sends one compressed body; `Ok` is the success status.
@@ -223,7 +223,9 @@ impl DatadogDestination {
             .body(gz)
             .send()
             .await
-            .map_err(|e| connection_error("the Datadog logs intake", &e))?;
+            .map_err(|e| {
+                connection_error("the Datadog logs intake", &e, &self.intake, self.timeout)
+            })?;
         let status = response.status().as_u16();
         if response.status().is_success() {
             return Ok(status);
@@ -316,7 +318,14 @@ impl Destination for DatadogDestination {
             .header("DD-API-KEY", self.api_key.clone())
             .send()
             .await
-            .map_err(|e| self.scrub(connection_error("the Datadog API", &e)))?;
+            .map_err(|e| {
+                self.scrub(connection_error(
+                    "the Datadog API",
+                    &e,
+                    &self.validate,
+                    self.timeout,
+                ))
+            })?;
         let status = response.status().as_u16();
         let e = match status {
             200..=299 => return Ok(()),

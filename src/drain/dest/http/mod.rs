@@ -15,15 +15,17 @@
 //! fresh one (receivers reject stale timestamps). Signatures cover the exact bytes sent: the
 //! compressed body when gzip is on.
 //!
-//! Secrets stay out of errors and `Debug`: the URL is shown without userinfo, query or
-//! fragment (a token often rides there), header values are never echoed, and a response body
-//! quoted in an error has the authorization value cut out (some receivers echo requests).
+//! Secrets stay out of errors and `Debug`: the URL is shown as `scheme://host[:port]` only
+//! (webhook URLs carry their token in the path or the query; see [`describe`]), header values
+//! are never echoed, and a response body quoted in an error has the authorization value and
+//! the URL's secret parts cut out (some receivers echo requests).
 
 mod encode;
 mod otlp;
 mod sign;
 
 use super::config::{HttpFormat, OtlpEncoding};
+use super::describe::{self, Redactor, quote};
 use super::{
     Delivered, DeliveryError, DestContext, Destination, DestinationConfig, SecretPayload,
     parse_retry_after, status_is_transient,
@@ -38,18 +40,19 @@ use std::io::Write as _;
 const MAX_RECORDS: usize = 1000;
 /// Most response-body bytes read: enough for any partial-success answer or error page head.
 const RESPONSE_READ_LIMIT: usize = 64 * 1024;
-/// Most characters of a response body quoted in an error or note.
-const QUOTE_CHARS: usize = 200;
 
 /// A custom HTTP endpoint, ready to deliver.
 pub struct HttpDestination {
     client: reqwest::Client,
     url: url::Url,
-    /// `url` without userinfo, query and fragment: what messages may show.
+    /// `scheme://host[:port]` of `url`: what messages may show.
     shown_url: String,
+    /// The client's request timeout, for messages.
+    timeout: std::time::Duration,
     authorization: Option<HeaderValue>,
-    /// The authorization value and its credential part, to cut out of quoted responses.
-    redact: Vec<String>,
+    /// The authorization value and its credential part, and the URL's secret parts: cut out
+    /// of every message.
+    redact: Redactor,
     signer: sign::Signer,
     format: HttpFormat,
     otlp_encoding: OtlpEncoding,
@@ -70,17 +73,6 @@ impl std::fmt::Debug for HttpDestination {
             .field("signing_secrets", &self.signer.len())
             .finish()
     }
-}
-
-/// `url` as messages may show it.
-pub fn shown_url(url: &url::Url) -> String {
-    let mut shown = url.clone();
-    // Both fail only for URLs that cannot carry credentials at all.
-    let _ = shown.set_username("");
-    let _ = shown.set_password(None);
-    shown.set_query(None);
-    shown.set_fragment(None);
-    shown.to_string()
 }
 
 /// Builds the HTTP destination of `config` with the URL and credentials of `secret`.
@@ -137,10 +129,11 @@ pub fn build(
     };
     Ok(HttpDestination {
         client: ssrf::client(ctx),
-        shown_url: shown_url(&url),
+        shown_url: describe::display(&url),
+        redact: Redactor::new(redact).with_url(&url),
         url,
+        timeout: ctx.request_timeout,
         authorization,
-        redact,
         signer: sign::Signer::new(signing_secrets)?,
         format: *format,
         otlp_encoding: *otlp_encoding,
@@ -170,16 +163,6 @@ fn unix_now_nanos() -> u64 {
     otlp::unix_nanos(chrono::Utc::now())
 }
 
-/// At most [`QUOTE_CHARS`] characters of `body`, whitespace collapsed.
-fn quote(body: &[u8]) -> String {
-    let text = String::from_utf8_lossy(body);
-    let collapsed = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    match collapsed.char_indices().nth(QUOTE_CHARS) {
-        Some((cut, _)) => format!("{}…", &collapsed[..cut]),
-        None => collapsed,
-    }
-}
-
 /// Reads at most [`RESPONSE_READ_LIMIT`] bytes; a body cut short is still worth quoting.
 async fn read_limited(mut resp: reqwest::Response) -> Vec<u8> {
     let mut out = Vec::new();
@@ -193,25 +176,6 @@ async fn read_limited(mut resp: reqwest::Response) -> Vec<u8> {
     out
 }
 
-/// Every cause of `err`, outermost first, repeats dropped (`without_url`: the URL may carry
-/// a token in its query); or, when the SSRF guard refused the address, just its reason.
-fn describe(err: reqwest::Error) -> Result<String, ssrf::Refused> {
-    let err = err.without_url();
-    let mut parts: Vec<String> = vec![];
-    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(&err);
-    while let Some(e) = cur {
-        if let Some(refused) = e.downcast_ref::<ssrf::Refused>() {
-            return Err(refused.clone());
-        }
-        let text = e.to_string();
-        if !parts.iter().any(|p| p.contains(&text)) {
-            parts.push(text);
-        }
-        cur = e.source();
-    }
-    Ok(parts.join(": "))
-}
-
 impl HttpDestination {
     fn content_type(&self) -> &'static str {
         match (self.format, self.otlp_encoding) {
@@ -220,12 +184,6 @@ impl HttpDestination {
             (HttpFormat::Otlp, OtlpEncoding::Protobuf) => "application/x-protobuf",
             (HttpFormat::Otlp, OtlpEncoding::Json) => "application/json",
         }
-    }
-
-    fn redacted(&self, text: String) -> String {
-        self.redact
-            .iter()
-            .fold(text, |t, secret| t.replace(secret.as_str(), "[redacted]"))
     }
 
     /// The headers of one request whose wire body is `wire`.
@@ -265,8 +223,21 @@ impl HttpDestination {
         Ok(h)
     }
 
-    /// POSTs one body; `Ok` on 2xx.
+    /// POSTs one body; `Ok` on 2xx. Every error's message is scrubbed.
     async fn send(
+        &self,
+        drain_id: &str,
+        data_type: Option<DataType>,
+        webhook_id: &str,
+        body: Vec<u8>,
+        preflight: bool,
+    ) -> Result<Answer, DeliveryError> {
+        self.send_unscrubbed(drain_id, data_type, webhook_id, body, preflight)
+            .await
+            .map_err(|e| self.redact.error(e))
+    }
+
+    async fn send_unscrubbed(
         &self,
         drain_id: &str,
         data_type: Option<DataType>,
@@ -288,31 +259,7 @@ impl HttpDestination {
             .body(wire)
             .send()
             .await;
-        let resp = match sent {
-            Ok(resp) => resp,
-            Err(e) if e.is_timeout() => {
-                return Err(DeliveryError::transient(
-                    None,
-                    format!(
-                        "no answer from {} in time (request timed out)",
-                        self.shown_url
-                    ),
-                ));
-            }
-            Err(e) => {
-                return Err(match describe(e) {
-                    Ok(chain) => DeliveryError::transient(
-                        None,
-                        format!("could not reach {}: {chain}", self.shown_url),
-                    ),
-                    // Retrying cannot help until the operator or the DNS record changes.
-                    Err(refused) => DeliveryError::permanent(
-                        None,
-                        format!("refused to send to {}: {refused}", self.shown_url),
-                    ),
-                });
-            }
-        };
+        let resp = sent.map_err(|e| DeliveryError::request(&e, &self.url, self.timeout))?;
         let status = resp.status().as_u16();
         let header = |name| {
             resp.headers()
@@ -334,19 +281,14 @@ impl HttpDestination {
                 body,
             });
         }
-        let quoted = self.redacted(quote(&body));
-        let mut message = format!("HTTP {status} from {}", self.shown_url);
+        let mut message = describe::http_message(status, &self.shown_url, &body);
         if (300..400).contains(&status) {
             message.push_str(" (a redirect");
             if let Some(to) = location.as_deref().and_then(|l| self.url.join(l).ok()) {
                 message.push_str(" to ");
-                message.push_str(&shown_url(&to));
+                message.push_str(&describe::display(&to));
             }
             message.push_str("; redirects are not followed, so use the final URL)");
-        }
-        if !quoted.is_empty() {
-            message.push_str(": ");
-            message.push_str(&quoted);
         }
         Err(if status_is_transient(status) {
             DeliveryError::transient(Some(status), message).with_retry_after(retry_after)
@@ -365,7 +307,7 @@ impl HttpDestination {
             answer.content_type.as_deref(),
             &answer.body,
         )?;
-        let message = self.redacted(quote(message.as_bytes()));
+        let message = self.redact.scrub(&quote(message.as_bytes()));
         let note = match (rejected, message.is_empty()) {
             (0, _) => format!("the receiver warned: {message}"),
             (n, true) => format!("the receiver rejected {n} records"),
@@ -594,7 +536,10 @@ mod tests {
         for secret in ["pa55word", "s3cr3t-token", "abcdefgh", "c2VjcmV0", "user"] {
             assert!(!debug.contains(secret), "{debug}");
         }
-        assert!(debug.contains("https://hooks.example.com/in"), "{debug}");
+        assert!(
+            debug.contains("https://hooks.example.com") && !debug.contains("/in"),
+            "{debug}"
+        );
 
         let err = build(&cfg, &secret("not a url s3cr3t", None, &[]), &ctx(false)).unwrap_err();
         assert!(!err.contains("s3cr3t"), "{err}");
@@ -642,27 +587,27 @@ mod tests {
     }
 
     #[test]
-    fn quotes_are_short_and_redacted() {
-        let long = "word ".repeat(100);
-        let q = quote(long.as_bytes());
-        assert_eq!(q.chars().count(), QUOTE_CHARS + 1);
-        assert!(q.ends_with('…'));
+    fn quotes_are_redacted_and_urls_shown_without_path() {
         assert_eq!(quote(b"  a \n\t b "), "a b");
         let d = build(
             &config(HttpFormat::Json, false),
-            &secret("https://x.example/", Some("Bearer tok_secret_value"), &[]),
+            &secret(
+                "https://u:p@h.example:8443/services/T0/B0/hook_s3cr3t?x=1#f",
+                Some("Bearer tok_secret_value"),
+                &[],
+            ),
             &ctx(false),
         )
         .unwrap();
-        let text =
-            d.redacted("got Authorization: Bearer tok_secret_value and tok_secret_value".into());
-        assert!(!text.contains("tok_secret_value"), "{text}");
-    }
-
-    #[test]
-    fn shown_urls_drop_credentials() {
-        let u = url::Url::parse("https://u:p@h.example:8443/a/b?x=1#f").unwrap();
-        assert_eq!(shown_url(&u), "https://h.example:8443/a/b");
+        assert_eq!(d.shown_url, "https://h.example:8443");
+        let text = d.redact.scrub(
+            "got Authorization: Bearer tok_secret_value and tok_secret_value for \
+             POST /services/T0/B0/hook_s3cr3t",
+        );
+        assert!(
+            !text.contains("tok_secret_value") && !text.contains("hook_s3cr3t"),
+            "{text}"
+        );
     }
 
     #[test]

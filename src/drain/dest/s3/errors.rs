@@ -8,23 +8,8 @@ use crate::drain::ssrf;
 use std::error::Error as _;
 
 /// Removes the destination's credentials from any text before it leaves the destination.
-/// S3 error bodies can echo the access key id (`SignatureDoesNotMatch`); belt and braces for
-/// anything else.
-pub struct Redactor(Vec<String>);
-
-impl Redactor {
-    /// Redacts each of `secrets` (empty ones are ignored).
-    pub fn new(secrets: impl IntoIterator<Item = String>) -> Redactor {
-        Redactor(secrets.into_iter().filter(|s| !s.is_empty()).collect())
-    }
-
-    /// `text` with every secret replaced by `[redacted]`.
-    pub fn scrub(&self, text: &str) -> String {
-        self.0
-            .iter()
-            .fold(text.to_string(), |t, s| t.replace(s.as_str(), "[redacted]"))
-    }
-}
+/// S3 error bodies can echo the access key id (`SignatureDoesNotMatch`).
+pub use crate::drain::dest::describe::Redactor;
 
 /// Display of the error and of each of its sources, outermost first.
 fn chain(err: &object_store::Error) -> Vec<String> {

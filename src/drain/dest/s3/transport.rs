@@ -9,7 +9,7 @@
 //!
 //! Bodies are buffered: the destination only reads manifests, which are small.
 
-use crate::drain::dest::DestContext;
+use crate::drain::dest::{DeliveryError, DestContext};
 use crate::drain::ssrf;
 use object_store::ClientOptions;
 use object_store::client::{
@@ -22,6 +22,7 @@ use object_store::client::{
 pub struct GuardedConnector {
     client: reqwest::Client,
     allow_private: bool,
+    timeout: std::time::Duration,
 }
 
 impl GuardedConnector {
@@ -30,6 +31,7 @@ impl GuardedConnector {
         GuardedConnector {
             client: ssrf::client(ctx),
             allow_private: ctx.allow_private,
+            timeout: ctx.request_timeout,
         }
     }
 }
@@ -39,6 +41,7 @@ impl HttpConnector for GuardedConnector {
         Ok(HttpClient::new(GuardedService {
             client: self.client.clone(),
             allow_private: self.allow_private,
+            timeout: self.timeout,
         }))
     }
 }
@@ -47,6 +50,7 @@ impl HttpConnector for GuardedConnector {
 struct GuardedService {
     client: reqwest::Client,
     allow_private: bool,
+    timeout: std::time::Duration,
 }
 
 #[async_trait::async_trait]
@@ -59,13 +63,17 @@ impl HttpService for GuardedService {
         // destination was built, this keeps every request honest all the same.
         ssrf::check_url(&url, self.allow_private)
             .map_err(|m| HttpError::new(HttpErrorKind::Connect, ssrf::Refused(m)))?;
-        let mut request = reqwest::Request::new(parts.method, url);
+        let mut request = reqwest::Request::new(parts.method, url.clone());
         *request.headers_mut() = parts.headers;
         *request.body_mut() = Some(match body.as_bytes() {
             Some(bytes) => reqwest::Body::from(bytes.clone()),
             None => reqwest::Body::wrap(body),
         });
-        let response = self.client.execute(request).await.map_err(http_error)?;
+        let response = self
+            .client
+            .execute(request)
+            .await
+            .map_err(|e| self.no_answer(e, &url))?;
         let status = response.status();
         let version = response.version();
         let headers = response.headers().clone();
@@ -78,8 +86,25 @@ impl HttpService for GuardedService {
     }
 }
 
-fn http_error(e: reqwest::Error) -> HttpError {
-    let kind = if e.is_timeout() {
+/// A request that got no response, said in one sentence (see [`DeliveryError::request`]):
+/// object_store's own chain ends in the HTTP client's raw causes.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct NoAnswer(String);
+
+impl GuardedService {
+    fn no_answer(&self, e: reqwest::Error, url: &url::Url) -> HttpError {
+        let said = DeliveryError::request(&e, url, self.timeout);
+        if said.permanent {
+            // The SSRF guard's refusal: its type in the chain is what makes it permanent.
+            return http_error(e);
+        }
+        HttpError::new(kind(&e), NoAnswer(said.message))
+    }
+}
+
+fn kind(e: &reqwest::Error) -> HttpErrorKind {
+    if e.is_timeout() {
         HttpErrorKind::Timeout
     } else if e.is_connect() {
         HttpErrorKind::Connect
@@ -89,6 +114,9 @@ fn http_error(e: reqwest::Error) -> HttpError {
         HttpErrorKind::Decode
     } else {
         HttpErrorKind::Unknown
-    };
-    HttpError::new(kind, e.without_url())
+    }
+}
+
+fn http_error(e: reqwest::Error) -> HttpError {
+    HttpError::new(kind(&e), e.without_url())
 }
