@@ -21,6 +21,7 @@ mod http_basics;
 mod http_receiver;
 mod ingest;
 mod mail;
+mod newcomer;
 mod reports;
 mod s3;
 mod storage;
