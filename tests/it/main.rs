@@ -22,6 +22,7 @@ mod http_receiver;
 mod ingest;
 mod mail;
 mod newcomer;
+mod pages_fixes;
 mod reports;
 mod s3;
 mod storage;
