@@ -108,7 +108,7 @@ async fn demo_on_postgres_creates_its_data_directory() {
     child.kill().await.unwrap();
 }
 
-/// Runs `outflow ARGS` in an empty directory; (success, stderr).
+/// Runs `outflow ARGS` in a fresh empty directory; (that directory, success, stderr).
 async fn run_in_empty_dir(args: &[&str]) -> (tempfile::TempDir, bool, String) {
     let cwd = tempfile::tempdir().unwrap();
     let out = outflow(cwd.path(), args).output().await.unwrap();
