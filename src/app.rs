@@ -176,6 +176,43 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
     Ok(store)
 }
 
+/// What the commands that read an organization say when the database has none: most often
+/// the command is pointed at a different database than the server.
+pub const NO_ORGANIZATION: &str = "the database has no organization yet: create one with \
+    `outflow orgs put` (or PUT /v1/orgs/{id}), or point at the database `outflow serve` uses \
+    with --data-dir DIR or --database-url postgres://…";
+
+/// Opens the configured database for a command that works on stored data (`export`, `keys`,
+/// `orgs list`, `orgs add-admin`). A SQLite file that does not exist is an error naming where
+/// Outflow looked and the flags that point elsewhere: creating an empty database there would
+/// only lead to a puzzling "no organization" later.
+pub async fn open_existing_store(config: &Config) -> anyhow::Result<Store> {
+    if let Some(file) = sqlite_file(&config.database_url())
+        && !file.exists()
+    {
+        anyhow::bail!(
+            "no Outflow database at {}. Point at the one `outflow serve` or `outflow demo` uses \
+             with --data-dir DIR (or OUTFLOW_DATA_DIR), or at a server with --database-url \
+             postgres://… (or OUTFLOW_DATABASE_URL); `outflow migrate` creates a new one",
+            file.display()
+        );
+    }
+    open_store(config).await
+}
+
+/// The file of a SQLite URL (`None` for other backends and in-memory databases).
+fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
+    use std::str::FromStr;
+    if !url.starts_with("sqlite:") {
+        return None;
+    }
+    let options = sqlx::sqlite::SqliteConnectOptions::from_str(url).ok()?;
+    let file = options.get_filename();
+    let name = file.to_string_lossy();
+    (!name.is_empty() && name != ":memory:" && !name.starts_with("file:"))
+        .then(|| file.to_path_buf())
+}
+
 /// Resolves on SIGINT or SIGTERM.
 pub async fn shutdown_signal() {
     let ctrl_c = async {

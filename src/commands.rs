@@ -20,7 +20,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
 }
 
 async fn org_store(config: &Config, org: &str) -> anyhow::Result<Store> {
-    let store = app::open_store(config).await?;
+    let store = app::open_existing_store(config).await?;
     if store.get_org(org).await?.is_none() {
         bail!("organization `{org}` does not exist (see `outflow orgs list`)");
     }
@@ -84,8 +84,12 @@ pub async fn keys_revoke(config: &Config, org: &str, id: &str) -> anyhow::Result
 
 /// `outflow orgs list`.
 pub async fn orgs_list(config: &Config) -> anyhow::Result<()> {
-    let store = app::open_store(config).await?;
-    for o in store.list_orgs().await? {
+    let store = app::open_existing_store(config).await?;
+    let orgs = store.list_orgs().await?;
+    if orgs.is_empty() {
+        eprintln!("{}", crate::app::NO_ORGANIZATION);
+    }
+    for o in orgs {
         println!(
             "{}\t{}\t{}\tanchor day {}\t{}",
             o.id,

@@ -115,7 +115,8 @@ async fn demo_key(store: &Store, data_dir: &Path, org: &str) -> anyhow::Result<S
     }
     let scopes = vec![Scope::UsageExport, Scope::Drains, Scope::Admin];
     let (_, secret) = create_org_key(store, org, "demo", scopes, &Actor::cli()).await?;
-    std::fs::write(&path, &secret).context("cannot write demo.key")?;
+    crate::auth::keys::write_private_file(&path, &secret)
+        .with_context(|| format!("cannot write {}", path.display()))?;
     Ok(secret)
 }
 
@@ -160,6 +161,10 @@ async fn demo_admin(
 /// `outflow demo`: seed, print how to reach it, serve until SIGINT/SIGTERM.
 pub async fn run(config: Config, scale: u32) -> anyhow::Result<()> {
     let data_dir = config.data_dir.clone();
+    // The demo keeps its key and admin password there whatever the database is (`serve`
+    // creates it too, for the ingest key): create it before seeding, not after.
+    std::fs::create_dir_all(&data_dir)
+        .with_context(|| format!("cannot create data directory {}", data_dir.display()))?;
     let store = crate::app::open_store(&config).await?;
     let started = Instant::now();
     let seeded = seed(&store, scale).await?;

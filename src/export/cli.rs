@@ -5,7 +5,7 @@
 use super::lookup::LoadedLookup;
 use super::pipeline::{self, Control};
 use super::spec::{self, ExportInput};
-use crate::app::open_store;
+use crate::app::{NO_ORGANIZATION, open_existing_store};
 use crate::cli::ExportArgs;
 use crate::config::Config;
 use crate::privacy::PrivacyPolicy;
@@ -21,14 +21,14 @@ use tokio::io::AsyncWriteExt;
 
 /// Runs `outflow export`.
 pub async fn run(config: &Config, args: ExportArgs) -> anyhow::Result<()> {
-    let store = open_store(config).await?;
+    let store = open_existing_store(config).await?;
     let org_id = match args.org.clone() {
         Some(o) => o,
         None => {
             let orgs = store.list_orgs().await?;
             match orgs.as_slice() {
                 [only] => only.id.clone(),
-                [] => bail!("the database has no organization yet"),
+                [] => bail!("{NO_ORGANIZATION}"),
                 _ => bail!(
                     "--org is required: the database has {} organizations ({})",
                     orgs.len(),

@@ -4,6 +4,7 @@
 use super::error::WebError;
 use super::layout::{self, Nav};
 use super::session::Admin;
+use crate::domain::catalog::{self, Preset};
 use crate::drain::model::Drain;
 use crate::drain::repo;
 use crate::export::jobs::{self, ExportJob};
@@ -15,6 +16,7 @@ use axum::response::{IntoResponse, Response};
 use chrono_tz::Tz;
 use maud::{Markup, html};
 use serde::Deserialize;
+use std::collections::HashMap;
 
 /// The page's path.
 pub const PATH: &str = "/settings/organization/data_export";
@@ -102,7 +104,72 @@ pub fn range_text(job: &ExportJob) -> String {
 }
 
 fn rows_text(job: &ExportJob) -> String {
-    format!("{} rows", layout::count(job.rows_written))
+    layout::plural(job.rows_written, "row", "rows")
+}
+
+/// What sets an export apart from another of the same type and range: its fields and, for
+/// team-scoped types, its teams. `team_names` maps team ids to names.
+pub fn choice_text(job: &ExportJob, team_names: &HashMap<String, String>) -> String {
+    let spec = &job.spec;
+    let fields = fields_text(spec.data_type, &spec.fields);
+    if !super::pickers::team_scoped(spec.data_type) {
+        return fields;
+    }
+    let t = &spec.teams;
+    let teams = if t.all {
+        "all teams and personal spaces".to_string()
+    } else {
+        let mut names: Vec<&str> = t
+            .ids
+            .iter()
+            .map(|id| team_names.get(id).map_or(id.as_str(), String::as_str))
+            .collect();
+        let more = names.len().saturating_sub(3);
+        names.truncate(3);
+        let mut text = names.join(", ");
+        if more > 0 {
+            text.push_str(&format!(" +{more} more"));
+        }
+        match (text.is_empty(), t.personal) {
+            (true, _) => "personal spaces".to_string(),
+            (false, true) => format!("{text} + personal spaces"),
+            (false, false) => text,
+        }
+    };
+    format!("{fields} · {teams}")
+}
+
+/// `Default fields (11)` when the fields are a preset's, else `2 fields: run_id, credit_cost`.
+fn fields_text(dt: crate::domain::DataType, fields: &[String]) -> String {
+    let mut chosen: Vec<&str> = fields.iter().map(String::as_str).collect();
+    chosen.sort_unstable();
+    for preset in Preset::ALL {
+        let mut set = catalog::spec(dt).preset_fields(preset);
+        set.sort_unstable();
+        if set == chosen {
+            let name = match preset {
+                Preset::Minimal => "Minimal",
+                Preset::Default => "Default",
+                Preset::Full => "Full",
+            };
+            return format!("{name} fields ({})", fields.len());
+        }
+    }
+    let shown = fields
+        .iter()
+        .take(4)
+        .map(String::as_str)
+        .collect::<Vec<_>>();
+    let more = fields.len().saturating_sub(shown.len());
+    let mut text = format!(
+        "{}: {}",
+        layout::plural(fields.len() as i64, "field", "fields"),
+        shown.join(", ")
+    );
+    if more > 0 {
+        text.push_str(&format!(" +{more} more"));
+    }
+    text
 }
 
 fn size_text(job: &ExportJob) -> String {
@@ -113,6 +180,11 @@ fn size_text(job: &ExportJob) -> String {
 
 async fn exports_tab_body(state: &AppState, admin: &Admin, page: u32) -> Result<Markup, WebError> {
     let (items, total) = jobs::list(&state.store, admin.org_id(), page, PAGE_SIZE).await?;
+    let team_names: HashMap<String, String> = super::pickers::teams(&state.store, admin.org_id())
+        .await?
+        .into_iter()
+        .map(|t| (t.id, t.name))
+        .collect();
     let tz = org_tz(admin);
     let pages = ((total.max(1) - 1) / i64::from(PAGE_SIZE) + 1) as u32;
     Ok(html! {
@@ -134,7 +206,11 @@ async fn exports_tab_body(state: &AppState, admin: &Admin, page: u32) -> Result<
                 tbody {
                     @for job in &items {
                         tr data-id=(job.id) data-final=(if job.state.is_final() { "true" } else { "false" }) {
-                            td { (job.spec.data_type.label()) span.progress { (job.spec.format) @if job.spec.gzip { " · gzip" } } }
+                            td {
+                                (job.spec.data_type.label())
+                                span.progress { (job.spec.format) @if job.spec.gzip { " · gzip" } }
+                                span.progress data-role="choice" { (choice_text(job, &team_names)) }
+                            }
                             td { (range_text(job)) }
                             td { (layout::time(job.created_at, tz)) }
                             td {
@@ -282,7 +358,7 @@ pub async fn drains_json(
                 "label": layout::drain_label(d.status),
                 "badge": layout::drain_class(d.status),
                 "last_synced": d.last_synced_at
-                    .map(|t| t.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string())
+                    .map(|t| layout::time_text(t, tz))
                     .unwrap_or_else(|| "—".into()),
                 "records": layout::count(d.records_delivered),
             })

@@ -120,6 +120,7 @@ fn has_scope_step(dt: Option<DataType>) -> bool {
     dt.is_none_or(|d| pickers::team_scoped(d) || d == DataType::CreditLogs)
 }
 
+/// The steps of a data type; `None` (not chosen yet) lists every step of the wizard.
 fn steps(dt: Option<DataType>) -> Vec<(&'static str, &'static str)> {
     let mut s = vec![("type", "Data type")];
     if has_scope_step(dt) {
@@ -273,7 +274,7 @@ pub async fn step(
     let target = if f.step == "create" {
         names.len()
     } else {
-        names.iter().position(|(id, _)| *id == f.step).unwrap_or(0)
+        layout::step_position(&steps(None), &names, &f.step)
     };
     for (id, _) in names.iter().take(target) {
         if let Some(message) = check(&f, id) {

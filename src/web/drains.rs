@@ -193,7 +193,11 @@ async fn detail(
         }
         section.card {
             h2 { "Replay a window" }
-            p.muted { "Delivers the records of a past window again (receivers see the same idempotency keys for the same records). Times are in " (tz.name()) "." }
+            p.muted {
+                "Delivers the records of a past window again, in batches with fresh idempotency keys ("
+                code { "replay-…" } "), so receivers that drop repeated keys accept them. The drain's position does not move. Times are in "
+                (tz.name()) "."
+            }
             form method="post" action={(detail_path(&d.id)) "/replay"} {
                 (layout::csrf_field(admin))
                 div.grid {

@@ -80,7 +80,8 @@ impl ExportForm {
     }
 }
 
-/// The steps of a data type: the team step only for team-scoped types.
+/// The steps of a data type: the team step only for team-scoped types; `None` (not chosen
+/// yet) lists every step of the wizard.
 fn steps(dt: Option<DataType>) -> Vec<(&'static str, &'static str)> {
     let mut s = vec![("type", "Data type"), ("range", "Date range")];
     if dt.is_none_or(pickers::team_scoped) {
@@ -190,7 +191,7 @@ pub async fn step(
     let target = if f.step == "create" {
         names.len()
     } else {
-        names.iter().position(|(id, _)| *id == f.step).unwrap_or(0)
+        layout::step_position(&steps(None), &names, &f.step)
     };
     // Moving forward: every step being passed must hold up.
     for (id, _) in names.iter().take(target) {

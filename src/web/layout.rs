@@ -165,11 +165,19 @@ fn asset(body: &'static str, content_type: &'static str) -> Response {
     r
 }
 
-/// A time in the organization's zone, machine-readable in `datetime`.
+/// `2026-12-02 11:29 EST`: a time in the organization's zone followed by the zone's
+/// abbreviation, so that nobody has to guess whose clock a page shows (admins and servers are
+/// rarely in the organization's zone).
+pub fn time_text(t: DateTime<Utc>, tz: Tz) -> String {
+    t.with_timezone(&tz).format("%Y-%m-%d %H:%M %Z").to_string()
+}
+
+/// A time as [`time_text`] writes it, machine-readable in `datetime`, the zone's full name on
+/// hover.
 pub fn time(t: DateTime<Utc>, tz: Tz) -> Markup {
     html! {
-        time datetime=(crate::domain::time::format_timestamp(&t)) {
-            (t.with_timezone(&tz).format("%Y-%m-%d %H:%M"))
+        time datetime=(crate::domain::time::format_timestamp(&t)) title=(tz.name()) {
+            (time_text(t, tz))
         }
     }
 }
@@ -209,6 +217,11 @@ pub fn count(n: i64) -> String {
         out.push(c);
     }
     if n < 0 { format!("-{out}") } else { out }
+}
+
+/// `1 row`, `0 rows`, `1,234 rows`: a count and the noun that agrees with it.
+pub fn plural(n: i64, one: &str, many: &str) -> String {
+    format!("{} {}", count(n), if n == 1 { one } else { many })
 }
 
 /// The badge class of an export state.
@@ -291,6 +304,21 @@ pub fn dest_icon(kind: &str) -> Markup {
     }
 }
 
+/// Where a wizard goes when a button names the step `wanted`: its position in `names`, the
+/// steps that apply to the chosen data type. A page rendered before the data type was chosen
+/// lists every step of the wizard (`all`), so its Next may name a step this type skips (the
+/// drain wizard's Scope for audit logs): that means the first applicable step from there on,
+/// not the first page again. An unknown name is the first step.
+pub fn step_position(all: &[(&str, &str)], names: &[(&str, &str)], wanted: &str) -> usize {
+    let Some(rank) = all.iter().position(|(id, _)| *id == wanted) else {
+        return 0;
+    };
+    all[rank..]
+        .iter()
+        .find_map(|(id, _)| names.iter().position(|(n, _)| n == id))
+        .unwrap_or(names.len().saturating_sub(1))
+}
+
 /// A wizard's step list, the current one marked.
 pub fn steps(names: &[(&str, &str)], current: &str) -> Markup {
     let at = names.iter().position(|(id, _)| *id == current).unwrap_or(0);
@@ -318,6 +346,36 @@ mod tests {
         assert_eq!(count(1_234_567), "1,234,567");
         assert_eq!(count(12), "12");
         assert_eq!(count(-1000), "-1,000");
+    }
+
+    #[test]
+    fn times_name_their_zone_and_counts_agree() {
+        let t = "2026-12-02T16:29:00Z".parse::<DateTime<Utc>>().unwrap();
+        assert_eq!(
+            time_text(t, chrono_tz::America::New_York),
+            "2026-12-02 11:29 EST"
+        );
+        assert_eq!(time_text(t, Tz::UTC), "2026-12-02 16:29 UTC");
+        let summer = "2026-07-01T10:00:00Z".parse::<DateTime<Utc>>().unwrap();
+        assert_eq!(
+            time_text(summer, chrono_tz::Europe::Berlin),
+            "2026-07-01 12:00 CEST"
+        );
+        assert_eq!(plural(1, "row", "rows"), "1 row");
+        assert_eq!(plural(0, "row", "rows"), "0 rows");
+        assert_eq!(plural(1234, "row", "rows"), "1,234 rows");
+    }
+
+    #[test]
+    fn a_skipped_step_leads_to_the_next_one_that_applies() {
+        let all = [("type", ""), ("scope", ""), ("fields", ""), ("dest", "")];
+        let audit = [("type", ""), ("fields", ""), ("dest", "")];
+        assert_eq!(step_position(&all, &audit, "scope"), 1, "scope → fields");
+        assert_eq!(step_position(&all, &audit, "fields"), 1);
+        assert_eq!(step_position(&all, &audit, "dest"), 2);
+        assert_eq!(step_position(&all, &audit, "type"), 0);
+        assert_eq!(step_position(&all, &audit, "nonsense"), 0);
+        assert_eq!(step_position(&all, &all, "scope"), 1);
     }
 
     #[test]

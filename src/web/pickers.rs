@@ -167,10 +167,14 @@ pub fn field_picker(dt: DataType, preset: &str, selected: &[String]) -> Markup {
             categories.push(f.category);
         }
     }
-    let checked: Vec<String> = if selected.is_empty() {
-        preset_fields(dt, "default")
-    } else {
+    // With Custom chosen the boxes show exactly what was posted: after "Choose at least one
+    // field" they stay empty rather than coming back as some preset's fields, which would then
+    // be exported unnoticed. Before anything was posted, the chosen preset's fields are ticked
+    // so that switching to Custom starts from them.
+    let checked: Vec<String> = if preset == "custom" || !selected.is_empty() {
         selected.to_vec()
+    } else {
+        preset_fields(dt, preset)
     };
     html! {
         fieldset data-field-presets {

@@ -123,6 +123,50 @@ async function assertLabelled(where) {
   check(bad.length === 0, `${where}: form controls without a label:\n  ${bad.join("\n  ")}`);
 }
 
+/** Geometry of every visible checkbox and radio: it keeps its 1.1rem square when its label
+ * wraps, and its label starts on the box's line, to its right — no line of it wraps under the
+ * box (flex items shrink and wrap unless told otherwise). */
+async function assertBoxes(where) {
+  const bad = await page.evaluate(() => {
+    const out = [];
+    const rem = parseFloat(getComputedStyle(document.documentElement).fontSize);
+    for (const box of document.querySelectorAll("input[type=checkbox], input[type=radio]")) {
+      const b = box.getBoundingClientRect();
+      if (b.width === 0 && b.height === 0) continue; // not shown
+      const name = `${box.name}=${box.value}`;
+      if (Math.abs(b.width - 1.1 * rem) > 0.5 || Math.abs(b.height - 1.1 * rem) > 0.5) {
+        out.push(`${name} is ${b.width.toFixed(1)}×${b.height.toFixed(1)}px`);
+      }
+      const rects = [];
+      for (const node of box.parentElement.childNodes) {
+        if (node === box) continue;
+        if (node.nodeType === Node.TEXT_NODE) {
+          if (!node.textContent.trim()) continue;
+          const range = document.createRange();
+          range.selectNodeContents(node);
+          rects.push(...range.getClientRects());
+        } else if (node.nodeType === Node.ELEMENT_NODE) {
+          rects.push(...node.getClientRects());
+        }
+      }
+      const shown = rects.filter((r) => r.width > 0);
+      if (shown.some((r) => r.left < b.right - 0.5)) out.push(`${name}: its label wraps under the box`);
+      if (shown.length && shown[0].top >= b.bottom) out.push(`${name}: its label starts below the box`);
+    }
+    return out;
+  });
+  check(bad.length === 0, `${where} (${page.viewportSize().width}px wide):\n  ${bad.join("\n  ")}`);
+}
+
+/** assertBoxes on a laptop and on phones, back to the laptop after. */
+async function assertBoxesAtWidths(where) {
+  for (const width of [1280, 390, 320]) {
+    await page.setViewportSize({ width, height: 860 });
+    await assertBoxes(where);
+  }
+  await page.setViewportSize({ width: 1280, height: 860 });
+}
+
 async function screenshot(name) {
   if (!SHOTS) return;
   mkdirSync(SHOTS, { recursive: true });
@@ -179,6 +223,21 @@ try {
     await assertLabelled("Exports tab");
   });
 
+  await step("Add Drain for audit logs: one Next reaches Fields; boxes keep their size", async () => {
+    await drainsTab();
+    await submit(page.getByRole("link", { name: "+ Add Drain" }), /drains\/new/);
+    // At 1280px the type cards are ≈200px wide: "Tool Calls (Gumstack)" wraps beside its radio.
+    await assertBoxesAtWidths("drain wizard: type");
+    await page.getByLabel("Audit Logs").check();
+    await submit(page.getByRole("button", { name: "Next" }), /drains\/new/);
+    await page.locator("[aria-current=step]", { hasText: "Fields" }).waitFor();
+    await page.getByRole("radio", { name: /^Custom/ }).check();
+    await page.locator("#custom-fields").waitFor({ state: "visible" });
+    await assertBoxesAtWidths("drain wizard: custom fields");
+    await submit(page.getByRole("link", { name: "Cancel" }), /tab=drains/);
+    await page.goto(`${APP}${DE}`);
+  });
+
   await step("export wizard: workflow runs, custom range, a searched team, custom fields", async () => {
     await submit(page.getByRole("link", { name: "+ New Export" }), /exports\/new/);
     await assertLabelled("export wizard: type");
@@ -205,6 +264,7 @@ try {
 
     await page.locator("[aria-current=step]", { hasText: "Teams" }).waitFor();
     await assertLabelled("export wizard: teams");
+    await assertBoxesAtWidths("export wizard: teams");
     await page.getByLabel("Search teams").fill("eng");
     await page.getByText("Marketing").waitFor({ state: "hidden" });
     await page.getByLabel("Engineering", { exact: true }).check();
@@ -310,7 +370,8 @@ try {
     check((await synced.innerText()).trim() === "—", "not synced before any record");
     await control("/ingest?prefix=live&n=5");
     // No reload: the tab's polling updates the row.
-    await synced.filter({ hasText: /\d{4}-\d{2}-\d{2} \d{2}:\d{2}/ }).waitFor({ timeout: LONG });
+    // In the organization's zone, named (Europe/Berlin).
+    await synced.filter({ hasText: /\d{4}-\d{2}-\d{2} \d{2}:\d{2} CES?T/ }).waitFor({ timeout: LONG });
     await screenshot("drains-tab.png");
   });
 
@@ -365,9 +426,11 @@ try {
     await nav.getByRole("link", { name: "API keys" }).click();
     await page.waitForURL(/api_keys/);
     await assertLabelled("API keys");
+    await assertBoxesAtWidths("API keys");
     await nav.getByRole("link", { name: "Privacy" }).click();
     await page.waitForURL(/privacy/);
     await assertLabelled("Privacy");
+    await assertBoxesAtWidths("Privacy");
   });
 
   await step("readable on a phone: no sideways scrolling of the page", async () => {
