@@ -25,3 +25,4 @@ mod reports;
 mod s3;
 mod storage;
 mod tenancy;
+mod values;
