@@ -2795,11 +2795,11 @@ mod tests {
         assert!(org.workbooks.len() >= 60);
         assert!(org.world.agents.len() >= 30);
         assert_eq!(org.admin_user_id, org.members[0].0);
-        assert_eq!(org.members[0].1.role, Role::Admin);
+        assert_eq!(org.members[0].1.role, Some(Role::Admin));
         assert!(
             org.members
                 .iter()
-                .filter(|m| m.1.role == Role::Admin)
+                .filter(|m| m.1.role == Some(Role::Admin))
                 .count()
                 >= 3
         );
@@ -2810,7 +2810,7 @@ mod tests {
                 m.personal_team_id.as_ref().unwrap().as_str(),
                 format!("personal-{mid}")
             );
-            assert!(m.custom_role_ids.len() <= 2);
+            assert!(m.custom_role_ids.as_ref().unwrap().len() <= 2);
             assert!(m.joined_at >= floor && m.joined_at <= now());
             assert!(m.email.ends_with("@acme.example"));
         }
@@ -2820,7 +2820,8 @@ mod tests {
             .iter()
             .filter(|b| {
                 b.1.team_id
-                    .as_ref()
+                    .clone()
+                    .flatten()
                     .unwrap()
                     .as_str()
                     .starts_with("personal-")
@@ -2830,19 +2831,19 @@ mod tests {
         let in_teams = org
             .workbooks
             .iter()
-            .filter(|b| teams.contains(b.1.team_id.as_ref().unwrap().as_str()))
+            .filter(|b| teams.contains(b.1.team_id.clone().flatten().unwrap().as_str()))
             .count();
         assert_eq!(personal + in_teams, org.workbooks.len());
-        assert!(
-            org.workbooks
-                .iter()
-                .all(|b| b.1.created_at.is_some_and(|t| t >= floor && t <= now()))
-        );
-        assert!(
-            org.api_keys
-                .iter()
-                .all(|k| k.1.created_at.is_some_and(|t| t >= floor && t <= now()))
-        );
+        assert!(org.workbooks.iter().all(|b| {
+            b.1.created_at
+                .flatten()
+                .is_some_and(|t| t >= floor && t <= now())
+        }));
+        assert!(org.api_keys.iter().all(|k| {
+            k.1.created_at
+                .flatten()
+                .is_some_and(|t| t >= floor && t <= now())
+        }));
         assert!(
             org.world
                 .agents
