@@ -311,6 +311,9 @@ mod tests {
                     assert!(f.in_preset(Preset::Default), "{dt}.{}", f.id);
                 }
                 assert!(!f.label.is_empty() && !f.category.is_empty());
+                // Every numeric field has a documented bound (GET /v1/fields shows it).
+                let numeric = matches!(f.ty, FieldType::Number | FieldType::Integer);
+                assert_eq!(f.bound.is_some(), numeric, "{dt}.{}: bound", f.id);
                 // Field ids double as SQL column names: keep them plain identifiers.
                 assert!(f.id.chars().all(|c| c.is_ascii_lowercase() || c == '_'));
             }
