@@ -169,12 +169,14 @@ pub enum OrgsCommand {
         /// Display name.
         #[arg(long)]
         name: String,
-        /// Default IANA time zone.
-        #[arg(long, default_value = "UTC")]
-        timezone: String,
-        /// Billing-cycle anchor day (1–31).
-        #[arg(long, default_value_t = 1)]
-        billing_anchor_day: u8,
+        /// Default IANA time zone (default: UTC for a new organization, the current setting
+        /// for an existing one).
+        #[arg(long)]
+        timezone: Option<String>,
+        /// Billing-cycle anchor day, 1–31 (default: 1 for a new organization, the current
+        /// setting for an existing one).
+        #[arg(long)]
+        billing_anchor_day: Option<u8>,
         /// visible, pseudonymized or hidden (default: visible for a new organization, the
         /// current setting for an existing one).
         #[arg(long)]

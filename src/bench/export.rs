@@ -89,8 +89,8 @@ async fn measure(label: &str, scratch: &Scratch, args: &BenchExportArgs) -> anyh
             &org_id,
             &OrgInput {
                 name: "Bench".into(),
-                billing_anchor_day: 1,
-                timezone: "UTC".into(),
+                billing_anchor_day: Some(1),
+                timezone: Some("UTC".into()),
                 privacy: Some(Privacy::Visible),
             },
         )

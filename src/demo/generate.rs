@@ -54,8 +54,8 @@ pub fn organization(scale: u32, now: DateTime<Utc>, seed: u64) -> DemoOrg {
         org_id: id(ORG_ID),
         org: OrgInput {
             name: ORG_NAME.into(),
-            billing_anchor_day: BILLING_ANCHOR_DAY as u8,
-            timezone: ORG_TZ.name().into(),
+            billing_anchor_day: Some(BILLING_ANCHOR_DAY as u8),
+            timezone: Some(ORG_TZ.name().into()),
             privacy: Some(Privacy::Visible),
         },
         custom_roles: ROLES
@@ -1119,11 +1119,11 @@ fn team_inputs(w: &World) -> Vec<(Id, TeamInput)> {
             let space = &w.spaces[t];
             let input = TeamInput {
                 name: space.name.clone(),
-                personal: false,
-                owner_id: space.members.first().map(|&m| id(&w.members[m].id)),
+                personal: Some(false),
+                owner_id: Some(space.members.first().map(|&m| id(&w.members[m].id))),
                 // HR data: the People team's records show pseudonyms whatever the org setting.
-                privacy: (TEAMS[t].slug == "people").then_some(Privacy::Pseudonymized),
-                created_at: Some(w.created + Duration::minutes(2 * t as i64 + 1)),
+                privacy: Some((TEAMS[t].slug == "people").then_some(Privacy::Pseudonymized)),
+                created_at: Some(Some(w.created + Duration::minutes(2 * t as i64 + 1))),
             };
             (id(&space.id), input)
         })
@@ -1137,9 +1137,9 @@ fn member_inputs(w: &World) -> Vec<(Id, MemberInput)> {
             let input = MemberInput {
                 email: m.email.clone(),
                 name: m.name.clone(),
-                role: if m.admin { Role::Admin } else { Role::Member },
-                custom_role_ids: m.roles.iter().map(|&r| id(ROLES[r].0)).collect(),
-                department: Some(TEAMS[m.team].name.into()),
+                role: Some(if m.admin { Role::Admin } else { Role::Member }),
+                custom_role_ids: Some(m.roles.iter().map(|&r| id(ROLES[r].0)).collect()),
+                department: Some(Some(TEAMS[m.team].name.into())),
                 joined_at: m.joined,
                 personal_team_id: Some(id(&w.spaces[m.personal].id)),
             };
@@ -1154,9 +1154,9 @@ fn workbook_inputs(w: &World) -> Vec<(Id, WorkbookInput)> {
         .map(|b| {
             let input = WorkbookInput {
                 name: b.tpl.name.into(),
-                team_id: Some(id(&w.spaces[b.space].id)),
-                owner_id: Some(id(&w.members[b.owner].id)),
-                created_at: Some(b.created),
+                team_id: Some(Some(id(&w.spaces[b.space].id))),
+                owner_id: Some(Some(id(&w.members[b.owner].id))),
+                created_at: Some(Some(b.created)),
             };
             (id(&b.id), input)
         })
@@ -1169,10 +1169,10 @@ fn key_inputs(w: &World) -> Vec<(Id, ApiKeyInput)> {
         .map(|k| {
             let input = ApiKeyInput {
                 name: k.name.into(),
-                owner_id: Some(id(&w.members[k.owner].id)),
-                team_id: Some(id(&w.spaces[k.team].id)),
-                created_at: Some(k.created),
-                revoked_at: k.revoked,
+                owner_id: Some(Some(id(&w.members[k.owner].id))),
+                team_id: Some(Some(id(&w.spaces[k.team].id))),
+                created_at: Some(Some(k.created)),
+                revoked_at: Some(k.revoked),
             };
             (id(&k.id), input)
         })
@@ -2795,11 +2795,11 @@ mod tests {
         assert!(org.workbooks.len() >= 60);
         assert!(org.world.agents.len() >= 30);
         assert_eq!(org.admin_user_id, org.members[0].0);
-        assert_eq!(org.members[0].1.role, Role::Admin);
+        assert_eq!(org.members[0].1.role, Some(Role::Admin));
         assert!(
             org.members
                 .iter()
-                .filter(|m| m.1.role == Role::Admin)
+                .filter(|m| m.1.role == Some(Role::Admin))
                 .count()
                 >= 3
         );
@@ -2810,7 +2810,7 @@ mod tests {
                 m.personal_team_id.as_ref().unwrap().as_str(),
                 format!("personal-{mid}")
             );
-            assert!(m.custom_role_ids.len() <= 2);
+            assert!(m.custom_role_ids.as_ref().unwrap().len() <= 2);
             assert!(m.joined_at >= floor && m.joined_at <= now());
             assert!(m.email.ends_with("@acme.example"));
         }
@@ -2820,7 +2820,8 @@ mod tests {
             .iter()
             .filter(|b| {
                 b.1.team_id
-                    .as_ref()
+                    .clone()
+                    .flatten()
                     .unwrap()
                     .as_str()
                     .starts_with("personal-")
@@ -2830,19 +2831,19 @@ mod tests {
         let in_teams = org
             .workbooks
             .iter()
-            .filter(|b| teams.contains(b.1.team_id.as_ref().unwrap().as_str()))
+            .filter(|b| teams.contains(b.1.team_id.clone().flatten().unwrap().as_str()))
             .count();
         assert_eq!(personal + in_teams, org.workbooks.len());
-        assert!(
-            org.workbooks
-                .iter()
-                .all(|b| b.1.created_at.is_some_and(|t| t >= floor && t <= now()))
-        );
-        assert!(
-            org.api_keys
-                .iter()
-                .all(|k| k.1.created_at.is_some_and(|t| t >= floor && t <= now()))
-        );
+        assert!(org.workbooks.iter().all(|b| {
+            b.1.created_at
+                .flatten()
+                .is_some_and(|t| t >= floor && t <= now())
+        }));
+        assert!(org.api_keys.iter().all(|k| {
+            k.1.created_at
+                .flatten()
+                .is_some_and(|t| t >= floor && t <= now())
+        }));
         assert!(
             org.world
                 .agents

@@ -3,6 +3,7 @@
 //! stream, so their shape lives in the field catalog.
 
 use super::ids::Id;
+use super::values::{check_opt_time, check_text, check_time, present};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -131,6 +132,9 @@ impl FromStr for EntityKind {
 }
 
 /// `PUT /v1/orgs/{org_id}`: create or update an organization.
+///
+/// Like every entity upsert, a field left out (or `null`) keeps the stored value of an
+/// existing organization; a new one gets the documented default.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OrgInput {
@@ -138,24 +142,24 @@ pub struct OrgInput {
     #[schema(min_length = 1, pattern = r"\S")]
     pub name: String,
     /// Day of the month (1–31) billing periods start on; a short month uses its last day.
-    #[serde(default = "default_anchor")]
+    /// Omitted: 1 for a new organization, unchanged for an existing one.
+    #[serde(default)]
     #[schema(minimum = 1, maximum = 31)]
-    pub billing_anchor_day: u8,
-    /// Default IANA time zone of the organization's date ranges.
-    #[serde(default = "default_tz")]
-    pub timezone: String,
+    pub billing_anchor_day: Option<u8>,
+    /// Default IANA time zone of the organization's date ranges. Omitted: `UTC` for a new
+    /// organization, unchanged for an existing one.
+    #[serde(default)]
+    pub timezone: Option<String>,
     /// Privacy of user-identifying fields. Omitted: a new organization is `visible`, an
     /// existing one keeps its setting (admins may have changed it on the privacy page).
     #[serde(default)]
     pub privacy: Option<Privacy>,
 }
 
-fn default_anchor() -> u8 {
-    1
-}
-fn default_tz() -> String {
-    "UTC".into()
-}
+/// The billing anchor day of a new organization that names none.
+pub const DEFAULT_ANCHOR_DAY: u8 = 1;
+/// The time zone of a new organization that names none.
+pub const DEFAULT_TIMEZONE: &str = "UTC";
 
 /// An organization as stored.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -175,23 +179,30 @@ pub struct Org {
 }
 
 /// `PUT /v1/orgs/{org_id}/teams/{id}`.
+///
+/// Entity upserts (teams, members, workbooks, API keys, agents) keep the stored value of a
+/// field the body leaves out; `null` clears a field that may be empty. In Rust: `None` keeps,
+/// `Some(None)` clears, `Some(Some(v))` sets.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TeamInput {
     /// Display name.
     pub name: String,
-    /// Whether this is a member's personal space.
+    /// Whether this is a member's personal space (a new team: `false`).
     #[serde(default)]
-    pub personal: bool,
+    pub personal: Option<bool>,
     /// The member owning a personal space (or the team's owner).
-    #[serde(default)]
-    pub owner_id: Option<Id>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub owner_id: Option<Option<Id>>,
     /// Overrides the organization's privacy setting for this team's records.
-    #[serde(default)]
-    pub privacy: Option<Privacy>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<Privacy>)]
+    pub privacy: Option<Option<Privacy>>,
     /// When the team was created on the platform.
-    #[serde(default)]
-    pub created_at: Option<DateTime<Utc>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<DateTime<Utc>>)]
+    pub created_at: Option<Option<DateTime<Utc>>>,
 }
 
 /// `PUT /v1/orgs/{org_id}/members/{id}`.
@@ -202,15 +213,16 @@ pub struct MemberInput {
     pub email: String,
     /// Full name.
     pub name: String,
-    /// Organization role.
+    /// Organization role (a new member: `member`).
     #[serde(default)]
-    pub role: Role,
-    /// Custom roles (permission groups) the member holds.
+    pub role: Option<Role>,
+    /// Custom roles (permission groups) the member holds (a new member: none).
     #[serde(default)]
-    pub custom_role_ids: Vec<Id>,
+    pub custom_role_ids: Option<Vec<Id>>,
     /// Department.
-    #[serde(default)]
-    pub department: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub department: Option<Option<String>>,
     /// When the member joined the organization.
     pub joined_at: DateTime<Utc>,
     /// Id of the member's personal space; `personal-{member_id}` when omitted. Outflow creates
@@ -234,14 +246,17 @@ pub struct WorkbookInput {
     /// Display name.
     pub name: String,
     /// Team the workbook lives in.
-    #[serde(default)]
-    pub team_id: Option<Id>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub team_id: Option<Option<Id>>,
     /// Member who owns it.
-    #[serde(default)]
-    pub owner_id: Option<Id>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub owner_id: Option<Option<Id>>,
     /// When it was created on the platform.
-    #[serde(default)]
-    pub created_at: Option<DateTime<Utc>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<DateTime<Utc>>)]
+    pub created_at: Option<Option<DateTime<Utc>>>,
 }
 
 /// `PUT /v1/orgs/{org_id}/api-keys/{id}`: a key of the platform's own API.
@@ -251,17 +266,21 @@ pub struct ApiKeyInput {
     /// Display name.
     pub name: String,
     /// Member who owns it.
-    #[serde(default)]
-    pub owner_id: Option<Id>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub owner_id: Option<Option<Id>>,
     /// Team it is attached to.
-    #[serde(default)]
-    pub team_id: Option<Id>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub team_id: Option<Option<Id>>,
     /// When it was created on the platform.
-    #[serde(default)]
-    pub created_at: Option<DateTime<Utc>>,
-    /// When it was revoked, if it was.
-    #[serde(default)]
-    pub revoked_at: Option<DateTime<Utc>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<DateTime<Utc>>)]
+    pub created_at: Option<Option<DateTime<Utc>>>,
+    /// When it was revoked, if it was (`null` un-revokes).
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<DateTime<Utc>>)]
+    pub revoked_at: Option<Option<DateTime<Utc>>>,
 }
 
 /// An entity as listed by `GET /v1/orgs/{org_id}/{kind}`: its id, name and the kind's fields.
@@ -283,19 +302,70 @@ pub fn validate_org(input: &OrgInput) -> Result<(), String> {
     if input.name.trim().is_empty() {
         return Err("`name` must not be empty".into());
     }
-    if !(1..=31).contains(&input.billing_anchor_day) {
+    if let Some(day) = input.billing_anchor_day
+        && !(1..=31).contains(&day)
+    {
+        return Err(format!("`billing_anchor_day` is {day}; allowed: 1 to 31"));
+    }
+    if let Some(tz) = &input.timezone
+        && !super::time::is_known_timezone(tz)
+    {
         return Err(format!(
-            "`billing_anchor_day` is {}; allowed: 1 to 31",
-            input.billing_anchor_day
+            "`timezone` `{tz}` is not an IANA time zone (e.g. UTC, Europe/Berlin)"
         ));
     }
-    if !super::time::is_known_timezone(&input.timezone) {
-        return Err(format!(
-            "`timezone` `{}` is not an IANA time zone (e.g. UTC, Europe/Berlin)",
-            input.timezone
-        ));
+    check_text("name", &input.name)
+}
+
+/// Checks the values of an entity upsert that serde cannot: text without U+0000 (for
+/// callers that bypass the API's body check) and timestamps in the accepted window.
+pub trait EntityInput {
+    /// The first problem, naming the field.
+    fn check(&self) -> Result<(), String>;
+}
+
+/// [`check_opt_time`] for a field that may be omitted, `null` or set.
+fn check_given_time(field: &str, t: &Option<Option<DateTime<Utc>>>) -> Result<(), String> {
+    check_opt_time(field, &t.flatten())
+}
+
+impl EntityInput for TeamInput {
+    fn check(&self) -> Result<(), String> {
+        check_text("name", &self.name)?;
+        check_given_time("created_at", &self.created_at)
     }
-    Ok(())
+}
+
+impl EntityInput for MemberInput {
+    fn check(&self) -> Result<(), String> {
+        check_text("name", &self.name)?;
+        check_text("email", &self.email)?;
+        if let Some(Some(d)) = &self.department {
+            check_text("department", d)?;
+        }
+        check_time("joined_at", &self.joined_at)
+    }
+}
+
+impl EntityInput for CustomRoleInput {
+    fn check(&self) -> Result<(), String> {
+        check_text("name", &self.name)
+    }
+}
+
+impl EntityInput for WorkbookInput {
+    fn check(&self) -> Result<(), String> {
+        check_text("name", &self.name)?;
+        check_given_time("created_at", &self.created_at)
+    }
+}
+
+impl EntityInput for ApiKeyInput {
+    fn check(&self) -> Result<(), String> {
+        check_text("name", &self.name)?;
+        check_given_time("created_at", &self.created_at)?;
+        check_given_time("revoked_at", &self.revoked_at)
+    }
 }
 
 #[cfg(test)]
@@ -306,8 +376,8 @@ mod tests {
     fn org_validation_names_the_field() {
         let mut org = OrgInput {
             name: "Acme".into(),
-            billing_anchor_day: 0,
-            timezone: "UTC".into(),
+            billing_anchor_day: Some(0),
+            timezone: Some("UTC".into()),
             privacy: Some(Privacy::Visible),
         };
         assert!(
@@ -315,11 +385,14 @@ mod tests {
                 .unwrap_err()
                 .contains("billing_anchor_day")
         );
-        org.billing_anchor_day = 15;
-        org.timezone = "Berlin".into();
+        org.billing_anchor_day = Some(15);
+        org.timezone = Some("Berlin".into());
         assert!(validate_org(&org).unwrap_err().contains("timezone"));
-        org.timezone = "Europe/Berlin".into();
+        org.timezone = Some("Europe/Berlin".into());
         assert!(validate_org(&org).is_ok());
+        org.timezone = None;
+        org.billing_anchor_day = None;
+        assert!(validate_org(&org).is_ok(), "omitted settings are kept");
     }
 
     #[test]

@@ -10,6 +10,7 @@ pub mod entity;
 pub mod ids;
 pub mod range;
 pub mod time;
+pub mod values;
 
 pub use catalog::{FieldDef, FieldType, Preset, TypeSpec};
 pub use data_type::DataType;

@@ -82,7 +82,11 @@ impl ApiError {
 
 impl From<crate::store::StoreError> for ApiError {
     fn from(e: crate::store::StoreError) -> Self {
-        ApiError::Internal(e.into())
+        match e {
+            // Bad input that slipped past the request checks is still the caller's error.
+            crate::store::StoreError::Invalid(m) => ApiError::BadRequest(m),
+            e => ApiError::Internal(e.into()),
+        }
     }
 }
 

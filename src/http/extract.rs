@@ -2,17 +2,21 @@
 //! shape, and the client facts audit records need.
 
 use super::error::ApiError;
-use axum::extract::{ConnectInfo, FromRequest, FromRequestParts};
+use crate::domain::values;
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, RawPathParams, Request};
 use axum::http::request::Parts;
+use serde::de::DeserializeOwned;
 use std::net::SocketAddr;
 
-/// `axum::Json` with API-shaped rejections, for bodies that are JSON objects.
+/// `axum::Json` with API-shaped rejections, for bodies that are JSON objects. Text no backend
+/// stores alike (U+0000, see `domain::values`) is refused with a 400 naming its field, for
+/// every JSON body at once.
 pub struct ApiJson<T>(pub T);
 
-impl<T: serde::de::DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
 
-    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, ApiError> {
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
         let json = req
             .headers()
             .get(axum::http::header::CONTENT_TYPE)
@@ -35,7 +39,15 @@ impl<T: serde::de::DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<
         }
         let bytes = axum::body::Bytes::from_request(req, state).await?;
         require_object(&bytes)?;
-        Ok(ApiJson(axum::Json::<T>::from_bytes(&bytes)?.0))
+        let axum::Json(tree) = axum::Json::<serde_json::Value>::from_bytes(&bytes)?;
+        values::check_document(&tree).map_err(ApiError::BadRequest)?;
+        serde_path_to_error::deserialize(tree)
+            .map(ApiJson)
+            .map_err(|e| {
+                ApiError::BadRequest(format!(
+                    "Failed to deserialize the JSON body into the target type: {e}"
+                ))
+            })
     }
 }
 
@@ -53,15 +65,42 @@ fn require_object(bytes: &[u8]) -> Result<(), ApiError> {
     }
 }
 
-/// `axum::extract::Path` with API-shaped rejections.
-#[derive(FromRequestParts)]
-#[from_request(via(axum::extract::Path), rejection(ApiError))]
+/// `axum::extract::Path` with API-shaped rejections; refuses U+0000 in a parameter.
 pub struct ApiPath<T>(pub T);
 
-/// `axum::extract::Query` with API-shaped rejections.
-#[derive(FromRequestParts)]
-#[from_request(via(axum::extract::Query), rejection(ApiError))]
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        if let Ok(raw) = RawPathParams::from_request_parts(parts, state).await {
+            for (name, value) in &raw {
+                values::check_text(name, value)
+                    .map_err(|m| ApiError::BadRequest(m.replacen("field", "path parameter", 1)))?;
+            }
+        }
+        let axum::extract::Path(t) = axum::extract::Path::from_request_parts(parts, state).await?;
+        Ok(ApiPath(t))
+    }
+}
+
+/// `axum::extract::Query` with API-shaped rejections; refuses U+0000 in a parameter.
 pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let query = parts.uri.query().unwrap_or_default();
+        for (name, value) in url::form_urlencoded::parse(query.as_bytes()) {
+            values::check_text(&name, &value)
+                .and_then(|()| values::check_text("(a parameter name)", &name))
+                .map_err(|m| ApiError::BadRequest(m.replacen("field", "query parameter", 1)))?;
+        }
+        let axum::extract::Query(t) =
+            axum::extract::Query::from_request_parts(parts, state).await?;
+        Ok(ApiQuery(t))
+    }
+}
 
 /// Client address and user agent, for audit records.
 pub struct Client {

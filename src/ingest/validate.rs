@@ -1,7 +1,9 @@
-//! Record validation against the field catalog: types, required fields, ids, enum values.
+//! Record validation against the field catalog: types, required fields, ids, enum values,
+//! and the value rules of `domain::values` (no NUL in text, bounded numbers, timestamps in
+//! the accepted window), so a bad record is refused alone and its neighbours are stored.
 
 use crate::domain::catalog::{self, FieldDef, FieldType};
-use crate::domain::{DataType, Id, TypeSpec, credit, time};
+use crate::domain::{DataType, Id, TypeSpec, credit, time, values};
 use crate::store::{Record, RecordBatch, Value};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -118,21 +120,35 @@ fn cell(spec: &TypeSpec, f: &FieldDef, v: serde_json::Value) -> Result<Value, St
             if f.id == spec.id_field || Some(f.id) == spec.team_field {
                 Id::parse(&s).map_err(|e| format!("field `{}` {e}", f.id))?;
             }
+            values::check_text(f.id, &s)?;
             Value::Text(s)
         }
-        (FieldType::Number, J::Number(n)) => Value::Number(n.as_f64().unwrap_or_default()),
-        (FieldType::Integer, J::Number(n)) => match n.as_i64() {
-            Some(i) => Value::Integer(i),
-            None => match n.as_f64() {
-                Some(x) if x.fract() == 0.0 && x.abs() < 9.0e15 => Value::Integer(x as i64),
-                _ => return Err(format!("field `{}`: expected an integer, got {n}", f.id)),
-            },
-        },
+        (FieldType::Number, J::Number(n)) => {
+            let x = n.as_f64().unwrap_or(f64::NAN);
+            bounded(f, x)?;
+            Value::Number(x)
+        }
+        (FieldType::Integer, J::Number(n)) => {
+            let i = match n.as_i64() {
+                Some(i) => i,
+                None => match n.as_f64() {
+                    Some(x) if x.fract() == 0.0 && x.abs() < 9.0e15 => x as i64,
+                    _ => return Err(format!("field `{}`: expected an integer, got {n}", f.id)),
+                },
+            };
+            bounded(f, i as f64)?;
+            Value::Integer(i)
+        }
         (FieldType::Boolean, J::Bool(b)) => Value::Bool(b),
-        (FieldType::Timestamp, J::String(s)) => Value::Timestamp(
-            time::parse_timestamp(&s).map_err(|e| format!("field `{}`: {e}", f.id))?,
-        ),
-        (FieldType::Json, v) => Value::Json(v),
+        (FieldType::Timestamp, J::String(s)) => {
+            let t = time::parse_timestamp(&s).map_err(|e| format!("field `{}`: {e}", f.id))?;
+            values::check_time(f.id, &t)?;
+            Value::Timestamp(t)
+        }
+        (FieldType::Json, v) => {
+            values::check_json(f.id, &v)?;
+            Value::Json(v)
+        }
         (FieldType::Enum(values), J::String(s)) => match credit::resolve(values, &s) {
             Some(internal) => Value::Text(internal.to_string()),
             None => {
@@ -146,6 +162,11 @@ fn cell(spec: &TypeSpec, f: &FieldDef, v: serde_json::Value) -> Result<Value, St
         },
         (_, v) => return Err(wrong(&v)),
     })
+}
+
+/// Refuses a number outside the field's catalog bound (every numeric field has one).
+fn bounded(f: &FieldDef, x: f64) -> Result<(), String> {
+    values::check_number(f.id, x, f.bound.unwrap_or(values::CREDITS))
 }
 
 fn article(ty: FieldType) -> &'static str {

@@ -181,7 +181,9 @@ fn num(v: &Value) -> f64 {
 
 fn round(x: f64, decimals: i32) -> f64 {
     let f = 10f64.powi(decimals);
-    (x * f).round() / f
+    let y = (x * f).round() / f;
+    // Scaling a huge sum can overflow; the sum itself is then the better answer than `inf`.
+    if y.is_finite() { y } else { x }
 }
 
 fn opt_num(v: &Value, decimals: i32) -> Value {

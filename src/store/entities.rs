@@ -4,8 +4,8 @@
 use super::paging::Paging;
 use super::value::Value;
 use crate::domain::entity::{
-    ApiKeyInput, CustomRoleInput, EntityKind, EntityView, MemberInput, Org, OrgInput, Privacy,
-    TeamInput, WorkbookInput,
+    ApiKeyInput, CustomRoleInput, DEFAULT_ANCHOR_DAY, DEFAULT_TIMEZONE, EntityKind, EntityView,
+    MemberInput, Org, OrgInput, Privacy, TeamInput, WorkbookInput,
 };
 use crate::domain::{FieldType, Id};
 use chrono::Utc;
@@ -40,29 +40,46 @@ pub(super) fn org_from_row(r: Vec<Value>) -> Org {
     }
 }
 
+/// The `SET` list of an upsert: `always` columns take the new value; each `given` column takes
+/// it only when the input names the field, so a field left out keeps its stored value.
+fn update_set(always: &[&str], given: &[(&str, bool)]) -> String {
+    always
+        .iter()
+        .copied()
+        .chain(given.iter().filter(|(_, named)| *named).map(|(c, _)| *c))
+        .map(|c| format!("{c} = excluded.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 pub(super) fn upsert_org(id: &Id, o: &OrgInput) -> Statement {
     let now = Utc::now();
     // The pseudonym key is only used when the row is new: updates keep the existing key, so
     // pseudonyms stay stable for the life of the organization.
     let mut key = [0u8; 32];
     rand::rng().fill_bytes(&mut key);
+    let set = update_set(
+        &["name", "updated_at"],
+        &[
+            ("billing_anchor_day", o.billing_anchor_day.is_some()),
+            ("timezone", o.timezone.is_some()),
+            ("privacy", o.privacy.is_some()),
+        ],
+    );
     (
-        "INSERT INTO orgs (id, name, billing_anchor_day, timezone, privacy, pseudonym_key, created_at, updated_at) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?) \
-         ON CONFLICT (id) DO UPDATE SET name = excluded.name, \
-         billing_anchor_day = excluded.billing_anchor_day, timezone = excluded.timezone, \
-         privacy = COALESCE(?, orgs.privacy), updated_at = excluded.updated_at"
-            .into(),
+        format!(
+            "INSERT INTO orgs (id, name, billing_anchor_day, timezone, privacy, pseudonym_key, created_at, updated_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET {set}"
+        ),
         vec![
             id.as_str().into(),
             o.name.clone().into(),
-            Value::Integer(o.billing_anchor_day.into()),
-            o.timezone.clone().into(),
+            Value::Integer(o.billing_anchor_day.unwrap_or(DEFAULT_ANCHOR_DAY).into()),
+            o.timezone.as_deref().unwrap_or(DEFAULT_TIMEZONE).into(),
             o.privacy.unwrap_or_default().as_str().into(),
             hex::encode(key).into(),
             now.into(),
             now.into(),
-            privacy(o.privacy),
         ],
     )
 }
@@ -71,26 +88,37 @@ fn privacy(p: Option<Privacy>) -> Value {
     Value::opt_text(p.map(|p| p.as_str()))
 }
 
-fn opt_id(id: &Option<Id>) -> Value {
-    Value::opt_text(id.as_ref().map(|i| i.as_str()))
+fn opt_id(id: &Option<Option<Id>>) -> Value {
+    Value::opt_text(id.as_ref().and_then(|i| i.as_ref()).map(|i| i.as_str()))
+}
+
+fn opt_ts(t: &Option<Option<chrono::DateTime<Utc>>>) -> Value {
+    Value::opt_ts(t.flatten())
 }
 
 pub(super) fn upsert_team(org: &str, id: &Id, t: &TeamInput) -> Statement {
+    let set = update_set(
+        &["name", "updated_at"],
+        &[
+            ("personal", t.personal.is_some()),
+            ("owner_id", t.owner_id.is_some()),
+            ("privacy", t.privacy.is_some()),
+            ("created_at", t.created_at.is_some()),
+        ],
+    );
     (
-        "INSERT INTO teams (org_id, id, name, personal, owner_id, privacy, created_at, updated_at) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?) \
-         ON CONFLICT (org_id, id) DO UPDATE SET name = excluded.name, personal = excluded.personal, \
-         owner_id = excluded.owner_id, privacy = COALESCE(excluded.privacy, teams.privacy), \
-         created_at = COALESCE(excluded.created_at, teams.created_at), updated_at = excluded.updated_at"
-            .into(),
+        format!(
+            "INSERT INTO teams (org_id, id, name, personal, owner_id, privacy, created_at, updated_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (org_id, id) DO UPDATE SET {set}"
+        ),
         vec![
             org.into(),
             id.as_str().into(),
             t.name.clone().into(),
-            t.personal.into(),
+            t.personal.unwrap_or(false).into(),
             opt_id(&t.owner_id),
-            privacy(t.privacy),
-            Value::opt_ts(t.created_at),
+            privacy(t.privacy.flatten()),
+            opt_ts(&t.created_at),
             Utc::now().into(),
         ],
     )
@@ -110,44 +138,52 @@ pub(super) fn upsert_member(org: &str, id: &Id, m: &MemberInput) -> Vec<Statemen
     let roles = serde_json::Value::from(
         m.custom_role_ids
             .iter()
+            .flatten()
             .map(|r| r.as_str().to_string())
             .collect::<Vec<_>>(),
     );
+    let set = update_set(
+        &["email", "name", "joined_at", "updated_at"],
+        &[
+            ("role", m.role.is_some()),
+            ("custom_role_ids", m.custom_role_ids.is_some()),
+            ("department", m.department.is_some()),
+            ("personal_team_id", m.personal_team_id.is_some()),
+        ],
+    );
     vec![
         (
-            "INSERT INTO members (org_id, id, email, name, role, custom_role_ids, department, joined_at, personal_team_id, updated_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
-             ON CONFLICT (org_id, id) DO UPDATE SET email = excluded.email, name = excluded.name, \
-             role = excluded.role, custom_role_ids = excluded.custom_role_ids, \
-             department = excluded.department, joined_at = excluded.joined_at, \
-             personal_team_id = excluded.personal_team_id, updated_at = excluded.updated_at"
-                .into(),
+            format!(
+                "INSERT INTO members (org_id, id, email, name, role, custom_role_ids, department, joined_at, personal_team_id, updated_at) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (org_id, id) DO UPDATE SET {set}"
+            ),
             vec![
                 org.into(),
                 id.as_str().into(),
                 m.email.clone().into(),
                 m.name.clone().into(),
-                m.role.as_str().into(),
+                m.role.unwrap_or_default().as_str().into(),
                 Value::Json(roles),
-                Value::opt_text(m.department.clone()),
+                Value::opt_text(m.department.clone().flatten()),
                 m.joined_at.into(),
-                personal.clone().into(),
+                personal.into(),
                 now.into(),
             ],
         ),
+        // The member's personal space, under the id now stored (the body may have left it
+        // out and kept an earlier one).
         (
             "INSERT INTO teams (org_id, id, name, personal, owner_id, privacy, created_at, updated_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (org_id, id) DO NOTHING"
+             SELECT m.org_id, m.personal_team_id, ?, ?, m.id, ?, m.joined_at, ? FROM members m \
+             WHERE m.org_id = ? AND m.id = ? ON CONFLICT (org_id, id) DO NOTHING"
                 .into(),
             vec![
-                org.into(),
-                personal.into(),
                 format!("{} (personal)", m.name).into(),
                 true.into(),
-                id.as_str().into(),
                 Value::Null,
-                m.joined_at.into(),
                 now.into(),
+                org.into(),
+                id.as_str().into(),
             ],
         ),
     ]
@@ -168,41 +204,54 @@ pub(super) fn upsert_custom_role(org: &str, id: &Id, r: &CustomRoleInput) -> Sta
 }
 
 pub(super) fn upsert_workbook(org: &str, id: &Id, w: &WorkbookInput) -> Statement {
+    let set = update_set(
+        &["name", "updated_at"],
+        &[
+            ("team_id", w.team_id.is_some()),
+            ("owner_id", w.owner_id.is_some()),
+            ("created_at", w.created_at.is_some()),
+        ],
+    );
     (
-        "INSERT INTO workbooks (org_id, id, name, team_id, owner_id, created_at, updated_at) \
-         VALUES (?, ?, ?, ?, ?, ?, ?) \
-         ON CONFLICT (org_id, id) DO UPDATE SET name = excluded.name, team_id = excluded.team_id, \
-         owner_id = excluded.owner_id, created_at = COALESCE(excluded.created_at, workbooks.created_at), \
-         updated_at = excluded.updated_at"
-            .into(),
+        format!(
+            "INSERT INTO workbooks (org_id, id, name, team_id, owner_id, created_at, updated_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (org_id, id) DO UPDATE SET {set}"
+        ),
         vec![
             org.into(),
             id.as_str().into(),
             w.name.clone().into(),
             opt_id(&w.team_id),
             opt_id(&w.owner_id),
-            Value::opt_ts(w.created_at),
+            opt_ts(&w.created_at),
             Utc::now().into(),
         ],
     )
 }
 
 pub(super) fn upsert_api_key(org: &str, id: &Id, k: &ApiKeyInput) -> Statement {
+    let set = update_set(
+        &["name", "updated_at"],
+        &[
+            ("owner_id", k.owner_id.is_some()),
+            ("team_id", k.team_id.is_some()),
+            ("created_at", k.created_at.is_some()),
+            ("revoked_at", k.revoked_at.is_some()),
+        ],
+    );
     (
-        "INSERT INTO api_keys (org_id, id, name, owner_id, team_id, created_at, revoked_at, updated_at) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?) \
-         ON CONFLICT (org_id, id) DO UPDATE SET name = excluded.name, owner_id = excluded.owner_id, \
-         team_id = excluded.team_id, created_at = COALESCE(excluded.created_at, api_keys.created_at), \
-         revoked_at = excluded.revoked_at, updated_at = excluded.updated_at"
-            .into(),
+        format!(
+            "INSERT INTO api_keys (org_id, id, name, owner_id, team_id, created_at, revoked_at, updated_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (org_id, id) DO UPDATE SET {set}"
+        ),
         vec![
             org.into(),
             id.as_str().into(),
             k.name.clone().into(),
             opt_id(&k.owner_id),
             opt_id(&k.team_id),
-            Value::opt_ts(k.created_at),
-            Value::opt_ts(k.revoked_at),
+            opt_ts(&k.created_at),
+            opt_ts(&k.revoked_at),
             Utc::now().into(),
         ],
     )
@@ -440,6 +489,14 @@ pub(super) fn page(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn upserts_update_only_the_fields_named() {
+        assert_eq!(
+            update_set(&["name"], &[("timezone", false), ("privacy", true)]),
+            "name = excluded.name, privacy = excluded.privacy"
+        );
+    }
 
     #[test]
     fn like_patterns_escape_wildcards() {

@@ -82,6 +82,23 @@ pub enum StoreError {
     /// A stored value cannot be read back (a bug or a hand-edited database).
     #[error("unreadable stored data: {0}")]
     Corrupt(String),
+    /// A value no backend may store (see [`Value::check_storable`]): bad input, refused before
+    /// it reaches the database so both backends answer alike.
+    #[error("invalid value: {0}")]
+    Invalid(String),
+}
+
+/// Refuses parameters one backend would store and the other refuse.
+fn storable(params: &[Value]) -> StoreResult<()> {
+    params
+        .iter()
+        .try_for_each(Value::check_storable)
+        .map_err(StoreError::Invalid)
+}
+
+/// [`storable`] for every value of a batch.
+fn storable_batch(batch: &RecordBatch) -> StoreResult<()> {
+    batch.records.iter().try_for_each(|r| storable(&r.values))
 }
 
 /// Result of storage operations.
@@ -168,6 +185,7 @@ impl Store {
     /// Creates or updates an organization; a new one gets a fresh pseudonym key.
     pub async fn upsert_org(&self, id: &Id, input: &OrgInput) -> StoreResult<Org> {
         let (sql, params) = entities::upsert_org(id, input);
+        storable(&params)?;
         dispatch!(self, b => b.exec(&sql, &params).await)?;
         Ok(self.get_org(id.as_str()).await?.expect("just upserted"))
     }
@@ -201,6 +219,7 @@ impl Store {
         let marks = vec!["?"; ids.len()].join(", ");
         let sql = format!("SELECT id FROM orgs WHERE id IN ({marks})");
         let params: Vec<Value> = ids.iter().map(|s| Value::from(*s)).collect();
+        storable(&params)?;
         let rows = dispatch!(self, b => b.fetch(&sql, &params, &[FieldType::Text]).await)?;
         Ok(rows
             .into_iter()
@@ -216,6 +235,9 @@ impl Store {
     /// Creates or updates a member, and creates their personal space if it does not exist.
     pub async fn upsert_member(&self, org: &str, id: &Id, m: &MemberInput) -> StoreResult<()> {
         let statements = entities::upsert_member(org, id, m);
+        for (_, params) in &statements {
+            storable(params)?;
+        }
         dispatch!(self, b => b.exec_in_tx(&statements).await)
     }
 
@@ -248,6 +270,7 @@ impl Store {
         query: &ListQuery,
     ) -> StoreResult<EntityPage> {
         let (count_sql, list_sql, params, types) = entities::list(org, kind, query);
+        storable(&params)?;
         let total =
             dispatch!(self, b => b.fetch(&count_sql, &params, &[FieldType::Integer]).await)?;
         let total = total
@@ -262,6 +285,7 @@ impl Store {
     }
 
     async fn exec_one(&self, (sql, params): (String, Vec<Value>)) -> StoreResult<()> {
+        storable(&params)?;
         dispatch!(self, b => b.exec(&sql, &params).await).map(|_| ())
     }
 
@@ -273,6 +297,7 @@ impl Store {
         if batch.records.is_empty() {
             return Ok(InsertOutcome::default());
         }
+        storable_batch(batch)?;
         let outcome = dispatch!(self, b => b.insert_records(batch).await)?;
         if outcome.accepted > 0 {
             self.announce(batch);
@@ -354,6 +379,9 @@ impl Store {
     /// Runs statements in one transaction, but only if the first one changes a row (a fence
     /// such as "this node still holds the lease"); otherwise changes nothing and returns false.
     pub async fn execute_fenced(&self, statements: &[(String, Vec<Value>)]) -> StoreResult<bool> {
+        for (_, params) in statements {
+            storable(params)?;
+        }
         dispatch!(self, b => b.exec_fenced(statements).await)
     }
 
@@ -431,6 +459,7 @@ impl Store {
         params: &[Value],
         types: &[FieldType],
     ) -> StoreResult<Vec<Vec<Value>>> {
+        storable(params)?;
         dispatch!(self, b => b.fetch(sql, params, types).await)
     }
 
@@ -441,6 +470,7 @@ impl Store {
         params: &[Value],
         types: &[FieldType],
     ) -> StoreResult<Vec<Vec<Value>>> {
+        storable(params)?;
         dispatch!(self, b => b.fetch_write(sql, params, types).await)
     }
 
@@ -451,6 +481,8 @@ impl Store {
         params: &[Value],
         batch: &RecordBatch,
     ) -> StoreResult<()> {
+        storable(params)?;
+        storable_batch(batch)?;
         dispatch!(self, b => b.exec_with_records(sql, params, batch).await)?;
         self.announce(batch);
         Ok(())
@@ -458,6 +490,7 @@ impl Store {
 
     /// Runs a statement with `?` placeholders; the number of rows it changed.
     pub async fn execute(&self, sql: &str, params: &[Value]) -> StoreResult<u64> {
+        storable(params)?;
         dispatch!(self, b => b.exec(sql, params).await)
     }
 
@@ -472,7 +505,10 @@ impl Store {
         let (tx, rx) = tokio::sync::mpsc::channel(4);
         let store = self.clone();
         tokio::spawn(async move {
-            let result = dispatch!(store, b => b.stream(&query, chunk.max(1), &tx).await);
+            let result = match storable(&query.params) {
+                Ok(()) => dispatch!(store, b => b.stream(&query, chunk.max(1), &tx).await),
+                Err(e) => Err(e),
+            };
             if let Err(e) = result {
                 let _ = tx.send(Err(e)).await;
             }
@@ -485,6 +521,8 @@ impl Store {
     /// Stores a new organization key and its `audit_logs` record in one transaction.
     pub async fn create_org_key(&self, key: &NewOrgKey, audit: &RecordBatch) -> StoreResult<()> {
         let (sql, params) = keys::insert(key);
+        storable(&params)?;
+        storable_batch(audit)?;
         dispatch!(self, b => b.exec_with_records(&sql, &params, audit).await)
     }
 

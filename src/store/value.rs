@@ -25,6 +25,21 @@ pub enum Value {
 }
 
 impl Value {
+    /// Refuses what one backend would store and the other refuse (see `domain::values`): text
+    /// or JSON holding U+0000, and non-finite numbers. The store's backstop for callers that
+    /// bypass the API's checks (the CLI, the admin pages, library users).
+    pub fn check_storable(&self) -> Result<(), String> {
+        use crate::domain::values;
+        match self {
+            Value::Text(s) => values::check_text("(text value)", s),
+            Value::Json(j) => values::check_json("(JSON value)", j),
+            Value::Number(n) if !n.is_finite() => {
+                Err(format!("a number value is {n}; allowed: finite numbers"))
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// `Text` for `Some`, `Null` for `None`.
     pub fn opt_text(s: Option<impl Into<String>>) -> Value {
         s.map_or(Value::Null, |s| Value::Text(s.into()))

@@ -116,9 +116,14 @@ pub fn choice_text(job: &ExportJob, team_names: &HashMap<String, String>) -> Str
         return fields;
     }
     let t = &spec.teams;
-    let teams = if t.all {
-        "all teams and personal spaces".to_string()
-    } else {
+    if t.is_everything() {
+        return format!("{fields} · all teams and personal spaces");
+    }
+    let mut parts = Vec::new();
+    if t.org_teams {
+        parts.push("all organization teams".to_string());
+    }
+    if !t.ids.is_empty() {
         let mut names: Vec<&str> = t
             .ids
             .iter()
@@ -130,12 +135,12 @@ pub fn choice_text(job: &ExportJob, team_names: &HashMap<String, String>) -> Str
         if more > 0 {
             text.push_str(&format!(" +{more} more"));
         }
-        match (text.is_empty(), t.personal) {
-            (true, _) => "personal spaces".to_string(),
-            (false, true) => format!("{text} + personal spaces"),
-            (false, false) => text,
-        }
-    };
+        parts.push(text);
+    }
+    if t.personal {
+        parts.push("personal spaces".to_string());
+    }
+    let teams = parts.join(" + ");
     format!("{fields} · {teams}")
 }
 

@@ -128,7 +128,8 @@ fn scope_text(d: &Drain) -> String {
         parts.push("every organization team".into());
     }
     if !t.ids.is_empty() {
-        parts.push(format!("{} team(s): {}", t.ids.len(), t.ids.join(", ")));
+        let count = super::layout::plural(t.ids.len() as i64, "team", "teams");
+        parts.push(format!("{count}: {}", t.ids.join(", ")));
     }
     if t.personal {
         parts.push("personal spaces".into());

@@ -26,7 +26,10 @@ pub enum WebError {
 
 impl From<StoreError> for WebError {
     fn from(e: StoreError) -> Self {
-        WebError::Internal(e.into())
+        match e {
+            StoreError::Invalid(m) => WebError::BadRequest(m),
+            e => WebError::Internal(e.into()),
+        }
     }
 }
 
@@ -46,6 +49,7 @@ impl From<super::auth::AuthError> for WebError {
     fn from(e: super::auth::AuthError) -> Self {
         match e {
             super::auth::AuthError::Invalid(m) => WebError::BadRequest(m),
+            super::auth::AuthError::Store(s) => s.into(),
             other => WebError::Internal(other.into()),
         }
     }

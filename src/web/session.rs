@@ -231,6 +231,12 @@ impl<T: DeserializeOwned> FromRequest<AppState> for Checked<T> {
 
 /// Parses a URL-encoded body (repeated keys become lists).
 pub async fn parse_form<T: DeserializeOwned>(bytes: Bytes) -> Result<T, Response> {
+    // Text no backend stores alike (U+0000) is refused here, naming the field, as the API does.
+    for (key, value) in url::form_urlencoded::parse(&bytes) {
+        crate::domain::values::check_text(&key, &value)
+            .and_then(|()| crate::domain::values::check_text("(a field name)", &key))
+            .map_err(|m| WebError::BadRequest(m).into_response())?;
+    }
     let req = Request::builder()
         .method(Method::POST)
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")

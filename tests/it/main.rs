@@ -32,3 +32,4 @@ mod scope;
 mod storage;
 mod tenancy;
 mod time_labels;
+mod values;

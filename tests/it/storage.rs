@@ -86,7 +86,7 @@ both_backends!(
         ] {
             let team = TeamInput {
                 name: name.into(),
-                personal: false,
+                personal: None,
                 owner_id: None,
                 privacy: None,
                 created_at: None,
@@ -100,9 +100,9 @@ both_backends!(
             let m = MemberInput {
                 email: format!("user{i}@acme.example"),
                 name: format!("User {i}"),
-                role: if i == 0 { Role::Admin } else { Role::Member },
-                custom_role_ids: vec![Id::parse("cr-fin").unwrap()],
-                department: Some("Finance".into()),
+                role: Some(if i == 0 { Role::Admin } else { Role::Member }),
+                custom_role_ids: Some(vec![Id::parse("cr-fin").unwrap()]),
+                department: Some(Some("Finance".into())),
                 joined_at: chrono::Utc::now(),
                 personal_team_id: None,
             };
@@ -115,9 +115,9 @@ both_backends!(
         let again = MemberInput {
             email: "user0@acme.example".into(),
             name: "User Zero".into(),
-            role: Role::Admin,
-            custom_role_ids: vec![],
-            department: None,
+            role: Some(Role::Admin),
+            custom_role_ids: Some(vec![]),
+            department: Some(None),
             joined_at: chrono::Utc::now(),
             personal_team_id: None,
         };

@@ -86,12 +86,8 @@ run() { # $1: what, $2: key, rest: operation filters
     --workers 1 \
     --no-color \
     --header "Authorization: Bearer $key" \
-    "${x00[@]}" "$@"
+    "$@"
 }
-# KNOWN FINDING: remove after fix-values lands. PostgreSQL refuses U+0000 in text, and a NUL in
-# a key or secret name, or in the `q` search parameter, answers 500 there (issue 12, item 1).
-x00=()
-[ "$backend" = postgres ] && x00=(--generation-allow-x00 false)
 status=0
 # Organization-key routes: every operation but the ingest-key ones and the signed-link
 # download (no key; a signature is not something to guess).

@@ -13,6 +13,7 @@ mod tool_calls;
 mod workflows;
 
 use super::DataType;
+use super::values::{self, Bound};
 use serde::Serialize;
 use std::fmt;
 
@@ -133,6 +134,8 @@ pub struct FieldDef {
     pub origin: Origin,
     /// One sentence on the meaning.
     pub description: &'static str,
+    /// Numeric fields: the values ingest accepts (see `domain::values`).
+    pub bound: Option<Bound>,
 }
 
 impl FieldDef {
@@ -169,6 +172,11 @@ pub(crate) const fn f(
         personal: false,
         origin: Origin::Reference,
         description,
+        bound: match ty {
+            FieldType::Number => Some(values::CREDITS),
+            FieldType::Integer => Some(values::COUNT),
+            _ => None,
+        },
     }
 }
 
@@ -181,6 +189,11 @@ impl FieldDef {
     /// Marks the field as identifying a person.
     pub(crate) const fn personal(mut self) -> Self {
         self.personal = true;
+        self
+    }
+    /// Sets the values a numeric field accepts.
+    pub(crate) const fn bound(mut self, bound: Bound) -> Self {
+        self.bound = Some(bound);
         self
     }
     /// Marks the field as an Outflow extension.
@@ -298,6 +311,9 @@ mod tests {
                     assert!(f.in_preset(Preset::Default), "{dt}.{}", f.id);
                 }
                 assert!(!f.label.is_empty() && !f.category.is_empty());
+                // Every numeric field has a documented bound (GET /v1/fields shows it).
+                let numeric = matches!(f.ty, FieldType::Number | FieldType::Integer);
+                assert_eq!(f.bound.is_some(), numeric, "{dt}.{}: bound", f.id);
                 // Field ids double as SQL column names: keep them plain identifiers.
                 assert!(f.id.chars().all(|c| c.is_ascii_lowercase() || c == '_'));
             }

@@ -59,7 +59,8 @@ static FIELDS: [FieldDef; 13] = [
         Integer,
         P_DEF,
         "Time the call took, in milliseconds",
-    ),
+    )
+    .bound(crate::domain::values::DURATION_MS),
     f(
         "error",
         "Error",

@@ -3,10 +3,10 @@
 
 use super::orgs::path_id;
 use crate::auth::{IngestAuth, OrgAuth};
-use crate::domain::DataType;
 use crate::domain::entity::{
-    ApiKeyInput, CustomRoleInput, EntityKind, MemberInput, TeamInput, WorkbookInput,
+    ApiKeyInput, CustomRoleInput, EntityInput, EntityKind, MemberInput, TeamInput, WorkbookInput,
 };
+use crate::domain::{DataType, values};
 use crate::http::AppState;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{ApiPath, ApiQuery};
@@ -37,8 +37,19 @@ fn parse_kind(raw: &str) -> Result<EntityKind, ApiError> {
     raw.parse().map_err(ApiError::BadRequest)
 }
 
+/// Reads an entity body and checks what serde cannot (text, timestamps in the window).
+fn entity<T: DeserializeOwned + EntityInput>(bytes: &[u8]) -> Result<T, ApiError> {
+    let input: T = body(bytes)?;
+    input.check().map_err(ApiError::BadRequest)?;
+    Ok(input)
+}
+
 fn body<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    serde_json::from_slice(bytes).map_err(|e| ApiError::BadRequest(format!("invalid body: {e}")))
+    let invalid = |e: &dyn std::fmt::Display| ApiError::BadRequest(format!("invalid body: {e}"));
+    let tree: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| invalid(&e))?;
+    // The same value rules as every JSON body (see `ApiJson`).
+    values::check_document(&tree).map_err(ApiError::BadRequest)?;
+    serde_path_to_error::deserialize(tree).map_err(|e| invalid(&e))
 }
 
 /// Creates or updates a team, member, workbook, agent, custom role or platform API key.
@@ -81,11 +92,11 @@ pub(super) async fn put_entity(
     match kind {
         EntityKind::Teams => {
             store
-                .upsert_team(&org_id, &id, &body::<TeamInput>(&bytes)?)
+                .upsert_team(&org_id, &id, &entity::<TeamInput>(&bytes)?)
                 .await?
         }
         EntityKind::Members => {
-            let m: MemberInput = body(&bytes)?;
+            let m: MemberInput = entity(&bytes)?;
             if !m.email.contains('@') {
                 return Err(ApiError::BadRequest(format!(
                     "field `email` `{}` is not an email address",
@@ -96,17 +107,17 @@ pub(super) async fn put_entity(
         }
         EntityKind::Workbooks => {
             store
-                .upsert_workbook(&org_id, &id, &body::<WorkbookInput>(&bytes)?)
+                .upsert_workbook(&org_id, &id, &entity::<WorkbookInput>(&bytes)?)
                 .await?
         }
         EntityKind::CustomRoles => {
             store
-                .upsert_custom_role(&org_id, &id, &body::<CustomRoleInput>(&bytes)?)
+                .upsert_custom_role(&org_id, &id, &entity::<CustomRoleInput>(&bytes)?)
                 .await?
         }
         EntityKind::ApiKeys => {
             store
-                .upsert_api_key(&org_id, &id, &body::<ApiKeyInput>(&bytes)?)
+                .upsert_api_key(&org_id, &id, &entity::<ApiKeyInput>(&bytes)?)
                 .await?
         }
         EntityKind::Agents => new_version = Some(put_agent(&state, &org_id, &id, &bytes).await?),
@@ -132,6 +143,7 @@ async fn put_agent(
             )));
         }
     }
+    keep_stored_configuration(state, org_id, id, &mut fields).await?;
     fields.insert("org_id".into(), org_id.into());
     fields.insert("agent_id".into(), id.as_str().into());
     let (batch, rejected, _) = crate::ingest::validate(DataType::Agents, vec![fields.into()]);
@@ -139,6 +151,42 @@ async fn put_agent(
         return Err(ApiError::BadRequest(r.error.clone()));
     }
     Ok(state.store.insert_records(&batch).await?.accepted == 1)
+}
+
+/// Fills the fields an agent upsert leaves out from the agent's latest stored version, so an
+/// update naming only what changed keeps the rest of the configuration (as for every entity
+/// upsert). `null` still clears a field; the version number and time are always new.
+async fn keep_stored_configuration(
+    state: &AppState,
+    org_id: &str,
+    id: &crate::domain::Id,
+    fields: &mut serde_json::Map<String, serde_json::Value>,
+) -> Result<(), ApiError> {
+    use crate::store::records::{column_list, column_types};
+    let spec = crate::domain::catalog::spec(DataType::Agents);
+    let sql = format!(
+        "SELECT {} FROM {} WHERE org_id = ? AND agent_id = ? ORDER BY agent_version DESC LIMIT 1",
+        column_list(spec),
+        spec.table
+    );
+    let rows = state
+        .store
+        .query(
+            &sql,
+            &[org_id.into(), id.as_str().into()],
+            &column_types(spec),
+        )
+        .await?;
+    let Some(latest) = rows.into_iter().next() else {
+        return Ok(());
+    };
+    for (f, v) in spec.fields.iter().zip(latest) {
+        let versioning = matches!(f.id, "agent_version" | "agent_updated_ts" | "agent_id");
+        if !versioning && !v.is_null() && !fields.contains_key(f.id) {
+            fields.insert(f.id.to_string(), v.to_json());
+        }
+    }
+    Ok(())
 }
 
 /// Lists an organization's teams, members, workbooks, agents, custom roles or platform API

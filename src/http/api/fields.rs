@@ -42,6 +42,12 @@ pub struct FieldView {
     pub origin: Origin,
     /// Meaning.
     pub description: &'static str,
+    /// Numeric fields: the least value ingest accepts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min: Option<f64>,
+    /// Numeric fields: the greatest value ingest accepts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max: Option<f64>,
 }
 
 /// An enum value.
@@ -107,6 +113,8 @@ fn view(dt: DataType) -> TypeView {
                 personal: f.personal,
                 origin: f.origin,
                 description: f.description,
+                min: f.bound.map(|b| b.min),
+                max: f.bound.map(|b| b.max),
             })
             .collect(),
     }
