@@ -2885,6 +2885,36 @@ mod tests {
         assert_ne!(first(&a), first(&other));
     }
 
+    /// Pins the generated data to a fixed hash, so that refactoring the generator cannot change
+    /// what it produces unnoticed. A deliberate change to the demo data updates the hash.
+    #[test]
+    fn output_is_pinned() {
+        use sha2::{Digest, Sha256};
+        let org = organization(1, now(), SEED);
+        let mut h = Sha256::new();
+        let entities = json!([
+            org.org_id.to_string(),
+            org.org,
+            org.custom_roles,
+            org.teams,
+            org.members,
+            org.workbooks,
+            org.api_keys,
+            org.admin_user_id.to_string(),
+        ]);
+        h.update(entities.to_string());
+        for dt in DataType::ALL {
+            for v in all(&org, dt) {
+                h.update(v.to_string());
+                h.update(b"\n");
+            }
+        }
+        assert_eq!(
+            hex::encode(h.finalize()),
+            "7d6971d2b4aa1326b1dce34a3955755022508e237d1d871860b1cbe42b706367"
+        );
+    }
+
     /// Type, required-field and window checks of one record against the catalog.
     fn check_fields(dt: DataType, v: &Value, floor: DateTime<Utc>) {
         let s = spec(dt);
