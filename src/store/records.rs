@@ -154,3 +154,23 @@ pub(crate) fn stamp_agent_version(spec: &TypeSpec, record: &mut Record, version:
         }
     }
 }
+
+impl super::Store {
+    /// The latest stored version of an agent, every catalog column in catalog order.
+    pub async fn latest_agent_version(
+        &self,
+        org: &str,
+        agent: &str,
+    ) -> Result<Option<Vec<Value>>, super::StoreError> {
+        let spec = crate::domain::catalog::spec(crate::domain::DataType::Agents);
+        let sql = format!(
+            "SELECT {} FROM {} WHERE org_id = ? AND agent_id = ? ORDER BY agent_version DESC LIMIT 1",
+            column_list(spec),
+            spec.table
+        );
+        let rows = self
+            .query(&sql, &[org.into(), agent.into()], &column_types(spec))
+            .await?;
+        Ok(rows.into_iter().next())
+    }
+}

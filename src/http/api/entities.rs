@@ -162,22 +162,12 @@ async fn keep_stored_configuration(
     id: &crate::domain::Id,
     fields: &mut serde_json::Map<String, serde_json::Value>,
 ) -> Result<(), ApiError> {
-    use crate::store::records::{column_list, column_types};
     let spec = crate::domain::catalog::spec(DataType::Agents);
-    let sql = format!(
-        "SELECT {} FROM {} WHERE org_id = ? AND agent_id = ? ORDER BY agent_version DESC LIMIT 1",
-        column_list(spec),
-        spec.table
-    );
-    let rows = state
+    let latest = state
         .store
-        .query(
-            &sql,
-            &[org_id.into(), id.as_str().into()],
-            &column_types(spec),
-        )
+        .latest_agent_version(org_id, id.as_str())
         .await?;
-    let Some(latest) = rows.into_iter().next() else {
+    let Some(latest) = latest else {
         return Ok(());
     };
     for (f, v) in spec.fields.iter().zip(latest) {
