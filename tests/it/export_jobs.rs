@@ -255,7 +255,7 @@ both_backends!(
 // The window the 55 ms job fell into: the cancel lands after the worker's last check but
 // before it records completion. The completion is then refused and the job ends CANCELLED
 // with its finished file deleted; a cancel after completion answers 409 naming COMPLETED.
-#[cfg(any())]
+
 both_backends!(cancel_races_completion_exactly, |b| async move {
     let app = app(b).await;
     let (_, key) = app.org_key("acme", "usage_export").await;
