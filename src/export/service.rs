@@ -136,10 +136,21 @@ impl Exports {
         Ok(Some(CancelOutcome::Requested(latest)))
     }
 
-    /// Deletes whatever a job that ends without a file may have left in storage.
+    /// Deletes whatever a job that ends without a file may have left in storage: the file,
+    /// and the pieces of uploads killed mid-way.
     async fn discard(&self, key: &str) {
         if let Err(e) = self.files.delete(key).await {
             tracing::warn!(key, error = %e, "export file not deleted");
+        }
+        self.remove_pieces(key).await;
+    }
+
+    /// Removes the pieces dead attempts left of `key` (see `Files::remove_pieces`).
+    async fn remove_pieces(&self, key: &str) {
+        match self.files.remove_pieces(key).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(key, pieces = n, "removed a dead attempt's upload pieces"),
+            Err(e) => tracing::warn!(key, error = %e, "dead attempt's upload pieces not removed"),
         }
     }
 
@@ -216,6 +227,8 @@ impl Exports {
         }
         changed += self.expire_reports(now).await?;
         for job in jobs::fail_abandoned(&self.store, now, self.config.max_attempts).await? {
+            // Its dead attempts may have left a file or pieces of one.
+            self.discard(&file_of(&job).0).await;
             if job.state == JobState::Failed {
                 self.after_failure(&job, job.error.as_deref().unwrap_or("interrupted"))
                     .await;
@@ -286,19 +299,12 @@ impl Exports {
 
     async fn execute(&self, job: ExportJob) -> anyhow::Result<JobState> {
         let spec = &job.spec;
-        let file_name = super::encode::file_name(
-            &format!(
-                "{}-{}-{}-{}",
-                spec.data_type.as_str(),
-                spec.start.with_timezone(&spec.tz()).format("%Y-%m-%d"),
-                (spec.end - ChronoDuration::microseconds(1))
-                    .with_timezone(&spec.tz())
-                    .format("%Y-%m-%d"),
-                &job.id[job.id.len().saturating_sub(8)..]
-            ),
-            &spec.encode_options(),
-        );
-        let key = export_key(&job.org_id, &job.id, &file_name);
+        let (key, file_name) = file_of(&job);
+        if job.attempts > 1 {
+            // Taken over from a worker that died mid-upload: its pieces would stay forever
+            // next to the file (this attempt's own upload gets a fresh piece name).
+            self.remove_pieces(&key).await;
+        }
         let control = Arc::new(Control::default());
         if let Ok(mut map) = self.running.lock() {
             map.insert(job.id.clone(), control.clone());
@@ -529,4 +535,23 @@ impl Exports {
 /// second, and the lease is renewed well before it runs out.
 fn heartbeat_every(lease_seconds: u64) -> Duration {
     Duration::from_millis((lease_seconds.max(1) * 1000 / 3).clamp(200, 1000))
+}
+
+/// A job's object key and download name: the same for every attempt, so a takeover
+/// overwrites its predecessor's file and finds its pieces.
+fn file_of(job: &ExportJob) -> (String, String) {
+    let spec = &job.spec;
+    let file_name = super::encode::file_name(
+        &format!(
+            "{}-{}-{}-{}",
+            spec.data_type.as_str(),
+            spec.start.with_timezone(&spec.tz()).format("%Y-%m-%d"),
+            (spec.end - ChronoDuration::microseconds(1))
+                .with_timezone(&spec.tz())
+                .format("%Y-%m-%d"),
+            &job.id[job.id.len().saturating_sub(8)..]
+        ),
+        &spec.encode_options(),
+    );
+    (export_key(&job.org_id, &job.id, &file_name), file_name)
 }
