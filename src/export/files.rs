@@ -19,7 +19,7 @@ use object_store::path::Path as ObjectPath;
 use object_store::{ObjectStore, ObjectStoreExt};
 use rand::RngCore;
 use sha2::Sha256;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// Capacity of the upload buffer: beyond it uploads go multipart, part by part.
@@ -33,6 +33,8 @@ pub struct Files {
     signing_key: Arc<Vec<u8>>,
     public_url: Arc<String>,
     describe: Arc<String>,
+    /// The directory of a local store (where multipart pieces are files; see `remove_pieces`).
+    local_root: Option<Arc<PathBuf>>,
 }
 
 /// Why a signed URL was refused.
@@ -50,6 +52,7 @@ impl Files {
     /// Opens the configured store. `public_url` is the base of signed links.
     pub fn open(config: &Config, public_url: &str) -> anyhow::Result<Files> {
         let storage = &config.storage;
+        let mut local_root = None;
         let (store, describe): (Arc<dyn ObjectStore>, String) = match storage.kind {
             StorageKind::Local => {
                 let dir = storage
@@ -60,6 +63,7 @@ impl Files {
                     .with_context(|| format!("cannot create file directory {}", dir.display()))?;
                 let fs = LocalFileSystem::new_with_prefix(&dir)
                     .with_context(|| format!("cannot open file directory {}", dir.display()))?;
+                local_root = Some(Arc::new(dir.clone()));
                 (Arc::new(fs), format!("local directory {}", dir.display()))
             }
             StorageKind::S3 => {
@@ -103,6 +107,7 @@ impl Files {
             signing_key: Arc::new(signing_key),
             public_url: Arc::new(public_url.trim_end_matches('/').to_string()),
             describe: Arc::new(describe),
+            local_root,
         })
     }
 
@@ -148,6 +153,46 @@ impl Files {
             Err(object_store::Error::NotFound { .. }) => Ok(()),
             other => other,
         }
+    }
+
+    /// Removes the multipart pieces of `key` that an upload killed mid-way left behind (an
+    /// aborted or dropped upload removes its own). On a local store a piece is the staged file
+    /// `{file}#{n}` next to the file; `object_store` neither lists nor deletes those, so they
+    /// are found in the directory itself. On S3 a killed upload is an incomplete multipart
+    /// upload, invisible as an object: the bucket's `AbortIncompleteMultipartUpload`
+    /// lifecycle rule removes those. Returns how many pieces went.
+    pub async fn remove_pieces(&self, key: &str) -> std::io::Result<usize> {
+        let Some(root) = &self.local_root else {
+            return Ok(0);
+        };
+        let path = self.path(key);
+        let mut file = root.to_path_buf();
+        file.extend(path.parts().map(|p| p.as_ref().to_string()));
+        let (Some(dir), Some(name)) = (file.parent(), file.file_name()) else {
+            return Ok(0);
+        };
+        let prefix = format!("{}#", name.to_string_lossy());
+        let mut entries = match tokio::fs::read_dir(dir).await {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+            Err(e) => return Err(e),
+        };
+        let mut removed = 0;
+        while let Some(entry) = entries.next_entry().await? {
+            let entry_name = entry.file_name();
+            let is_piece = entry_name
+                .to_str()
+                .and_then(|n| n.strip_prefix(&prefix))
+                .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+            if is_piece {
+                match tokio::fs::remove_file(entry.path()).await {
+                    Ok(()) => removed += 1,
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+        Ok(removed)
     }
 
     /// A URL that downloads `key` until `expires`.

@@ -306,7 +306,8 @@ pub async fn claim(
     Ok(from_rows(rows)?.into_iter().next())
 }
 
-/// Jobs whose workers died `max_attempts` times: marked failed; returned for notification.
+/// Jobs whose workers died `max_attempts` times: marked failed (or cancelled, when a cancel
+/// was requested); returned for notification and clean-up.
 pub async fn fail_abandoned(
     store: &Store,
     now: DateTime<Utc>,
@@ -315,12 +316,16 @@ pub async fn fail_abandoned(
     let rows = store
         .query_write(
             &format!(
-                "UPDATE export_jobs SET state = 'FAILED', finished_at = ?, lease_owner = NULL, \
-                 error = 'the export was interrupted ' || attempts || ' times (worker stopped or lost its lease)' \
+                "UPDATE export_jobs SET finished_at = ?, lease_owner = NULL, \
+                 state = CASE WHEN cancel_requested = ? THEN 'CANCELLED' ELSE 'FAILED' END, \
+                 error = CASE WHEN cancel_requested = ? THEN NULL ELSE \
+                 'the export was interrupted ' || attempts || ' times (worker stopped or lost its lease)' END \
                  WHERE state = 'IN_PROGRESS' AND lease_until < ? AND attempts >= ? RETURNING {COLUMNS}"
             ),
             &[
                 Value::Timestamp(now),
+                Value::Bool(true),
+                Value::Bool(true),
                 Value::Timestamp(now),
                 Value::Integer(max_attempts.into()),
             ],
@@ -370,7 +375,9 @@ pub struct Finished<'a> {
     pub expires_at: DateTime<Utc>,
 }
 
-/// Marks a job completed, if `owner` still holds it.
+/// Marks a job completed, if `owner` still holds it and no cancel was requested: once a
+/// cancel has been accepted the job can only end `CANCELLED` (see [`request_cancel`]).
+/// `false` means the caller must not keep the file.
 pub async fn complete(
     store: &Store,
     id: &str,
@@ -382,7 +389,7 @@ pub async fn complete(
         .execute(
             "UPDATE export_jobs SET state = 'COMPLETED', rows_written = ?, size_bytes = ?, \
              file_key = ?, file_name = ?, expires_at = ?, finished_at = ?, lease_owner = NULL \
-             WHERE id = ? AND lease_owner = ? AND state = 'IN_PROGRESS'",
+             WHERE id = ? AND lease_owner = ? AND state = 'IN_PROGRESS' AND cancel_requested = ?",
             &[
                 Value::Integer(f.rows as i64),
                 Value::Integer(f.bytes as i64),
@@ -392,13 +399,16 @@ pub async fn complete(
                 Value::Timestamp(now),
                 id.into(),
                 owner.into(),
+                Value::Bool(false),
             ],
         )
         .await?;
     Ok(n == 1)
 }
 
-/// Ends a job as `FAILED` (with `error`) or `CANCELLED`, if `owner` still holds it.
+/// Ends a job as `FAILED` (with `error`) or `CANCELLED`, if `owner` still holds it, and
+/// returns the state it ended in (`None`: the lease is no longer ours). A job whose cancel was
+/// requested ends `CANCELLED` whatever stopped it: the requester was promised that.
 pub async fn finish_unsuccessfully(
     store: &Store,
     id: &str,
@@ -407,47 +417,84 @@ pub async fn finish_unsuccessfully(
     error: Option<&str>,
     rows: u64,
     now: DateTime<Utc>,
-) -> Result<bool, StoreError> {
-    let n = store
-        .execute(
-            "UPDATE export_jobs SET state = ?, error = ?, rows_written = ?, finished_at = ?, \
-             lease_owner = NULL WHERE id = ? AND lease_owner = ? AND state = 'IN_PROGRESS'",
+) -> Result<Option<JobState>, StoreError> {
+    let rows = store
+        .query_write(
+            "UPDATE export_jobs SET \
+             state = CASE WHEN cancel_requested = ? THEN 'CANCELLED' ELSE ? END, \
+             error = CASE WHEN cancel_requested = ? THEN NULL ELSE ? END, \
+             rows_written = ?, finished_at = ?, lease_owner = NULL \
+             WHERE id = ? AND lease_owner = ? AND state = 'IN_PROGRESS' RETURNING state",
             &[
+                Value::Bool(true),
                 state.as_str().into(),
+                Value::Bool(true),
                 Value::opt_text(error),
                 Value::Integer(rows as i64),
                 Value::Timestamp(now),
                 id.into(),
                 owner.into(),
             ],
+            &[FieldType::Text],
         )
         .await?;
-    Ok(n == 1)
+    rows.first()
+        .map(|r| match &r[0] {
+            Value::Text(s) => s.parse().map_err(StoreError::Corrupt),
+            _ => Err(StoreError::Corrupt("export job without state".into())),
+        })
+        .transpose()
 }
 
-/// Cancels a job of `org`: a queued one at once, a running one at its worker's next
-/// heartbeat. Returns the job as it stands afterwards (`None`: no such job).
+/// What a cancel request did.
+#[derive(Debug, Clone)]
+pub enum CancelOutcome {
+    /// The job was queued and is now `CANCELLED`.
+    Cancelled(ExportJob),
+    /// The job is running: its worker stops at its next check and the job ends `CANCELLED`
+    /// (completion is refused from now on).
+    Requested(ExportJob),
+    /// The job had already ended (`COMPLETED`, `FAILED`, `CANCELLED` or `EXPIRED`).
+    TooLate(ExportJob),
+}
+
+/// Cancels a job of `org`: a queued one at once; a running one is marked so that it can only
+/// end `CANCELLED` (its worker stops at its next check; see [`complete`]); a finished one is
+/// left alone and reported as too late. Each step is one conditional update, so a cancel and
+/// a completion racing for the same job have exactly one winner. `None`: no such job.
 pub async fn request_cancel(
     store: &Store,
     org: &str,
     id: &str,
     now: DateTime<Utc>,
-) -> Result<Option<ExportJob>, StoreError> {
-    store
+) -> Result<Option<CancelOutcome>, StoreError> {
+    let queued = store
         .execute(
             "UPDATE export_jobs SET state = 'CANCELLED', finished_at = ? \
              WHERE org_id = ? AND id = ? AND state = 'REQUESTED'",
             &[Value::Timestamp(now), org.into(), id.into()],
         )
         .await?;
-    store
-        .execute(
-            "UPDATE export_jobs SET cancel_requested = ? \
-             WHERE org_id = ? AND id = ? AND state = 'IN_PROGRESS'",
-            &[Value::Bool(true), org.into(), id.into()],
-        )
-        .await?;
-    get(store, org, id).await
+    let running = if queued == 0 {
+        store
+            .execute(
+                "UPDATE export_jobs SET cancel_requested = ? \
+                 WHERE org_id = ? AND id = ? AND state = 'IN_PROGRESS'",
+                &[Value::Bool(true), org.into(), id.into()],
+            )
+            .await?
+    } else {
+        0
+    };
+    Ok(get(store, org, id).await?.map(|job| {
+        if queued == 1 {
+            CancelOutcome::Cancelled(job)
+        } else if running == 1 {
+            CancelOutcome::Requested(job)
+        } else {
+            CancelOutcome::TooLate(job)
+        }
+    }))
 }
 
 /// Completed jobs whose retention has run out.

@@ -3,7 +3,7 @@
 //! files. Several processes on one PostgreSQL share the queue (see `jobs`).
 
 use super::files::{Files, export_key};
-use super::jobs::{self, ExportJob, Finished, JobState};
+use super::jobs::{self, CancelOutcome, ExportJob, Finished, JobState};
 use super::pipeline::{self, Control, ExportError};
 use super::spec::ExportSpec;
 use crate::audit::{self, Actor};
@@ -13,8 +13,9 @@ use crate::privacy::PrivacyPolicy;
 use crate::store::Store;
 use chrono::{DateTime, Duration as ChronoDuration, Utc};
 use object_store::ObjectStoreExt;
-use std::sync::Arc;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::io::AsyncWriteExt;
 use tokio::sync::Notify;
@@ -32,6 +33,20 @@ pub struct Exports {
     config: Arc<ExportsConfig>,
     wake: Arc<Notify>,
     node: Arc<String>,
+    /// The controls of the jobs this process is running, so a cancel reaching this process
+    /// stops its job at once instead of at the next heartbeat.
+    running: Arc<Mutex<HashMap<String, Arc<Control>>>>,
+}
+
+/// Removes a job from `Exports::running` when its run ends, however it ends.
+struct Running<'a>(&'a Exports, String);
+
+impl Drop for Running<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut map) = self.0.running.lock() {
+            map.remove(&self.1);
+        }
+    }
 }
 
 impl Exports {
@@ -44,6 +59,7 @@ impl Exports {
             config: Arc::new(config),
             wake: Arc::new(Notify::new()),
             node: Arc::new(format!("node-{}", uuid::Uuid::new_v4().simple())),
+            running: Arc::default(),
         }
     }
 
@@ -89,6 +105,53 @@ impl Exports {
         jobs::get(&self.store, &spec.org_id, &id)
             .await?
             .ok_or_else(|| anyhow::anyhow!("export {id} vanished after insert"))
+    }
+
+    /// Cancels a job of `org` (`None`: no such job). A running job is stopped at once when
+    /// this process runs it, else at its worker's next heartbeat; this waits (a few seconds
+    /// at most) for it to end, so the answer is usually the final `CANCELLED`. A
+    /// `Requested` answer still guarantees that end: completion is refused from now on.
+    pub async fn cancel(&self, org: &str, id: &str) -> anyhow::Result<Option<CancelOutcome>> {
+        let outcome = jobs::request_cancel(&self.store, org, id, Utc::now()).await?;
+        let Some(CancelOutcome::Requested(job)) = outcome else {
+            return Ok(outcome);
+        };
+        if let Some(control) = self.running.lock().ok().and_then(|m| m.get(id).cloned()) {
+            control.cancel.store(true, Ordering::Relaxed);
+        }
+        let every = heartbeat_every(self.config.lease_seconds);
+        let deadline = tokio::time::Instant::now() + every * 2 + Duration::from_secs(1);
+        let mut latest = job;
+        while tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            match jobs::get(&self.store, org, id).await? {
+                // After a cancel request the only end is CANCELLED (see `jobs::complete`).
+                Some(job) if job.state.is_final() => {
+                    return Ok(Some(CancelOutcome::Cancelled(job)));
+                }
+                Some(job) => latest = job,
+                None => return Ok(None),
+            }
+        }
+        Ok(Some(CancelOutcome::Requested(latest)))
+    }
+
+    /// Deletes whatever a job that ends without a file may have left in storage: the file,
+    /// and the pieces of uploads killed mid-way.
+    async fn discard(&self, key: &str) {
+        if let Err(e) = self.files.delete(key).await {
+            tracing::warn!(key, error = %e, "export file not deleted");
+        }
+        self.remove_pieces(key).await;
+    }
+
+    /// Removes the pieces dead attempts left of `key` (see `Files::remove_pieces`).
+    async fn remove_pieces(&self, key: &str) {
+        match self.files.remove_pieces(key).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(key, pieces = n, "removed a dead attempt's upload pieces"),
+            Err(e) => tracing::warn!(key, error = %e, "dead attempt's upload pieces not removed"),
+        }
     }
 
     /// A signed download URL for a completed job, valid for the configured time.
@@ -164,8 +227,12 @@ impl Exports {
         }
         changed += self.expire_reports(now).await?;
         for job in jobs::fail_abandoned(&self.store, now, self.config.max_attempts).await? {
-            self.after_failure(&job, job.error.as_deref().unwrap_or("interrupted"))
-                .await;
+            // Its dead attempts may have left a file or pieces of one.
+            self.discard(&file_of(&job).0).await;
+            if job.state == JobState::Failed {
+                self.after_failure(&job, job.error.as_deref().unwrap_or("interrupted"))
+                    .await;
+            }
             changed += 1;
         }
         Ok(changed)
@@ -215,7 +282,7 @@ impl Exports {
             Err(e) => {
                 tracing::error!(export_id = %id, error = %e, "export task panicked");
                 let reason = "internal error while writing the export";
-                jobs::finish_unsuccessfully(
+                let ended = jobs::finish_unsuccessfully(
                     &self.store,
                     &id,
                     &self.node,
@@ -225,31 +292,30 @@ impl Exports {
                     Utc::now(),
                 )
                 .await?;
-                Ok(Some(JobState::Failed))
+                Ok(Some(ended.unwrap_or(JobState::InProgress)))
             }
         }
     }
 
     async fn execute(&self, job: ExportJob) -> anyhow::Result<JobState> {
         let spec = &job.spec;
-        let file_name = super::encode::file_name(
-            &format!(
-                "{}-{}-{}-{}",
-                spec.data_type.as_str(),
-                spec.start.with_timezone(&spec.tz()).format("%Y-%m-%d"),
-                (spec.end - ChronoDuration::microseconds(1))
-                    .with_timezone(&spec.tz())
-                    .format("%Y-%m-%d"),
-                &job.id[job.id.len().saturating_sub(8)..]
-            ),
-            &spec.encode_options(),
-        );
-        let key = export_key(&job.org_id, &job.id, &file_name);
+        let (key, file_name) = file_of(&job);
+        if job.attempts > 1 {
+            // Taken over from a worker that died mid-upload: its pieces would stay forever
+            // next to the file (this attempt's own upload gets a fresh piece name).
+            self.remove_pieces(&key).await;
+        }
         let control = Arc::new(Control::default());
+        if let Ok(mut map) = self.running.lock() {
+            map.insert(job.id.clone(), control.clone());
+        }
+        let _running = Running(self, job.id.clone());
         let lease_lost = Arc::new(AtomicBool::new(false));
         let heartbeat = self.heartbeat(&job.id, control.clone(), lease_lost.clone());
 
         let result = match PrivacyPolicy::load(&self.store, &job.org_id).await? {
+            // Cancelled while its previous worker was dead: nothing to write.
+            _ if job.cancel_requested => Err(ExportError::Cancelled.into()),
             None => Err(anyhow::anyhow!(
                 "organization {} no longer exists",
                 job.org_id
@@ -297,7 +363,25 @@ impl Exports {
                     expires_at,
                 };
                 if !jobs::complete(&self.store, &job.id, &self.node, &finished, now).await? {
-                    return Ok(JobState::InProgress);
+                    // Refused: either a cancel came in after the last check (the job ends
+                    // CANCELLED and the finished file goes), or the lease is gone (the
+                    // successor writes the same key; leave it alone).
+                    let ended = jobs::finish_unsuccessfully(
+                        &self.store,
+                        &job.id,
+                        &self.node,
+                        JobState::Cancelled,
+                        None,
+                        outcome.rows,
+                        now,
+                    )
+                    .await?;
+                    if ended != Some(JobState::Cancelled) {
+                        return Ok(JobState::InProgress);
+                    }
+                    self.discard(&key).await;
+                    tracing::info!(export_id = %job.id, "export cancelled as it finished");
+                    return Ok(JobState::Cancelled);
                 }
                 tracing::info!(export_id = %job.id, rows = outcome.rows, bytes = outcome.bytes, "export completed");
                 if let Some(done) = jobs::get(&self.store, &job.org_id, &job.id).await? {
@@ -305,37 +389,34 @@ impl Exports {
                 }
                 Ok(JobState::Completed)
             }
-            Err(e) if matches!(e.downcast_ref(), Some(ExportError::Cancelled)) => {
-                jobs::finish_unsuccessfully(
+            Err(e) => {
+                let (state, reason) = match e.downcast_ref() {
+                    Some(ExportError::Cancelled) => (JobState::Cancelled, None),
+                    _ => (JobState::Failed, Some(format!("{e:#}"))),
+                };
+                let ended = jobs::finish_unsuccessfully(
                     &self.store,
                     &job.id,
                     &self.node,
-                    JobState::Cancelled,
-                    None,
+                    state,
+                    reason.as_deref(),
                     rows,
                     now,
                 )
                 .await?;
-                tracing::info!(export_id = %job.id, "export cancelled");
-                Ok(JobState::Cancelled)
-            }
-            Err(e) => {
-                let reason = format!("{e:#}");
-                tracing::error!(export_id = %job.id, error = %reason, "export failed");
-                if jobs::finish_unsuccessfully(
-                    &self.store,
-                    &job.id,
-                    &self.node,
-                    JobState::Failed,
-                    Some(&reason),
-                    rows,
-                    now,
-                )
-                .await?
-                {
-                    self.after_failure(&job, &reason).await;
+                let Some(ended) = ended else {
+                    return Ok(JobState::InProgress);
+                };
+                // The upload was aborted; a file completed before the error goes too.
+                self.discard(&key).await;
+                match (ended, reason) {
+                    (JobState::Failed, Some(reason)) => {
+                        tracing::error!(export_id = %job.id, error = %reason, "export failed");
+                        self.after_failure(&job, &reason).await;
+                    }
+                    _ => tracing::info!(export_id = %job.id, "export cancelled"),
                 }
-                Ok(JobState::Failed)
+                Ok(ended)
             }
         }
     }
@@ -352,9 +433,7 @@ impl Exports {
         let node = self.node.clone();
         let id = id.to_string();
         let lease = self.config.lease_seconds.max(1);
-        // Progress becomes visible at least every second; the lease is renewed well before
-        // it runs out.
-        let every = Duration::from_millis((lease * 1000 / 3).clamp(200, 1000));
+        let every = heartbeat_every(lease);
         tokio::spawn(async move {
             loop {
                 tokio::time::sleep(every).await;
@@ -450,4 +529,29 @@ impl Exports {
             tracing::warn!(export_id = %job.id, error = %e, "failure email not sent");
         }
     }
+}
+
+/// How often a running job's worker heartbeats: progress becomes visible at least every
+/// second, and the lease is renewed well before it runs out.
+fn heartbeat_every(lease_seconds: u64) -> Duration {
+    Duration::from_millis((lease_seconds.max(1) * 1000 / 3).clamp(200, 1000))
+}
+
+/// A job's object key and download name: the same for every attempt, so a takeover
+/// overwrites its predecessor's file and finds its pieces.
+fn file_of(job: &ExportJob) -> (String, String) {
+    let spec = &job.spec;
+    let file_name = super::encode::file_name(
+        &format!(
+            "{}-{}-{}-{}",
+            spec.data_type.as_str(),
+            spec.start.with_timezone(&spec.tz()).format("%Y-%m-%d"),
+            (spec.end - ChronoDuration::microseconds(1))
+                .with_timezone(&spec.tz())
+                .format("%Y-%m-%d"),
+            &job.id[job.id.len().saturating_sub(8)..]
+        ),
+        &spec.encode_options(),
+    );
+    (export_key(&job.org_id, &job.id, &file_name), file_name)
 }

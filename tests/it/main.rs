@@ -17,6 +17,7 @@ mod drain_http_dest;
 mod drain_nodes;
 mod drain_s3_dest;
 mod drains;
+mod export_jobs;
 mod export_read;
 mod exports;
 mod http_basics;

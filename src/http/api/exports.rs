@@ -5,7 +5,7 @@ use crate::audit::{self, Actor};
 use crate::auth::OrgAuth;
 use crate::domain::entity::Org;
 use crate::export::files::{SignatureError, org_of_key};
-use crate::export::jobs::{self, ExportJob, JobState};
+use crate::export::jobs::{self, CancelOutcome, ExportJob, JobState};
 use crate::export::lookup::LoadedLookup;
 use crate::export::spec::{self, ExportInput, InputError};
 use crate::http::AppState;
@@ -104,6 +104,8 @@ pub struct ExportView {
     pub file_name: Option<String>,
     /// Why it failed.
     pub error: Option<String>,
+    /// A cancel was accepted while it ran: it ends CANCELLED, never COMPLETED.
+    pub cancel_requested: bool,
     /// Who asked.
     pub requested_by: String,
     /// Created.
@@ -162,6 +164,7 @@ impl ExportView {
             size_bytes: job.size_bytes,
             file_name: job.file_name,
             error: job.error,
+            cancel_requested: job.cancel_requested,
             requested_by: job.requested_by,
             created_at: job.created_at,
             started_at: job.started_at,
@@ -440,7 +443,9 @@ pub(super) async fn download_export(
     file_response(&state, &job, &client.actor(&auth)).await
 }
 
-/// Cancels a queued or running export.
+/// Cancels a queued or running export. The contract: a 200 or 202 answer means the job ends
+/// `CANCELLED` with no file left behind; a 409 means it was too late and names the state the
+/// job ended in.
 #[utoipa::path(
     post,
     path = "/v1/exports/{id}/cancel",
@@ -448,28 +453,35 @@ pub(super) async fn download_export(
     security(("org_key" = ["usage_export"])),
     params(("id" = String, Path, description = "Export id")),
     responses(
-        (status = 200, description = "Cancelled, or cancelling (a running job stops within a second)", body = ExportView),
+        (status = 200, description = "Cancelled: the job is CANCELLED and has no file", body = ExportView),
+        (status = 202, description = "Cancelling: the job is still IN_PROGRESS on a worker that has not stopped yet (cancel_requested is true); it will end CANCELLED, never COMPLETED", body = ExportView),
         (status = 404, description = "No such export in the organization", body = ErrorBody),
-        (status = 409, description = "Already finished", body = ErrorBody),
+        (status = 409, description = "Too late: the job had already ended (the message names its state)", body = ErrorBody),
     )
 )]
 pub(super) async fn cancel_export(
     auth: OrgAuth,
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
-) -> Result<Json<ExportView>, ApiError> {
+) -> Result<Response, ApiError> {
     auth.require(&[Scope::UsageExport])?;
-    let before = job_of(&state, &auth, &id).await?;
-    if before.state.is_final() {
-        return Err(ApiError::Conflict(format!(
-            "export `{id}` is already {}",
-            before.state
-        )));
-    }
-    let job = jobs::request_cancel(&state.store, auth.org_id(), &id, Utc::now())
+    let outcome = state
+        .exports
+        .cancel(auth.org_id(), &id)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("export `{id}` not found")))?;
-    Ok(Json(ExportView::new(job, &state)))
+    Ok(match outcome {
+        CancelOutcome::Cancelled(job) => Json(ExportView::new(job, &state)).into_response(),
+        CancelOutcome::Requested(job) => {
+            (StatusCode::ACCEPTED, Json(ExportView::new(job, &state))).into_response()
+        }
+        CancelOutcome::TooLate(job) => {
+            return Err(ApiError::Conflict(format!(
+                "too late to cancel: export `{id}` is already {}",
+                job.state
+            )));
+        }
+    })
 }
 
 /// Downloads a file through a signed link (no key needed; the link is the credential).

@@ -20,6 +20,7 @@ use crate::http::extract::{ApiJson, ApiQuery, Client};
 use crate::store::Scope;
 use axum::Json;
 use axum::extract::State;
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -106,6 +107,37 @@ pub struct ExportStatus {
     /// Present once COMPLETED or FAILED.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub finished_ts: Option<DateTime<Utc>>,
+}
+
+/// The 409 body of `download=true` on a job with no file: the usual `{error, message}` plus
+/// the job id and state, so a polling script can tell "not yet" from "never".
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NotDownloadable {
+    /// Always `conflict`.
+    pub error: String,
+    /// Why there is no file yet (or ever).
+    pub message: String,
+    /// Job id.
+    pub data_export_id: String,
+    /// The job's state: REQUESTED or IN_PROGRESS (poll again), FAILED or CANCELLED (no file).
+    pub state: JobState,
+}
+
+fn not_downloadable(job: &jobs::ExportJob) -> Response {
+    let message = match job.state {
+        JobState::Requested | JobState::InProgress => format!(
+            "export `{}` is {}; poll again until it is COMPLETED to download its file",
+            job.id, job.state
+        ),
+        other => format!("export `{}` is {other}; it has no file to download", job.id),
+    };
+    let body = NotDownloadable {
+        error: "conflict".into(),
+        message,
+        data_export_id: job.id.clone(),
+        state: job.state,
+    };
+    (StatusCode::CONFLICT, Json(body)).into_response()
 }
 
 fn required<T>(value: Option<T>, name: &str) -> Result<T, ApiError> {
@@ -195,6 +227,7 @@ pub(super) async fn export_data(
     params(StatusQuery),
     responses(
         (status = 200, description = "State as JSON, or the CSV file with download=true", body = ExportStatus),
+        (status = 409, description = "download=true and the job has no file (not COMPLETED)", body = NotDownloadable),
         (status = 400, description = "data_export_id or user_id missing", body = ErrorBody),
         (status = 403, description = "Export owned by another user", body = ErrorBody),
         (status = 404, description = "Export not found, or its file is no longer available", body = ErrorBody),
@@ -217,8 +250,12 @@ pub(super) async fn export_status(
             "export `{id}` belongs to another user"
         )));
     }
-    if q.download && matches!(job.state, JobState::Completed | JobState::Expired) {
-        return file_response(&state, &job, &client.actor(&auth)).await;
+    if q.download {
+        if matches!(job.state, JobState::Completed | JobState::Expired) {
+            return file_response(&state, &job, &client.actor(&auth)).await;
+        }
+        // Never a 200 without the file: `curl … > x.csv` must not save this JSON as the data.
+        return Ok(not_downloadable(&job));
     }
     let finished_ts = match job.state {
         JobState::Completed | JobState::Failed => job.finished_at,
