@@ -4,7 +4,7 @@
 
 use super::files::{Files, export_key};
 use super::jobs::{self, CancelOutcome, ExportJob, Finished, JobState};
-use super::pipeline::{self, Control, ExportError};
+use super::pipeline::{self, Control, ExportError, Outcome};
 use super::spec::ExportSpec;
 use crate::audit::{self, Actor};
 use crate::config::ExportsConfig;
@@ -298,7 +298,6 @@ impl Exports {
     }
 
     async fn execute(&self, job: ExportJob) -> anyhow::Result<JobState> {
-        let spec = &job.spec;
         let (key, file_name) = file_of(&job);
         if job.attempts > 1 {
             // Taken over from a worker that died mid-upload: its pieces would stay forever
@@ -313,7 +312,40 @@ impl Exports {
         let lease_lost = Arc::new(AtomicBool::new(false));
         let heartbeat = self.heartbeat(&job.id, control.clone(), lease_lost.clone());
 
-        let result = match PrivacyPolicy::load(&self.store, &job.org_id).await? {
+        let policy = PrivacyPolicy::load(&self.store, &job.org_id).await;
+        let result = match policy {
+            Ok(policy) => self.write_file(&job, policy, &key, control.clone()).await,
+            Err(e) => {
+                // A store error is not the export's fault: the job stays leased and is
+                // taken over, as before the steps were split.
+                heartbeat.abort();
+                return Err(e.into());
+            }
+        };
+        heartbeat.abort();
+        let now = Utc::now();
+        if lease_lost.load(Ordering::Relaxed) {
+            tracing::warn!(export_id = %job.id, "lease lost; another worker owns this export now");
+            return Ok(JobState::InProgress);
+        }
+        let rows = control.rows.load(Ordering::Relaxed);
+        match result {
+            Ok(outcome) => self.finish(&job, outcome, &key, &file_name, now).await,
+            Err(e) => self.finish_unsuccessfully(&job, e, rows, &key, now).await,
+        }
+    }
+
+    /// Writes the export's file to `key`: the pipeline into an upload that is completed on
+    /// success and aborted on failure, so no half-written upload stays behind.
+    async fn write_file(
+        &self,
+        job: &ExportJob,
+        policy: Option<PrivacyPolicy>,
+        key: &str,
+        control: Arc<Control>,
+    ) -> anyhow::Result<Outcome> {
+        let spec = &job.spec;
+        match policy {
             // Cancelled while its previous worker was dead: nothing to write.
             _ if job.cancel_requested => Err(ExportError::Cancelled.into()),
             None => Err(anyhow::anyhow!(
@@ -321,7 +353,7 @@ impl Exports {
                 job.org_id
             )),
             Some(policy) => {
-                let mut out = self.files.writer(&key);
+                let mut out = self.files.writer(key);
                 match pipeline::run(
                     &self.store,
                     spec,
@@ -344,81 +376,91 @@ impl Exports {
                     }
                 }
             }
+        }
+    }
+
+    /// Records a written file as the job's result, unless a cancel or a successor got there
+    /// first.
+    async fn finish(
+        &self,
+        job: &ExportJob,
+        outcome: Outcome,
+        key: &str,
+        file_name: &str,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<JobState> {
+        let expires_at = now + ChronoDuration::days(i64::from(self.config.retention_days));
+        let finished = Finished {
+            rows: outcome.rows,
+            bytes: outcome.bytes,
+            file_key: key,
+            file_name,
+            expires_at,
         };
-        heartbeat.abort();
-        let now = Utc::now();
-        if lease_lost.load(Ordering::Relaxed) {
-            tracing::warn!(export_id = %job.id, "lease lost; another worker owns this export now");
+        if !jobs::complete(&self.store, &job.id, &self.node, &finished, now).await? {
+            // Refused: either a cancel came in after the last check (the job ends
+            // CANCELLED and the finished file goes), or the lease is gone (the
+            // successor writes the same key; leave it alone).
+            let ended = jobs::finish_unsuccessfully(
+                &self.store,
+                &job.id,
+                &self.node,
+                JobState::Cancelled,
+                None,
+                outcome.rows,
+                now,
+            )
+            .await?;
+            if ended != Some(JobState::Cancelled) {
+                return Ok(JobState::InProgress);
+            }
+            self.discard(key).await;
+            tracing::info!(export_id = %job.id, "export cancelled as it finished");
+            return Ok(JobState::Cancelled);
+        }
+        tracing::info!(export_id = %job.id, rows = outcome.rows, bytes = outcome.bytes, "export completed");
+        if let Some(done) = jobs::get(&self.store, &job.org_id, &job.id).await? {
+            self.notify_completed(&done).await;
+        }
+        Ok(JobState::Completed)
+    }
+
+    /// Ends the job CANCELLED or FAILED, removes what it wrote and tells the admins of a failure.
+    async fn finish_unsuccessfully(
+        &self,
+        job: &ExportJob,
+        e: anyhow::Error,
+        rows: u64,
+        key: &str,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<JobState> {
+        let (state, reason) = match e.downcast_ref() {
+            Some(ExportError::Cancelled) => (JobState::Cancelled, None),
+            _ => (JobState::Failed, Some(format!("{e:#}"))),
+        };
+        let ended = jobs::finish_unsuccessfully(
+            &self.store,
+            &job.id,
+            &self.node,
+            state,
+            reason.as_deref(),
+            rows,
+            now,
+        )
+        .await?;
+        let Some(ended) = ended else {
             return Ok(JobState::InProgress);
-        }
-        let rows = control.rows.load(Ordering::Relaxed);
-        match result {
-            Ok(outcome) => {
-                let expires_at = now + ChronoDuration::days(i64::from(self.config.retention_days));
-                let finished = Finished {
-                    rows: outcome.rows,
-                    bytes: outcome.bytes,
-                    file_key: &key,
-                    file_name: &file_name,
-                    expires_at,
-                };
-                if !jobs::complete(&self.store, &job.id, &self.node, &finished, now).await? {
-                    // Refused: either a cancel came in after the last check (the job ends
-                    // CANCELLED and the finished file goes), or the lease is gone (the
-                    // successor writes the same key; leave it alone).
-                    let ended = jobs::finish_unsuccessfully(
-                        &self.store,
-                        &job.id,
-                        &self.node,
-                        JobState::Cancelled,
-                        None,
-                        outcome.rows,
-                        now,
-                    )
-                    .await?;
-                    if ended != Some(JobState::Cancelled) {
-                        return Ok(JobState::InProgress);
-                    }
-                    self.discard(&key).await;
-                    tracing::info!(export_id = %job.id, "export cancelled as it finished");
-                    return Ok(JobState::Cancelled);
-                }
-                tracing::info!(export_id = %job.id, rows = outcome.rows, bytes = outcome.bytes, "export completed");
-                if let Some(done) = jobs::get(&self.store, &job.org_id, &job.id).await? {
-                    self.notify_completed(&done).await;
-                }
-                Ok(JobState::Completed)
+        };
+        // The upload was aborted; a file completed before the error goes too.
+        self.discard(key).await;
+        match (ended, reason) {
+            (JobState::Failed, Some(reason)) => {
+                tracing::error!(export_id = %job.id, error = %reason, "export failed");
+                self.after_failure(&job, &reason).await;
             }
-            Err(e) => {
-                let (state, reason) = match e.downcast_ref() {
-                    Some(ExportError::Cancelled) => (JobState::Cancelled, None),
-                    _ => (JobState::Failed, Some(format!("{e:#}"))),
-                };
-                let ended = jobs::finish_unsuccessfully(
-                    &self.store,
-                    &job.id,
-                    &self.node,
-                    state,
-                    reason.as_deref(),
-                    rows,
-                    now,
-                )
-                .await?;
-                let Some(ended) = ended else {
-                    return Ok(JobState::InProgress);
-                };
-                // The upload was aborted; a file completed before the error goes too.
-                self.discard(&key).await;
-                match (ended, reason) {
-                    (JobState::Failed, Some(reason)) => {
-                        tracing::error!(export_id = %job.id, error = %reason, "export failed");
-                        self.after_failure(&job, &reason).await;
-                    }
-                    _ => tracing::info!(export_id = %job.id, "export cancelled"),
-                }
-                Ok(ended)
-            }
+            _ => tracing::info!(export_id = %job.id, "export cancelled"),
         }
+        Ok(ended)
     }
 
     /// Extends the lease a few times per lease period and records progress; sets
