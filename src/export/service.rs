@@ -456,7 +456,7 @@ impl Exports {
         match (ended, reason) {
             (JobState::Failed, Some(reason)) => {
                 tracing::error!(export_id = %job.id, error = %reason, "export failed");
-                self.after_failure(&job, &reason).await;
+                self.after_failure(job, &reason).await;
             }
             _ => tracing::info!(export_id = %job.id, "export cancelled"),
         }

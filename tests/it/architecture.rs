@@ -92,11 +92,9 @@ fn is_test(attrs: &[syn::Attribute]) -> bool {
         if path.is_ident("test") || path.segments.last().is_some_and(|s| s.ident == "test") {
             return true;
         }
-        if path.is_ident("cfg") {
-            if let syn::Meta::List(list) = &a.meta {
-                let tokens = list.tokens.to_string();
-                return tokens == "test" || tokens.starts_with("all (test");
-            }
+        if let (true, syn::Meta::List(list)) = (path.is_ident("cfg"), &a.meta) {
+            let tokens = list.tokens.to_string();
+            return tokens == "test" || tokens.starts_with("all (test");
         }
         false
     })
