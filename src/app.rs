@@ -9,8 +9,9 @@ use crate::drain::engine::Engine;
 use crate::drain::secrets::SecretBox;
 use crate::export::Exports;
 use crate::export::files::Files;
-use crate::http::{self, AppState};
+use crate::http;
 use crate::mail::Mailer;
+use crate::state::AppState;
 use crate::store::Store;
 use anyhow::Context;
 use std::future::Future;
@@ -93,7 +94,7 @@ impl App {
         let workers_stop = tokio_util::sync::CancellationToken::new();
         let mut workers = self.state.exports.spawn(workers_stop.clone());
         workers.push(self.state.drains.engine.spawn(workers_stop.clone()));
-        let router = http::router(self.state);
+        let router = router(self.state);
         let (stopped_tx, stopped_rx) = tokio::sync::oneshot::channel::<()>();
         let server = axum::serve(
             self.listener,
@@ -233,4 +234,19 @@ pub async fn shutdown_signal() {
         _ = ctrl_c => {},
         _ = term => {},
     }
+}
+
+/// The complete router: the HTTP API and the admin pages over one [`AppState`], with the body
+/// limit and request tracing.
+pub fn router(state: AppState) -> axum::Router {
+    let max_body = state.config.max_body_bytes;
+    axum::Router::new()
+        .merge(http::routes())
+        .merge(crate::web::routes())
+        .fallback(|| async {
+            http::error::ApiError::NotFound("no such route; see /v1/openapi.json".into())
+        })
+        .layer(axum::extract::DefaultBodyLimit::max(max_body))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(state)
 }

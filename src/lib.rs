@@ -52,5 +52,6 @@ pub mod mail;
 pub mod privacy;
 pub mod reports;
 pub mod secret;
+pub mod state;
 pub mod store;
 pub mod web;

@@ -30,7 +30,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Keys(KeysCommand::Revoke { org, id }) => {
             commands::keys_revoke(&config, &org, &id).await
         }
-        Command::Export(args) => outflow::export::cli::run(&config, *args).await,
+        Command::Export(args) => outflow::commands::export::run(&config, *args).await,
         Command::Orgs(OrgsCommand::List) => commands::orgs_list(&config).await,
         Command::Orgs(put @ OrgsCommand::Put { .. }) => commands::orgs_put(&config, put).await,
         Command::Orgs(OrgsCommand::AddAdmin { org, email }) => {

@@ -9,10 +9,8 @@
 //! jobs.rs      the job queue in the database, claimed with leases
 //! files.rs     object storage (local or S3) and signed download URLs
 //! service.rs   queueing, workers, heartbeats, completion, email, retention
-//! cli.rs       `outflow export`: the same pipeline to a local file, with progress
 //! ```
 
-pub mod cli;
 pub mod encode;
 pub mod files;
 pub mod filters;

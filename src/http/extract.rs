@@ -112,7 +112,7 @@ pub struct Client {
 
 impl Client {
     /// The audit actor of a request made with an organization key.
-    pub fn actor(self, auth: &crate::auth::OrgAuth) -> crate::audit::Actor {
+    pub fn actor(self, auth: &crate::http::auth::OrgAuth) -> crate::audit::Actor {
         crate::audit::Actor {
             user_id: format!("key:{}", auth.0.id),
             source_ip: self.ip,

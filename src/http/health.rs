@@ -1,6 +1,6 @@
 //! `/healthz` (the process answers) and `/readyz` (the database answers).
 
-use super::AppState;
+use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;

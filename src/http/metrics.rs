@@ -4,10 +4,10 @@
 //! organizations and drains, so it takes the ingest key (`Authorization: Bearer …`), which
 //! the operator's scraper holds.
 
-use super::AppState;
-use crate::auth::IngestAuth;
 use crate::drain::repo;
+use crate::http::auth::IngestAuth;
 use crate::http::error::ApiError;
+use crate::state::AppState;
 use axum::Router;
 use axum::extract::State;
 use axum::http::header;

@@ -3,6 +3,7 @@
 //! every route registered through [`api::routes`] appears in `/v1/openapi.json`.
 
 pub mod api;
+pub mod auth;
 pub mod compat;
 pub mod error;
 pub mod extract;
@@ -11,41 +12,19 @@ mod metrics;
 pub mod openapi;
 pub mod paging;
 
-use crate::auth::rate::RateLimits;
-use crate::config::Config;
-use crate::store::Store;
+use crate::state::AppState;
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
 use std::sync::Arc;
-use tower_http::trace::TraceLayer;
 
-/// What every handler can reach.
-#[derive(Clone)]
-pub struct AppState {
-    /// The storage.
-    pub store: Store,
-    /// The configuration in force.
-    pub config: Arc<Config>,
-    /// SHA-256 of the ingest key (the key itself is not kept).
-    pub ingest_key_hash: Arc<String>,
-    /// Per-key rate limits.
-    pub limits: RateLimits,
-    /// Export jobs, files and mail.
-    pub exports: crate::export::Exports,
-    /// Drains, their secrets and this node's drain engine.
-    pub drains: crate::drain::Drains,
-}
-
-/// The complete router.
-pub fn router(state: AppState) -> Router {
+/// Every `/v1` route, the reference routes, health probes, `/metrics` and the OpenAPI
+/// document generated from the handlers' annotations.
+pub fn routes() -> Router<AppState> {
     let (api, openapi) = api::routes().merge(compat::routes()).split_for_parts();
     let openapi = Arc::new(openapi::document(openapi));
-    let max_body = state.config.max_body_bytes;
     Router::new()
         .merge(api)
         .merge(health::routes())
         .merge(metrics::routes())
-        .merge(crate::web::routes())
         .route(
             "/v1/openapi.json",
             axum::routing::get(move || {
@@ -53,10 +32,4 @@ pub fn router(state: AppState) -> Router {
                 async move { axum::Json(doc.as_ref().clone()) }
             }),
         )
-        .fallback(|| async {
-            error::ApiError::NotFound("no such route; see /v1/openapi.json".into())
-        })
-        .layer(DefaultBodyLimit::max(max_body))
-        .layer(TraceLayer::new_for_http())
-        .with_state(state)
 }

@@ -8,7 +8,7 @@ use crate::domain::catalog::{self, Preset};
 use crate::drain::model::Drain;
 use crate::drain::repo;
 use crate::export::jobs::{self, ExportJob};
-use crate::http::AppState;
+use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Query, State};
 use axum::http::{HeaderValue, header};

@@ -38,7 +38,7 @@ pub mod privacy;
 pub mod session;
 pub mod signin;
 
-use crate::http::AppState;
+use crate::state::AppState;
 use axum::Router;
 use axum::response::Redirect;
 use axum::routing::{get, post};

@@ -10,7 +10,7 @@
 use super::error::WebError;
 use crate::auth::keys::{generate_secret, hash_secret};
 use crate::domain::entity::Org;
-use crate::http::AppState;
+use crate::state::AppState;
 use crate::store::admin::{self as admin_store, SessionRow};
 use axum::body::{Body, Bytes};
 use axum::extract::{FromRequest, FromRequestParts, Request};

@@ -2,17 +2,17 @@
 //! preflight check), list, read, update, delete, pause, resume, test, replay, and the log of
 //! delivery attempts.
 
-use crate::auth::OrgAuth;
 use crate::drain::DrainError;
 use crate::drain::dest::DestinationConfig;
 use crate::drain::model::{DeliveryAttempt, DrainStatus, DrainView};
 use crate::drain::repo;
 use crate::drain::request::{self, DrainRequest, ValidateError};
 use crate::drain::service::TestResult;
-use crate::http::AppState;
 use crate::http::api::exports::org_of;
+use crate::http::auth::OrgAuth;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery, Client};
+use crate::state::AppState;
 use crate::store::{Paging, Scope};
 use axum::Json;
 use axum::extract::State;

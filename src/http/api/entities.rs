@@ -2,15 +2,15 @@
 //! wizard's team and entity pickers).
 
 use super::orgs::path_id;
-use crate::auth::{IngestAuth, OrgAuth};
 use crate::domain::entity::{
     ApiKeyInput, CustomRoleInput, EntityInput, EntityKind, MemberInput, TeamInput, WorkbookInput,
 };
 use crate::domain::{DataType, values};
-use crate::http::AppState;
+use crate::http::auth::{IngestAuth, OrgAuth};
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{ApiPath, ApiQuery};
 use crate::http::paging::ApiPaging;
+use crate::state::AppState;
 use crate::store::paging::PagingParams;
 use crate::store::{EntityPage, ListQuery, Scope};
 use axum::Json;

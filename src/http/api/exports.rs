@@ -2,16 +2,16 @@
 //! `/v1/downloads/…`: the signed download links that need no key.
 
 use crate::audit::{self, Actor};
-use crate::auth::OrgAuth;
 use crate::domain::entity::Org;
 use crate::export::files::{SignatureError, org_of_key};
 use crate::export::jobs::{self, CancelOutcome, ExportJob, JobState};
 use crate::export::lookup::LoadedLookup;
 use crate::export::spec::{self, ExportInput, InputError};
-use crate::http::AppState;
+use crate::http::auth::OrgAuth;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery, Client};
 use crate::http::paging::ApiPaging;
+use crate::state::AppState;
 use crate::store::paging::PagingParams;
 use crate::store::{Paging, Scope};
 use axum::Json;

@@ -1,11 +1,11 @@
 //! `POST /v1/ingest/{data_type}`: batched, idempotent record ingest.
 
-use crate::auth::IngestAuth;
 use crate::domain::DataType;
-use crate::http::AppState;
+use crate::http::auth::IngestAuth;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::ApiPath;
 use crate::ingest::{self, IngestResponse, MAX_RECORDS_PER_CALL};
+use crate::state::AppState;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;

@@ -1,11 +1,11 @@
 //! `/v1/keys`: the caller's organization keys (admin scope). Secrets are shown once, at creation.
 
 use crate::audit;
-use crate::auth::OrgAuth;
 use crate::auth::keys::create_org_key;
-use crate::http::AppState;
+use crate::http::auth::OrgAuth;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{ApiJson, ApiPath, Client};
+use crate::state::AppState;
 use crate::store::{OrgKey, Scope};
 use axum::Json;
 use axum::extract::State;

@@ -11,7 +11,7 @@ mod orgs;
 pub(crate) mod reports;
 mod secrets;
 
-use super::AppState;
+use crate::state::AppState;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;

@@ -1,11 +1,11 @@
 //! `PUT /v1/orgs/{org_id}` (platform) and `GET /v1/orgs/{org_id}` (organization key).
 
-use crate::auth::{IngestAuth, OrgAuth};
 use crate::domain::Id;
 use crate::domain::entity::{Org, OrgInput, validate_org};
-use crate::http::AppState;
+use crate::http::auth::{IngestAuth, OrgAuth};
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{ApiJson, ApiPath};
+use crate::state::AppState;
 use crate::store::Scope;
 use axum::Json;
 use axum::extract::State;

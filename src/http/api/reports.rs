@@ -2,12 +2,12 @@
 //! organization, as JSON. Also the pieces the reference-compatible `/export/{type}` routes
 //! share: [`ReportFailure`] (the reference's error bodies) and [`range_error`].
 
-use crate::auth::OrgAuth;
 use crate::domain::range::{self, DateRange, RangeError, RangeField, RangePreset};
-use crate::http::AppState;
+use crate::http::auth::OrgAuth;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{ApiJson, ApiPath};
 use crate::reports::{self, Report, ReportError, ReportRequest, ReportType};
+use crate::state::AppState;
 use crate::store::Scope;
 use axum::Json;
 use axum::extract::State;

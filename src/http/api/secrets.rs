@@ -4,13 +4,13 @@
 //! drain's destination must when the drain is created: unless the operator sets
 //! `drains.allow_private_destinations`, no private, loopback, link-local or metadata address.
 
-use crate::auth::OrgAuth;
 use crate::drain::dest::SecretPayload;
 use crate::drain::secrets::{self, SecretInfo};
 use crate::drain::ssrf;
-use crate::http::AppState;
+use crate::http::auth::OrgAuth;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{ApiJson, ApiPath, Client};
+use crate::state::AppState;
 use crate::store::Scope;
 use axum::Json;
 use axum::extract::State;

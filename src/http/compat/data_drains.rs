@@ -9,15 +9,15 @@
 //! come from the `secret_id` credential, as in the reference); `s3` → `{bucket, prefix?,
 //! region?, endpoint?, format?}`; `datadog` → `{site, service?, source?, tags?}`.
 
-use crate::auth::OrgAuth;
 use crate::drain::dest::DestinationConfig;
 use crate::drain::model::Drain;
 use crate::drain::repo;
 use crate::drain::request::{self, DrainRequest};
-use crate::http::AppState;
 use crate::http::api::exports::org_of;
+use crate::http::auth::OrgAuth;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery, Client};
+use crate::state::AppState;
 use crate::store::Scope;
 use axum::Json;
 use axum::extract::State;

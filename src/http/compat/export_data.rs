@@ -10,13 +10,13 @@
 //! `workspace_ids` / `entity_ids` (see [`crate::export::filters`]). Unknown keys are refused,
 //! as on `/v1/exports`, so a misspelt filter never silently widens an export.
 
-use crate::auth::OrgAuth;
 use crate::export::jobs::{self, JobState};
 use crate::export::spec::{ExportInput, REFERENCE};
-use crate::http::AppState;
 use crate::http::api::exports::{create_job, file_response};
+use crate::http::auth::OrgAuth;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{ApiJson, ApiQuery, Client};
+use crate::state::AppState;
 use crate::store::Scope;
 use axum::Json;
 use axum::extract::State;

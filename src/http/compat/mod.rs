@@ -7,7 +7,7 @@ mod data_drains;
 mod export_data;
 mod reports;
 
-use super::AppState;
+use crate::state::AppState;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 

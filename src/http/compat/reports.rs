@@ -5,13 +5,13 @@
 //! the key, which needs the `usage_export` scope. Errors keep the reference's bodies,
 //! including `{"error": "No data found", …}` (404) and `USAGE_EXPORT_TOO_LARGE` (400).
 
-use crate::auth::OrgAuth;
 use crate::domain::range::{self, DateRange};
-use crate::http::AppState;
 use crate::http::api::reports::{ReportFailure, range_error};
+use crate::http::auth::OrgAuth;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{ApiJson, ApiPath};
 use crate::reports::{self, Report, ReportRequest, ReportType};
+use crate::state::AppState;
 use crate::store::Scope;
 use axum::Json;
 use axum::extract::State;

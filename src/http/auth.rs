@@ -1,9 +1,9 @@
 //! Extractors that authenticate a request: [`OrgAuth`] for organization keys, [`IngestAuth`]
 //! for the platform's ingest key. Both apply the per-key rate limit.
 
-use super::keys::{ORG_KEY_PREFIX, hash_secret};
-use crate::http::AppState;
+use crate::auth::keys::{ORG_KEY_PREFIX, hash_secret};
 use crate::http::error::ApiError;
+use crate::state::AppState;
 use crate::store::{OrgKey, Scope};
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;

@@ -1,5 +1,7 @@
-//! The bodies of the administrative subcommands (`serve`, `keys`, `orgs`): thin wrappers over
-//! the library that print for a terminal.
+//! The bodies of the subcommands (`serve`, `keys`, `orgs`, and `export` in `export.rs`): thin
+//! wrappers over the library that print for a terminal.
+
+pub mod export;
 
 use crate::app::{self, App};
 use crate::audit::Actor;

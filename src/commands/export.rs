@@ -2,12 +2,12 @@
 //! local file — no server, no job row — with a progress bar (rows, rate, ETA) on a terminal
 //! and plain progress lines when stderr is not one (CI logs, cron mails).
 
-use super::lookup::LoadedLookup;
-use super::pipeline::{self, Control};
-use super::spec::{self, ExportInput};
 use crate::app::{NO_ORGANIZATION, open_existing_store};
 use crate::cli::ExportArgs;
 use crate::config::Config;
+use crate::export::lookup::LoadedLookup;
+use crate::export::pipeline::{self, Control};
+use crate::export::spec::{self, ExportInput};
 use crate::privacy::PrivacyPolicy;
 use crate::store::{CellRef, StreamQuery};
 use anyhow::{Context, bail};
@@ -92,7 +92,7 @@ pub async fn run(config: &Config, args: ExportArgs) -> anyhow::Result<()> {
     let total = Arc::new(AtomicU64::new(UNKNOWN));
     let counter = terminal.then(|| {
         let (store, total) = (store.clone(), total.clone());
-        let (count_sql, count_params) = super::query::count(&spec);
+        let (count_sql, count_params) = crate::export::query::count(&spec);
         tokio::spawn(async move {
             // Through the export read path rather than the pool: on SQLite a pool connection
             // keeps a 16 MB page cache, which a count over millions of index entries fills,
