@@ -87,6 +87,17 @@ impl<'a> CellRef<'a> {
     }
 }
 
+/// The share of a byte budget a block holds from its reader until it is dropped, wherever
+/// that happens (see `store/postgres/export_read.rs`). Clones hold none.
+#[derive(Debug, Default)]
+pub struct BudgetShare(Option<tokio::sync::OwnedSemaphorePermit>);
+
+impl Clone for BudgetShare {
+    fn clone(&self) -> Self {
+        BudgetShare(None)
+    }
+}
+
 /// Rows of `width` cells, text in one arena.
 #[derive(Debug, Clone, Default)]
 pub struct RowBlock {
@@ -95,6 +106,7 @@ pub struct RowBlock {
     arena: String,
     /// Cells of the row being appended (not yet ended).
     open: usize,
+    budget: BudgetShare,
 }
 
 impl RowBlock {
@@ -105,7 +117,18 @@ impl RowBlock {
             cells: Vec::with_capacity(width * rows),
             arena: String::with_capacity(text),
             open: 0,
+            budget: BudgetShare::default(),
         }
+    }
+
+    /// Bytes the block has allocated (cells and text), what a byte budget counts.
+    pub fn heap_bytes(&self) -> usize {
+        self.cells.capacity() * std::mem::size_of::<Cell>() + self.arena.capacity()
+    }
+
+    /// Makes the block hold `share` of a byte budget until it is dropped.
+    pub fn hold(&mut self, share: tokio::sync::OwnedSemaphorePermit) {
+        self.budget = BudgetShare(Some(share));
     }
 
     /// An empty block for a reader that hands blocks over by [`RowBlock::is_full`]: room for

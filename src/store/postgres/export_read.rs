@@ -18,7 +18,13 @@
 //! bitmap heap scan plus a sort, about 40 % more server work). Memory is bounded: each window
 //! buffers at most [`WINDOW_BLOCKS`] blocks (of at most `chunk` rows and about
 //! [`crate::store::rows::BLOCK_TEXT`] bytes of text), and at most `streams + 1` windows exist
-//! at once (a producer waits for a permit before it opens another).
+//! at once (a producer waits for a permit before it opens another). Counting blocks alone let
+//! peak RSS swing by tens of MiB from run to run (how far the readers got ahead of the encoder
+//! depended on timing), so every block also takes its bytes from one [`READ_BUDGET`] shared
+//! by all windows and gives them back when it is dropped (after encoding): readers ahead of
+//! the consumer wait once the budget is spent. The window being consumed may pass a spent
+//! budget (its channel still bounds it), so a later window holding the budget can never
+//! starve the one the consumer waits for.
 //!
 //! Each reader parses its COPY messages in place (`copy.rs`) into [`RowBlock`]s, so parsing
 //! runs beside the consumer, which only passes the windows' blocks on in order.
@@ -33,7 +39,7 @@ use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgPool, Postgres};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, watch};
 
 /// Blocks one window may buffer ahead of the consumer.
 const WINDOW_BLOCKS: usize = 4;
@@ -44,6 +50,8 @@ const TARGET_BYTES: u64 = 3 * 512 * 1024;
 /// the plain ordered index scan. Narrow rows (the `minimal` preset) reach the byte target
 /// only at about 25k rows.
 const TARGET_ROWS: u64 = 10_000;
+/// Bytes of blocks (cells and text) read ahead of the encoder, over all windows.
+const READ_BUDGET: usize = 8 * 1024 * 1024;
 /// How long to wait for each extra connection before reading with fewer.
 const EXTRA_CONNECTION_WAIT: Duration = Duration::from_millis(500);
 
@@ -61,6 +69,48 @@ type WindowItem = StoreResult<Option<RowBlock>>;
 struct Window {
     data: mpsc::Receiver<WindowItem>,
     _permit: OwnedSemaphorePermit,
+    /// Its place in the order (from 1).
+    seq: u64,
+}
+
+/// The byte budget of one export's read-ahead (see the module header).
+#[derive(Clone)]
+struct Budget {
+    /// Permits are KiB.
+    kib: Arc<Semaphore>,
+    /// The window the consumer is reading.
+    head: Arc<watch::Sender<u64>>,
+}
+
+impl Budget {
+    fn new() -> Budget {
+        Budget {
+            kib: Arc::new(Semaphore::new(READ_BUDGET / 1024)),
+            head: Arc::new(watch::channel(0).0),
+        }
+    }
+
+    /// Charges `block` to the budget, waiting while it is spent, unless window `seq` is the
+    /// one being consumed. `false`: the export is over.
+    async fn admit(&self, seq: u64, block: &mut RowBlock) -> bool {
+        let kib = block
+            .heap_bytes()
+            .div_ceil(1024)
+            .clamp(1, READ_BUDGET / 1024) as u32;
+        let mut head = self.head.subscribe();
+        tokio::select! {
+            // Budget first: the head window pays too while there is budget left.
+            biased;
+            share = self.kib.clone().acquire_many_owned(kib) => match share {
+                Ok(share) => {
+                    block.hold(share);
+                    true
+                }
+                Err(_) => false,
+            },
+            at_head = head.wait_for(|h| *h >= seq) => at_head.is_ok(),
+        }
+    }
 }
 
 /// Streams `query`'s rows into `tx` in blocks of `chunk` rows.
@@ -72,13 +122,14 @@ pub(super) async fn stream(
 ) -> StoreResult<()> {
     let (order_tx, mut order_rx) = mpsc::unbounded_channel::<Window>();
     let streams = query.streams.max(1);
+    let budget = Budget::new();
     let readers = match &query.split {
         Some(split) if streams > 1 => {
-            start_split(pool, query, chunk, split, streams, order_tx).await?
+            start_split(pool, query, chunk, split, streams, order_tx, &budget).await?
         }
         _ => {
             let conn = pool.acquire().await?;
-            let planner = Planner::whole(order_tx);
+            let planner = Planner::whole(order_tx, &budget);
             vec![tokio::spawn(read_windows(
                 conn,
                 query.clone(),
@@ -88,7 +139,7 @@ pub(super) async fn stream(
             ))]
         }
     };
-    let result = consume(&mut order_rx, tx).await;
+    let result = consume(&mut order_rx, tx, &budget).await;
     // Dropping the windows stops the readers at their next piece.
     drop(order_rx);
     for r in readers {
@@ -105,6 +156,7 @@ async fn start_split(
     split: &TimeSplit,
     streams: usize,
     order_tx: mpsc::UnboundedSender<Window>,
+    budget: &Budget,
 ) -> StoreResult<Vec<tokio::task::JoinHandle<()>>> {
     let mut leader = pool.acquire().await?;
     let setup = async {
@@ -122,7 +174,7 @@ async fn start_split(
     };
     let (Some(lo), Some(hi)) = (lo, hi) else {
         // No rows: an empty COPY still yields the header and trailer the consumer expects.
-        let planner = Planner::whole(order_tx);
+        let planner = Planner::whole(order_tx, budget);
         return Ok(vec![tokio::spawn(read_windows(
             leader,
             query.clone(),
@@ -153,6 +205,7 @@ async fn start_split(
     }
     let planner = Planner::split(
         order_tx,
+        budget,
         conns.len(),
         split,
         lo.timestamp_micros(),
@@ -176,8 +229,10 @@ async fn start_split(
 async fn consume(
     order: &mut mpsc::UnboundedReceiver<Window>,
     tx: &mpsc::Sender<StoreResult<RowBlock>>,
+    budget: &Budget,
 ) -> StoreResult<()> {
     while let Some(mut window) = order.recv().await {
+        budget.head.send_replace(window.seq);
         loop {
             match window.data.recv().await {
                 Some(Ok(Some(block))) => {
@@ -198,18 +253,29 @@ async fn consume(
     Ok(())
 }
 
+/// A window handed to a reader.
+struct NextWindow {
+    params: Vec<Value>,
+    data: mpsc::Sender<WindowItem>,
+    width: i64,
+    seq: u64,
+}
+
 /// Hands out windows in order and registers each with the consumer as it goes.
 #[derive(Clone)]
 struct Planner {
     state: Arc<Mutex<PlanState>>,
     permits: Arc<Semaphore>,
     order: mpsc::UnboundedSender<Window>,
+    budget: Budget,
 }
 
 struct PlanState {
     /// `None`: the query is read whole, once.
     range: Option<Range>,
     whole_taken: bool,
+    /// Windows handed out so far.
+    handed_out: u64,
 }
 
 struct Range {
@@ -227,24 +293,32 @@ struct Range {
 }
 
 impl Planner {
-    fn new(order: mpsc::UnboundedSender<Window>, readers: usize, range: Option<Range>) -> Planner {
+    fn new(
+        order: mpsc::UnboundedSender<Window>,
+        budget: &Budget,
+        readers: usize,
+        range: Option<Range>,
+    ) -> Planner {
         Planner {
             state: Arc::new(Mutex::new(PlanState {
                 range,
                 whole_taken: false,
+                handed_out: 0,
             })),
             permits: Arc::new(Semaphore::new(readers + 1)),
             order,
+            budget: budget.clone(),
         }
     }
 
     /// The query read whole, by one reader.
-    fn whole(order: mpsc::UnboundedSender<Window>) -> Planner {
-        Planner::new(order, 1, None)
+    fn whole(order: mpsc::UnboundedSender<Window>, budget: &Budget) -> Planner {
+        Planner::new(order, budget, 1, None)
     }
 
     fn split(
         order: mpsc::UnboundedSender<Window>,
+        budget: &Budget,
         readers: usize,
         split: &TimeSplit,
         lo: i64,
@@ -252,6 +326,7 @@ impl Planner {
     ) -> Planner {
         Planner::new(
             order,
+            budget,
             readers,
             Some(Range {
                 start_param: split.start_param,
@@ -268,7 +343,7 @@ impl Planner {
 
     /// The next window's parameters and the sender for its data, registered with the
     /// consumer; `None` when every window has been handed out or the consumer is gone.
-    async fn next(&self, params: &[Value]) -> Option<(Vec<Value>, mpsc::Sender<WindowItem>, i64)> {
+    async fn next(&self, params: &[Value]) -> Option<NextWindow> {
         let permit = self.permits.clone().acquire_owned().await.ok()?;
         let mut guard = self.state.lock().unwrap_or_else(|e| e.into_inner());
         let state = &mut *guard;
@@ -303,14 +378,22 @@ impl Planner {
                 (p, width)
             }
         };
+        state.handed_out += 1;
+        let seq = state.handed_out;
         let (data_tx, data_rx) = mpsc::channel(WINDOW_BLOCKS);
         self.order
             .send(Window {
                 data: data_rx,
                 _permit: permit,
+                seq,
             })
             .ok()?;
-        Some((params, data_tx, width))
+        Some(NextWindow {
+            params,
+            data: data_tx,
+            width,
+            seq,
+        })
     }
 
     /// Records a finished window's size for the density estimate.
@@ -379,12 +462,20 @@ async fn read_windows(
     planner: Planner,
     in_tx: bool,
 ) {
-    while let Some((params, data, width)) = planner.next(&query.params).await {
+    while let Some(NextWindow {
+        params,
+        data,
+        width,
+        seq,
+    }) = planner.next(&query.params).await
+    {
         let window = CopyWindow {
             sql: &query.sql,
             params: &params,
             types: &query.types,
             chunk,
+            budget: &planner.budget,
+            seq,
         };
         match window.read(&mut conn, &data).await {
             Ok(Some((bytes, rows))) => planner.observe(bytes, rows, width),
@@ -411,6 +502,8 @@ struct CopyWindow<'a> {
     params: &'a [Value],
     types: &'a [FieldType],
     chunk: usize,
+    budget: &'a Budget,
+    seq: u64,
 }
 
 impl CopyWindow<'_> {
@@ -435,13 +528,13 @@ impl CopyWindow<'_> {
             let mut input = &message[..];
             while parser.next_row(&mut input, self.types, &mut block)? {
                 rows += 1;
-                if block.is_full(self.chunk)
-                    && data
-                        .send(Ok(Some(std::mem::replace(&mut block, new_block()))))
-                        .await
-                        .is_err()
-                {
-                    return Ok(None);
+                if block.is_full(self.chunk) {
+                    let mut full = std::mem::replace(&mut block, new_block());
+                    if !self.budget.admit(self.seq, &mut full).await
+                        || data.send(Ok(Some(full))).await.is_err()
+                    {
+                        return Ok(None);
+                    }
                 }
             }
         }
@@ -450,7 +543,10 @@ impl CopyWindow<'_> {
                 "binary COPY: the data ended early".into(),
             ));
         }
-        if !block.is_empty() && data.send(Ok(Some(block))).await.is_err() {
+        if !block.is_empty()
+            && (!self.budget.admit(self.seq, &mut block).await
+                || data.send(Ok(Some(block))).await.is_err())
+        {
             return Ok(None);
         }
         if data.send(Ok(None)).await.is_err() {
@@ -482,11 +578,14 @@ mod tests {
     async fn windows_tile_the_range_in_order_and_adapt_to_density() {
         let (order_tx, mut order_rx) = mpsc::unbounded_channel();
         let (lo, end) = (1_000_000_000, 1_000_000_000 + 64_000_000);
-        let planner = Planner::split(order_tx, 2, &split(), lo, end);
+        let planner = Planner::split(order_tx, &Budget::new(), 2, &split(), lo, end);
         let params = vec![Value::Null, Value::Null];
         let mut next = lo;
         let mut widths = Vec::new();
-        while let Some((p, _data, width)) = planner.next(&params).await {
+        while let Some(NextWindow {
+            params: p, width, ..
+        }) = planner.next(&params).await
+        {
             let (from, to) = bounds(&p);
             assert_eq!(from, next, "windows are consecutive");
             assert_eq!(to - from, width);
@@ -509,22 +608,22 @@ mod tests {
     #[tokio::test]
     async fn narrow_rows_cap_windows_at_target_rows() {
         let (order_tx, mut order_rx) = mpsc::unbounded_channel();
-        let planner = Planner::split(order_tx, 2, &split(), 0, 64_000_000);
+        let planner = Planner::split(order_tx, &Budget::new(), 2, &split(), 0, 64_000_000);
         let params = vec![Value::Null, Value::Null];
-        let (_, _, first) = planner.next(&params).await.unwrap();
+        let first = planner.next(&params).await.unwrap().width;
         drop(order_rx.recv().await.unwrap());
         // The first window held a tenth of the byte target but a full TARGET_ROWS.
         planner.observe(TARGET_BYTES / 10, TARGET_ROWS, first);
-        let (_, _, second) = planner.next(&params).await.unwrap();
+        let second = planner.next(&params).await.unwrap().width;
         assert_eq!(second, first, "the row target, not 10× by bytes");
     }
 
     #[tokio::test]
     async fn a_whole_query_is_one_window_with_its_own_parameters() {
         let (order_tx, _order_rx) = mpsc::unbounded_channel();
-        let planner = Planner::whole(order_tx);
+        let planner = Planner::whole(order_tx, &Budget::new());
         let params = vec![Value::Integer(7)];
-        let (p, _, _) = planner.next(&params).await.unwrap();
+        let p = planner.next(&params).await.unwrap().params;
         assert_eq!(p, params);
         assert!(planner.next(&params).await.is_none());
     }
@@ -541,7 +640,7 @@ mod tests {
             b
         };
         // A complete window, then one whose reader vanished after its first block.
-        for complete in [true, false] {
+        for (seq, complete) in [(1, true), (2, false)] {
             let (data_tx, data_rx) = mpsc::channel(4);
             data_tx.send(Ok(Some(block()))).await.unwrap();
             if complete {
@@ -551,11 +650,14 @@ mod tests {
                 .send(Window {
                     data: data_rx,
                     _permit: permits.clone().acquire_owned().await.unwrap(),
+                    seq,
                 })
                 .unwrap();
         }
         drop(order_tx);
-        let err = consume(&mut order_rx, &out_tx).await.unwrap_err();
+        let err = consume(&mut order_rx, &out_tx, &Budget::new())
+            .await
+            .unwrap_err();
         assert!(
             err.to_string().contains("before the end of its window"),
             "{err}"
@@ -567,7 +669,7 @@ mod tests {
     #[tokio::test]
     async fn windows_in_flight_are_bounded_by_permits() {
         let (order_tx, mut order_rx) = mpsc::unbounded_channel();
-        let planner = Planner::split(order_tx, 2, &split(), 0, 1_000_000_000);
+        let planner = Planner::split(order_tx, &Budget::new(), 2, &split(), 0, 1_000_000_000);
         let params = vec![Value::Null, Value::Null];
         for _ in 0..3 {
             planner.next(&params).await.unwrap();
@@ -576,5 +678,29 @@ mod tests {
         assert!(blocked.is_err(), "a fourth window waits for a permit");
         drop(order_rx.recv().await.unwrap());
         assert!(planner.next(&params).await.is_some());
+    }
+
+    #[tokio::test]
+    async fn read_ahead_is_bounded_by_bytes_but_never_starves_the_head() {
+        let budget = Budget::new();
+        let big = || RowBlock::with_capacity(1, 1, READ_BUDGET / 2);
+        // Window 2 runs ahead and spends the whole budget.
+        let (mut a, mut b) = (big(), big());
+        assert!(budget.admit(2, &mut a).await);
+        assert!(budget.admit(2, &mut b).await);
+        let mut c = big();
+        let waits = tokio::time::timeout(Duration::from_millis(50), budget.admit(2, &mut c)).await;
+        assert!(
+            waits.is_err(),
+            "a window ahead waits once the budget is spent"
+        );
+        // The consumer reads window 1: it may pass the spent budget.
+        budget.head.send_replace(1);
+        let mut head = big();
+        assert!(budget.admit(1, &mut head).await);
+        // Blocks give their bytes back when dropped (after encoding).
+        drop(a);
+        assert!(budget.admit(2, &mut c).await);
+        assert!(c.heap_bytes() >= READ_BUDGET / 2);
     }
 }
