@@ -6,30 +6,50 @@
 //!
 //! # Layout
 //!
+//! Dependencies point down this list: a module uses only modules below it (checked by
+//! `tests/it/architecture.rs`, which also prints the graph: `cargo test --test it
+//! architecture -- --nocapture`).
+//!
 //! ```text
 //! main.rs          CLI dispatch only
-//! cli.rs           the command line (clap)
-//! commands.rs      bodies of the administrative subcommands (serve, keys, orgs)
+//! cli.rs           the command line (clap); bench argument types live in bench/
+//! commands/        bodies of the subcommands: serve, keys, orgs (mod.rs), export (export.rs)
+//! demo/            `outflow demo`: generate/ (deterministic organization and six streams,
+//!                  one file per section), seeding
+//! bench/           `outflow bench …`: benchmarks with in-run baselines
+//! app.rs           App::build(config) / App::with_parts(…), the router, run(shutdown)
+//! web/             the admin pages: sign-in, data export tabs, wizards, drains, keys, privacy
+//! http/            the HTTP API: routes() for api/ (native /v1, one file per resource, with
+//!                  OpenAPI annotations), compat/ (the reference routes), health, metrics;
+//!                  error type, extractors (extract.rs, auth.rs), paging, openapi.rs
+//! state.rs         AppState: the services handlers and pages reach
+//! reports/         usage reports (columns, compute) over the stored records
+//! drain/           continuous drains: service.rs (the way in), request.rs (validation),
+//!                  repo.rs (SQL), engine/ (leases, worker cycle, replay, retry policy),
+//!                  dest/ (http, s3, datadog; describe.rs shows destinations), ssrf.rs,
+//!                  secrets.rs (encrypted destination secrets), select.rs, batch.rs
+//! export/          one-time exports: service.rs (queue, workers, completion), spec.rs and
+//!                  filters.rs (validation), lookup.rs, query.rs, pipeline.rs, encode/
+//!                  (CSV, NDJSON, JSON, Parquet cells), files.rs (local / S3, signed links),
+//!                  jobs.rs (SQL of the job table)
+//! auth/            key secrets and hashing, scopes, per-key rate limits (no HTTP)
+//! mail/            SMTP or outbox mailer and its templates
 //! config.rs        typed configuration: defaults → outflow.toml → OUTFLOW_* → flags
 //! secret.rs        Secret: a configured string that Debug never prints
-//! app.rs           App::build(config) / App::with_parts(…) and run(shutdown)
-//! domain/          pure values: data types, the field catalog (catalog/), credit categories,
-//!                  entities, ids, timestamps — no I/O
+//! privacy.rs       visible / pseudonymized / hidden user fields, and setting them
+//! audit.rs         Outflow's own security events as audit_logs records
+//! ingest/          parse bodies (JSON / NDJSON), validate against the catalog, store
 //! store/           Store: one API over two backends
 //!   sqlite/          single writer + read pool; positions from a counter
-//!   postgres/        UNNEST bulk writes; positions from transaction ids (position.rs)
+//!   postgres/        UNNEST bulk writes; positions from transaction ids (position.rs);
+//!                    export reads by binary COPY in windows (export_read.rs, copy.rs)
 //!   entities.rs      entity SQL shared by both backends
 //!   records.rs       record batches, agent versioning
 //!   keys.rs          organization keys and scopes
 //!   admin.rs         admin users, sessions and failed sign-ins of the admin pages
-//! ingest/          parse bodies (JSON / NDJSON), validate against the catalog, store
-//! auth/            key secrets and hashing, request extractors, per-key rate limits
-//! audit.rs         Outflow's own security events as audit_logs records
-//! http/            router, error type, extractors, health probes
-//!   api/             the native /v1 routes, one file per resource, with OpenAPI annotations
-//! web/             the admin pages: sign-in, data export tabs, wizards, keys, privacy
-//! demo/            `outflow demo`: deterministic generator and seeding
-//! bench/           `outflow bench …`: benchmarks with in-run baselines
+//!   paging.rs        the one paging rule of every listing
+//! domain/          pure values: data types, the field catalog (catalog/), credit categories,
+//!                  entities, ids, time ranges (range.rs), accepted values (values.rs) — no I/O
 //! migrations/      {sqlite,postgres}/ — one migration set per backend
 //! tests/it/        one integration-test binary: the real app on port 0, both backends
 //! ```

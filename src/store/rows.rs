@@ -90,11 +90,14 @@ impl<'a> CellRef<'a> {
 /// The share of a byte budget a block holds from its reader until it is dropped, wherever
 /// that happens (see `store/postgres/export_read.rs`). Clones hold none.
 #[derive(Debug, Default)]
-pub struct BudgetShare(Option<tokio::sync::OwnedSemaphorePermit>);
+pub struct BudgetShare {
+    /// Held only to be released on drop.
+    _share: Option<tokio::sync::OwnedSemaphorePermit>,
+}
 
 impl Clone for BudgetShare {
     fn clone(&self) -> Self {
-        BudgetShare(None)
+        BudgetShare::default()
     }
 }
 
@@ -128,7 +131,9 @@ impl RowBlock {
 
     /// Makes the block hold `share` of a byte budget until it is dropped.
     pub fn hold(&mut self, share: tokio::sync::OwnedSemaphorePermit) {
-        self.budget = BudgetShare(Some(share));
+        self.budget = BudgetShare {
+            _share: Some(share),
+        };
     }
 
     /// An empty block for a reader that hands blocks over by [`RowBlock::is_full`]: room for
