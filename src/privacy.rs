@@ -1,4 +1,5 @@
-//! Privacy of user-identifying fields (SPEC §6), one policy for exports, reports and drains.
+//! Privacy of user-identifying fields (docs/spec.md §6), one policy for exports, reports and
+//! drains.
 //!
 //! An organization is `visible`, `pseudonymized` or `hidden`; a team may override it. A
 //! pseudonym is `anon_` + 16 hex digits of HMAC-SHA256 under the organization's own secret

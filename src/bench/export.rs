@@ -21,13 +21,38 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 use tokio::process::Command;
 
+/// The data types the benchmark can fill and export.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum BenchType {
+    /// Workflow runs: team-scoped, exported with every team and personal space.
+    Workflows,
+    /// Credit-ledger entries: organization-wide, the widest rows of the full preset.
+    #[value(name = "credit_logs")]
+    CreditLogs,
+}
+
+impl BenchType {
+    fn data_type(self) -> DataType {
+        match self {
+            BenchType::Workflows => DataType::Workflows,
+            BenchType::CreditLogs => DataType::CreditLogs,
+        }
+    }
+}
+
 /// Options of `outflow bench export`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct BenchExportArgs {
+    /// Data type filled and exported.
+    #[arg(long = "type", value_enum, default_value = "workflows")]
+    pub data_type: BenchType,
+    /// Field preset exported (`minimal`, `default` or `full`).
+    #[arg(long, default_value = "default", value_parser = parse_preset)]
+    pub preset: Preset,
     /// Backends to measure.
     #[arg(long, value_enum, default_value = "both")]
     pub backend: super::BenchBackend,
-    /// Workflow-run rows exported (10,000,000 for the full run).
+    /// Rows exported (10,000,000 for the full run).
     #[arg(long, default_value_t = 1_000_000)]
     pub rows: u64,
     /// Rows of the small size whose peak RSS is compared with the full size.
@@ -47,14 +72,18 @@ pub struct BenchExportArgs {
 
 const ORG: &str = "bench";
 
+fn parse_preset(s: &str) -> Result<Preset, String> {
+    s.parse::<Preset>()
+}
+
 /// Runs the benchmark and prints its table.
 pub async fn run(args: BenchExportArgs) -> anyhow::Result<()> {
     use super::BenchBackend::*;
     println!(
-        "bench export: workflows, Default preset ({} columns), {} rows (peak RSS also at {}), {} runs (medians)",
-        catalog::spec(DataType::Workflows)
-            .preset_fields(Preset::Default)
-            .len(),
+        "bench export: {}, {} preset ({} columns), {} rows (peak RSS also at {}), {} runs (medians)",
+        args.data_type.data_type().as_str(),
+        args.preset.as_str(),
+        columns(&args).len(),
         args.rows,
         args.small_rows,
         args.runs
@@ -104,15 +133,17 @@ async fn measure(label: &str, scratch: &Scratch, args: &BenchExportArgs) -> anyh
     let out = dir.path().join("export.csv");
 
     // Small size first: its rows are a prefix of the full size's.
-    fill(&store, 0, args.small_rows).await?;
-    let (_, rss_small) = outflow_export(scratch, dir.path(), &out, args.small_rows).await?;
-    fill(&store, args.small_rows, args.rows).await?;
+    let kind = args.data_type;
+    fill(&store, kind, 0, args.small_rows).await?;
+    let (_, rss_small) = outflow_export(scratch, dir.path(), &out, args, args.small_rows).await?;
+    fill(&store, kind, args.small_rows, args.rows).await?;
     if store.kind() == crate::store::BackendKind::Postgres {
         // The first scan after a bulk insert sets every tuple's hint bits (writing the whole
         // table back) and autovacuum soon starts on it: one-off costs that would land on
         // whichever side reads first. Settle the table before timing either.
+        let table = catalog::spec(kind.data_type()).table;
         store
-            .execute("VACUUM (ANALYZE) workflow_runs", &[])
+            .execute(&format!("VACUUM (ANALYZE) {table}"), &[])
             .await
             .context("cannot vacuum the benchmark rows")?;
     }
@@ -126,12 +157,12 @@ async fn measure(label: &str, scratch: &Scratch, args: &BenchExportArgs) -> anyh
     let mut rss_full = Vec::new();
     for _ in 0..args.runs.max(1) {
         let before = CpuSnapshot::now();
-        let (secs, rss) = outflow_export(scratch, dir.path(), &out, args.rows).await?;
+        let (secs, rss) = outflow_export(scratch, dir.path(), &out, args, args.rows).await?;
         ours_cpu.extend(cost_since(before));
         ours.push(args.rows as f64 / secs);
         rss_full.push(rss as f64);
         let before = CpuSnapshot::now();
-        let secs = baseline(scratch, &out, args.rows).await?;
+        let secs = baseline(scratch, &out, args, args.rows).await?;
         base_cpu.extend(cost_since(before));
         base.push(args.rows as f64 / secs);
     }
@@ -166,13 +197,43 @@ fn cost_since(before: Option<CpuSnapshot>) -> Option<CpuCost> {
     Some(before?.cost_until(CpuSnapshot::now()?))
 }
 
-/// Inserts rows `from..to` (one run a second from 2026-01-01 UTC) in the database itself.
-async fn fill(store: &Store, from: u64, to: u64) -> anyhow::Result<()> {
+/// Inserts rows `from..to` (one record a second from 2026-01-01 UTC) in the database itself.
+async fn fill(store: &Store, kind: BenchType, from: u64, to: u64) -> anyhow::Result<()> {
     if to <= from {
         return Ok(());
     }
-    let sql = match store.kind() {
-        crate::store::BackendKind::Postgres => {
+    let sql = match (kind, store.kind()) {
+        (BenchType::CreditLogs, crate::store::BackendKind::Postgres) => {
+            "INSERT INTO credit_logs (org_id, pos, user_email, user_id, permission_group_id, \
+             permission_group_name, \"timestamp\", category, \"type\", name, amount, balance, log_id, \
+             correlation_id, balance_scope, project_id) \
+             SELECT 'bench', g, 'user' || (g % 300) || '@acme.example', 'usr_' || (g % 300), \
+             'role-' || (g % 7) || '; role-' || (g % 3), 'Analyst, \"EU\" ' || (g % 7) || '; Ops', \
+             TIMESTAMPTZ '2026-01-01 00:00:00+00' + g * INTERVAL '1 second', \
+             (ARRAY['pipeline_run', 'agent_run', 'ai_utility', 'external_gumcp_call'])[1 + g % 4], \
+             (ARRAY['initial_pipeline_run', 'ai_node_cost', 'step', 'gumcp_tool_call'])[1 + g % 4], \
+             'Quarterly report workflow ' || (g % 500), -((g % 1000) / 10.0), 100000 - (g % 100000) / 3.0, \
+             'log-' || g, 'run-' || g, CASE WHEN g % 2 = 0 THEN 'organization' ELSE 'user' END, \
+             'team-' || (g % 12) \
+             FROM generate_series(?::bigint, ?::bigint - 1) AS g"
+        }
+        (BenchType::CreditLogs, crate::store::BackendKind::Sqlite) => {
+            "WITH RECURSIVE g(n) AS (SELECT ? UNION ALL SELECT n + 1 FROM g WHERE n + 1 < ?) \
+             INSERT INTO credit_logs (org_id, pos, user_email, user_id, permission_group_id, \
+             permission_group_name, \"timestamp\", category, \"type\", name, amount, balance, log_id, \
+             correlation_id, balance_scope, project_id) \
+             SELECT 'bench', n, 'user' || (n % 300) || '@acme.example', 'usr_' || (n % 300), \
+             'role-' || (n % 7) || '; role-' || (n % 3), 'Analyst, \"EU\" ' || (n % 7) || '; Ops', \
+             1767225600000000 + n * 1000000, \
+             CASE n % 4 WHEN 0 THEN 'pipeline_run' WHEN 1 THEN 'agent_run' WHEN 2 THEN 'ai_utility' \
+             ELSE 'external_gumcp_call' END, \
+             CASE n % 4 WHEN 0 THEN 'initial_pipeline_run' WHEN 1 THEN 'ai_node_cost' WHEN 2 THEN 'step' \
+             ELSE 'gumcp_tool_call' END, \
+             'Quarterly report workflow ' || (n % 500), -((n % 1000) / 10.0), 100000 - (n % 100000) / 3.0, \
+             'log-' || n, 'run-' || n, CASE WHEN n % 2 = 0 THEN 'organization' ELSE 'user' END, \
+             'team-' || (n % 12) FROM g"
+        }
+        (BenchType::Workflows, crate::store::BackendKind::Postgres) => {
             "INSERT INTO workflow_runs (org_id, pos, workspace_id, workspace_name, workbook_id, workbook_name, \
              workbook_created_ts, user_id, user_email, run_id, credit_cost, pl_run_created_ts, pl_run_finished_ts) \
              SELECT 'bench', g, 'team-' || (g % 12), 'Team ' || (g % 12), 'wb-' || (g % 500), \
@@ -182,7 +243,7 @@ async fn fill(store: &Store, from: u64, to: u64) -> anyhow::Result<()> {
              TIMESTAMPTZ '2026-01-01 00:00:07+00' + g * INTERVAL '1 second' \
              FROM generate_series(?::bigint, ?::bigint - 1) AS g"
         }
-        crate::store::BackendKind::Sqlite => {
+        (BenchType::Workflows, crate::store::BackendKind::Sqlite) => {
             "WITH RECURSIVE g(n) AS (SELECT ? UNION ALL SELECT n + 1 FROM g WHERE n + 1 < ?) \
              INSERT INTO workflow_runs (org_id, pos, workspace_id, workspace_name, workbook_id, workbook_name, \
              workbook_created_ts, user_id, user_email, run_id, credit_cost, pl_run_created_ts, pl_run_finished_ts) \
@@ -202,8 +263,8 @@ async fn fill(store: &Store, from: u64, to: u64) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn columns() -> Vec<&'static str> {
-    catalog::spec(DataType::Workflows).preset_fields(Preset::Default)
+fn columns(args: &BenchExportArgs) -> Vec<&'static str> {
+    catalog::spec(args.data_type.data_type()).preset_fields(args.preset)
 }
 
 /// Runs `outflow export` for the first `rows` rows; wall seconds and peak RSS in KiB.
@@ -211,17 +272,28 @@ async fn outflow_export(
     scratch: &Scratch,
     data_dir: &std::path::Path,
     out: &std::path::Path,
+    args: &BenchExportArgs,
     rows: u64,
 ) -> anyhow::Result<(f64, u64)> {
     let to = chrono::DateTime::from_timestamp(1_767_225_600 + rows as i64 - 1, 0)
         .context("row count out of range")?;
     let started = Instant::now();
-    let mut child = Command::new(std::env::current_exe()?)
-        .args(["export", "--org", ORG, "--type", "workflows", "--tz", "UTC"])
+    let mut command = Command::new(std::env::current_exe()?);
+    command
+        .args(["export", "--org", ORG, "--tz", "UTC"])
+        .args(["--type", args.data_type.data_type().as_str()])
         .args(["--from", "2026-01-01T00:00:00"])
         .args(["--to", &to.format("%Y-%m-%dT%H:%M:%S").to_string()])
+        .args(["--preset", args.preset.as_str()]);
+    if catalog::spec(args.data_type.data_type())
+        .team_field
+        .is_some()
+    {
         // Every team and personal space: the whole table, as the baseline reads it.
-        .args(["--personal", "--preset", "default", "-o"])
+        command.arg("--personal");
+    }
+    let mut child = command
+        .arg("-o")
         .arg(out)
         .env("OUTFLOW_DATABASE_URL", &scratch.url)
         .env("OUTFLOW_DATA_DIR", data_dir)
@@ -256,14 +328,21 @@ async fn outflow_export(
 }
 
 /// The database's own CSV dump of the same rows and columns; wall seconds.
-async fn baseline(scratch: &Scratch, out: &std::path::Path, rows: u64) -> anyhow::Result<f64> {
-    let cols = columns()
+async fn baseline(
+    scratch: &Scratch,
+    out: &std::path::Path,
+    args: &BenchExportArgs,
+    rows: u64,
+) -> anyhow::Result<f64> {
+    let spec = catalog::spec(args.data_type.data_type());
+    let cols = columns(args)
         .iter()
         .map(|c| format!("\"{c}\""))
         .collect::<Vec<_>>()
         .join(", ");
     let select = format!(
-        "SELECT {cols} FROM workflow_runs WHERE org_id = '{ORG}' ORDER BY pl_run_created_ts, run_id LIMIT {rows}"
+        "SELECT {cols} FROM {} WHERE org_id = '{ORG}' ORDER BY \"{}\", {} LIMIT {rows}",
+        spec.table, spec.time_field, spec.id_field
     );
     let file = std::fs::File::create(out)?;
     let mut cmd = if scratch.url.starts_with("sqlite:") {

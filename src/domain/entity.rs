@@ -1,4 +1,4 @@
-//! Entities of an organization (SPEC §1) as the platform upserts them and organization keys
+//! Entities of an organization (docs/spec.md §1) as the platform upserts them and organization keys
 //! read them back. Agents are entities too, but each change is a record of the `agents`
 //! stream, so their shape lives in the field catalog.
 
@@ -10,7 +10,7 @@ use std::fmt;
 use std::str::FromStr;
 use utoipa::ToSchema;
 
-/// How user-identifying fields appear in exports, reports and drains (SPEC §6).
+/// How user-identifying fields appear in exports, reports and drains (docs/spec.md §6).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum Privacy {

@@ -104,7 +104,7 @@ impl DateRange {
     }
 }
 
-/// The presets of SPEC §4.
+/// The presets of docs/spec.md §4.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RangePreset {
     /// The billing period (anchor day to anchor day) containing today.

@@ -1,4 +1,4 @@
-//! Data drains (SPEC §5): each drain delivers one record stream of one organization —
+//! Data drains (docs/spec.md §5): each drain delivers one record stream of one organization —
 //! filtered, reduced to its selected fields, privacy applied — to an HTTP endpoint, an S3
 //! bucket or Datadog, continuously and crash-safely.
 //!

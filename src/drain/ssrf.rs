@@ -1,6 +1,6 @@
 //! SSRF guard: drain destinations may not reach loopback, private, link-local or
 //! cloud-metadata addresses unless the operator sets `drains.allow_private_destinations`
-//! (SPEC §6). A drain URL is chosen by an organization, not by the operator, so without the
+//! (docs/spec.md §6). A drain URL is chosen by an organization, not by the operator, so without the
 //! guard any organization could make Outflow POST to the metadata service or to an internal
 //! admin port and read the answer back from the delivery log.
 //!

@@ -1,4 +1,4 @@
-//! One-time exports (SPEC §4).
+//! One-time exports (docs/spec.md §4).
 //!
 //! ```text
 //! spec.rs      the request (both API styles) and its validation into an ExportSpec

@@ -18,7 +18,7 @@ pub struct ExportQuery {
     pub team_column: Option<usize>,
 }
 
-/// The column whose team decides a row's privacy setting (SPEC §6): the type's team field,
+/// The column whose team decides a row's privacy setting (docs/spec.md §6): the type's team field,
 /// else a `workspace_id`/`project_id` column when the type has one.
 pub fn privacy_team_field(spec: &TypeSpec) -> Option<&'static str> {
     spec.team_field.or_else(|| {

@@ -1,5 +1,5 @@
-//! Email to people (SPEC §4–5): the requester when an export completes or fails, administrators
-//! when a drain enters the `error` state.
+//! Email to people (docs/spec.md §4–5): the requester when an export completes or fails,
+//! administrators when a drain enters the `error` state.
 //!
 //! [`Mailer`] sends through an SMTP server when `smtp.host` is set, and otherwise writes each
 //! email as an `.eml` file to `{data_dir}/outbox/` (the embedded default needs no mail server).

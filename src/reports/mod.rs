@@ -1,4 +1,4 @@
-//! Synchronous usage reports (SPEC §2, §7; field-catalog Part 2): one row per entity for a
+//! Synchronous usage reports (docs/spec.md §2, §7; field-catalog Part 2): one row per entity for a
 //! whole window — `users`, `agents` (alias `assistants`), `api_keys` (alias `api-keys`),
 //! `projects`, `models`, `workflows` — aggregated in the database from the record streams,
 //! with the privacy setting applied.

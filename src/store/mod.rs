@@ -14,6 +14,7 @@
 pub mod admin;
 mod entities;
 mod keys;
+pub mod named;
 pub mod notify;
 pub mod paging;
 pub mod postgres;

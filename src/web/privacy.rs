@@ -1,5 +1,5 @@
 //! `/settings/organization/privacy`: how user-identifying fields appear in exports, reports
-//! and drains — for the organization, and per team as an override (SPEC §6). Each change is
+//! and drains — for the organization, and per team as an override (docs/spec.md §6). Each change is
 //! an `audit_logs` record.
 
 use super::data_export::notice_text;

@@ -7,7 +7,7 @@
 #   tests/schemathesis/run.sh sqlite|postgres
 #
 # Bounds: ST_MAX_EXAMPLES cases per operation (default 20) and ST_MAX_TIME seconds per key
-# (default 20). ST_OUTFLOW_BIN picks the binary (default: `cargo build` it).
+# (default 20). ST_OUTFLOW_BIN picks the binary (default: the one `cargo test` builds).
 set -euo pipefail
 backend="${1:-sqlite}"
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -15,7 +15,10 @@ root="$(cd "$here/../.." && pwd)"
 if [ -n "${ST_OUTFLOW_BIN:-}" ]; then
   bin="$ST_OUTFLOW_BIN"
 else
-  (cd "$root" && cargo build --locked --quiet --bin outflow)
+  # The binary `cargo test` builds for the integration tests: a plain `cargo build` would
+  # compile reqwest, utoipa and everything above them a second time (dev-dependencies change
+  # their features), doubling the target directory's size.
+  (cd "$root" && cargo test --locked --quiet --no-run --test it)
   bin="${CARGO_TARGET_DIR:-$root/target}/debug/outflow"
 fi
 if ! command -v schemathesis >/dev/null; then

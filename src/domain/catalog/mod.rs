@@ -1,7 +1,7 @@
 //! The field catalog: for every data type, its fields (id, label, category, type, presets) and
 //! the facts storage and scoping need (table, id field, time field, team and entity fields).
 //!
-//! Field ids are those of `shared/reference/field-catalog.md`, which existing clients send.
+//! Field ids are those of `docs/field-catalog.md`, which existing clients send.
 //! Fields marked [`Origin::Outflow`] are our extensions (parent runs, versions, token counts
 //! for the usage reports, tool-call columns the reference never published).
 
@@ -53,7 +53,7 @@ impl FieldType {
     }
 }
 
-/// A field preset of SPEC §2 (Custom is an explicit list and needs no constant).
+/// A field preset of docs/spec.md §2 (Custom is an explicit list and needs no constant).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Preset {
@@ -68,6 +68,15 @@ pub enum Preset {
 impl Preset {
     /// All presets, smallest first.
     pub const ALL: [Preset; 3] = [Preset::Minimal, Preset::Default, Preset::Full];
+
+    /// The preset's name as requests spell it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Preset::Minimal => "minimal",
+            Preset::Default => "default",
+            Preset::Full => "full",
+        }
+    }
 
     fn bit(self) -> u8 {
         match self {
@@ -128,7 +137,7 @@ pub struct FieldDef {
     pub presets: u8,
     /// Ingest rejects a record without it.
     pub required: bool,
-    /// Names or identifies a person; subject to the privacy setting (SPEC §6).
+    /// Names or identifies a person; subject to the privacy setting (docs/spec.md §6).
     pub personal: bool,
     /// Where the definition comes from.
     pub origin: Origin,

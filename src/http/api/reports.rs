@@ -1,4 +1,4 @@
-//! `POST /v1/reports/{report_type}`: synchronous usage reports (SPEC §2) for the key's
+//! `POST /v1/reports/{report_type}`: synchronous usage reports (docs/spec.md §2) for the key's
 //! organization, as JSON. Also the pieces the reference-compatible `/export/{type}` routes
 //! share: [`ReportFailure`] (the reference's error bodies) and [`range_error`].
 

@@ -1,5 +1,5 @@
 //! Reference-compatible routes, so clients written for the reference products work unchanged
-//! (SPEC §7): the Gumloop-style one-time exports `POST /export_data` / `GET /export_status`
+//! (docs/spec.md §7): the Gumloop-style one-time exports `POST /export_data` / `GET /export_status`
 //! ([`export_data`]) and the Langdock-style `POST /export/{type}[/json|/csv]` usage reports
 //! ([`reports`]), and the Gumloop-style drains `/data-drains` ([`data_drains`]). Each handler carries an OpenAPI annotation; [`routes`] registers them.
 

@@ -1,4 +1,4 @@
-//! The custom HTTP endpoint destination (SPEC §5): POSTs each batch as a JSON envelope,
+//! The custom HTTP endpoint destination (docs/spec.md §5): POSTs each batch as a JSON envelope,
 //! NDJSON or OTLP/HTTP logs (see `otlp` for that mapping), signed, optionally gzipped.
 //!
 //! - `encode` — bodies, and the split of a batch under `max_body_bytes`;
