@@ -238,6 +238,16 @@ pub struct Overrides {
     pub log_level: Option<String>,
 }
 
+/// `OUTFLOW_*` names the test suite, the benchmarks and the screenshot script read for
+/// themselves: a developer who exports one (the README suggests `OUTFLOW_TEST_POSTGRES_URL`)
+/// must still be able to start Outflow, while a mistyped setting is still refused.
+fn is_tooling_variable(key: &str) -> bool {
+    let key = key.to_ascii_lowercase();
+    key.starts_with("test_")
+        || key.starts_with("bench_")
+        || matches!(key.as_str(), "screenshots" | "chromium")
+}
+
 impl Config {
     /// Loads the layers. `file` is `--config`; without it `outflow.toml` is read if present
     /// (an explicitly named file must exist).
@@ -253,10 +263,15 @@ impl Config {
             Some(path) => fig.merge(Toml::file(path)),
             None => fig.merge(Toml::file("outflow.toml")),
         };
-        fig.merge(Env::prefixed("OUTFLOW_").ignore(&["config"]).split("__"))
-            .merge(Serialized::globals(overrides))
-            .extract()
-            .map_err(Box::new)
+        fig.merge(
+            Env::prefixed("OUTFLOW_")
+                .ignore(&["config"])
+                .filter(|key| !is_tooling_variable(key.as_str()))
+                .split("__"),
+        )
+        .merge(Serialized::globals(overrides))
+        .extract()
+        .map_err(Box::new)
     }
 
     /// The database URL in force (the default SQLite file when none is set).
@@ -309,6 +324,24 @@ mod tests {
             assert_eq!(c.log_level, "warn");
             assert_eq!(c.data_dir, PathBuf::from("cli-dir"));
             assert_eq!(c.database_url(), "sqlite://cli-dir/outflow.db");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn the_test_suites_and_benchmarks_variables_are_not_configuration() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("OUTFLOW_TEST_POSTGRES_URL", "postgres://elsewhere/db");
+            jail.set_env("OUTFLOW_BENCH_POSTGRES_URL", "postgres://elsewhere/db");
+            jail.set_env("OUTFLOW_SCREENSHOTS", "1");
+            jail.set_env("OUTFLOW_CHROMIUM", "/usr/bin/chromium");
+            jail.set_env("OUTFLOW_LOG_LEVEL", "warn");
+            let c = Config::load(None, &Overrides::default()).map_err(|e| *e)?;
+            assert_eq!(c.log_level, "warn");
+            // Any other unknown name is still refused, naming it.
+            jail.set_env("OUTFLOW_LOG_LEVLE", "warn");
+            let err = Config::load(None, &Overrides::default()).unwrap_err();
+            assert!(err.to_string().contains("log_levle"), "{err}");
             Ok(())
         });
     }

@@ -26,8 +26,6 @@ if ! command -v schemathesis >/dev/null; then
   exit 1
 fi
 pg_url="${OUTFLOW_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
-# Outflow reads every OUTFLOW_* variable as configuration and refuses unknown ones.
-unset OUTFLOW_TEST_POSTGRES_URL
 
 work="$(mktemp -d)"
 db=""
