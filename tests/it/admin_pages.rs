@@ -24,8 +24,9 @@ fn private_ok(c: &mut outflow::config::Config) {
 }
 
 /// A browser: the app, a client that does not follow redirects, and the session cookie.
-struct Browser {
-    app: TestApp,
+/// `pages_fixes.rs` drives the pages with it too.
+pub(crate) struct Browser {
+    pub(crate) app: TestApp,
     http: reqwest::Client,
     cookie: String,
     password: String,
@@ -56,7 +57,12 @@ fn location(r: &reqwest::Response) -> String {
 impl Browser {
     /// The app with organization `acme` and its admin, not yet signed in.
     async fn new(backend: Backend) -> Browser {
-        let app = spawn_app_with(backend, private_ok).await;
+        Browser::new_with(backend, private_ok).await
+    }
+
+    /// As [`Browser::new`], with the app configured by `tweak` instead.
+    async fn new_with(backend: Backend, tweak: fn(&mut outflow::config::Config)) -> Browser {
+        let app = spawn_app_with(backend, tweak).await;
         app.put_org("acme").await;
         let password = outflow::web::auth::add_admin(&app.store, "acme", EMAIL)
             .await
@@ -73,7 +79,15 @@ impl Browser {
     }
 
     async fn signed_in(backend: Backend) -> Browser {
-        let mut b = Browser::new(backend).await;
+        Browser::signed_in_with(backend, private_ok).await
+    }
+
+    /// A signed-in admin of `acme`, the app configured by `tweak`.
+    pub(crate) async fn signed_in_with(
+        backend: Backend,
+        tweak: fn(&mut outflow::config::Config),
+    ) -> Browser {
+        let mut b = Browser::new_with(backend, tweak).await;
         let pw = b.password.clone();
         let r = b.sign_in(EMAIL, &pw).await;
         assert_eq!(r.status(), 303);
@@ -106,7 +120,7 @@ impl Browser {
         r
     }
 
-    async fn get(&self, path: &str) -> reqwest::Response {
+    pub(crate) async fn get(&self, path: &str) -> reqwest::Response {
         self.http
             .get(format!("{}{path}", self.app.url))
             .header(reqwest::header::COOKIE, &self.cookie)
@@ -115,7 +129,7 @@ impl Browser {
             .unwrap()
     }
 
-    async fn page(&self, path: &str) -> String {
+    pub(crate) async fn page(&self, path: &str) -> String {
         let r = self.get(path).await;
         assert_eq!(r.status(), 200, "GET {path}");
         r.text().await.unwrap()
@@ -142,6 +156,12 @@ impl Browser {
         let mut all = vec![("csrf", token.as_str())];
         all.extend_from_slice(form);
         self.post(path, &all).await
+    }
+
+    /// As [`Browser::submit`]; the status and the body.
+    pub(crate) async fn submit_text(&self, path: &str, form: &[(&str, &str)]) -> (u16, String) {
+        let r = self.submit(path, form).await;
+        (r.status().as_u16(), r.text().await.unwrap())
     }
 
     async fn audit_events(&self) -> Vec<String> {

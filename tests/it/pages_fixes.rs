@@ -3,110 +3,19 @@
 //! error, the replay panel's promise, and history rows that say their zone, agree in number
 //! and tell two exports of the same type and range apart.
 
+use crate::admin_pages::Browser;
 use crate::both_backends;
 use crate::helpers::*;
 use crate::http_receiver::Receiver;
 use chrono::Utc;
 use serde_json::{Value, json};
 
-const EMAIL: &str = "admin@acme.example";
 const DE: &str = "/settings/organization/data_export";
 
 fn config(c: &mut outflow::config::Config) {
     c.drains.allow_private_destinations = true;
     // The test runs export jobs itself (`run_next`).
     c.exports.workers = 0;
-}
-
-/// A signed-in admin of `acme` (Europe/Berlin): a client that keeps the session cookie and
-/// does not follow redirects.
-struct Admin {
-    app: TestApp,
-    http: reqwest::Client,
-    cookie: String,
-}
-
-fn csrf_of(html: &str) -> String {
-    let marker = "name=\"csrf\" value=\"";
-    let at = html.find(marker).expect("a page with a CSRF field") + marker.len();
-    html[at..at + html[at..].find('"').unwrap()].to_string()
-}
-
-fn cookie_of(r: &reqwest::Response, name: &str) -> String {
-    r.headers()
-        .get_all(reqwest::header::SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with(&format!("{name}=")))
-        .map(|v| v.split(';').next().unwrap().to_string())
-        .unwrap_or_else(|| panic!("a {name} cookie"))
-}
-
-impl Admin {
-    async fn new(backend: Backend) -> Admin {
-        let app = spawn_app_with(backend, config).await;
-        app.put_org("acme").await;
-        let password = outflow::web::auth::add_admin(&app.store, "acme", EMAIL)
-            .await
-            .unwrap();
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap();
-        let form = http
-            .get(format!("{}/signin", app.url))
-            .send()
-            .await
-            .unwrap();
-        let pre = cookie_of(&form, "outflow_signin_csrf");
-        let token = csrf_of(&form.text().await.unwrap());
-        let r = http
-            .post(format!("{}/signin", app.url))
-            .header(reqwest::header::COOKIE, pre)
-            .form(&[
-                ("csrf", token.as_str()),
-                ("email", EMAIL),
-                ("password", password.as_str()),
-                ("next", DE),
-            ])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 303);
-        let cookie = cookie_of(&r, "outflow_session");
-        Admin { app, http, cookie }
-    }
-
-    async fn get(&self, path: &str) -> reqwest::Response {
-        self.http
-            .get(format!("{}{path}", self.app.url))
-            .header(reqwest::header::COOKIE, &self.cookie)
-            .send()
-            .await
-            .unwrap()
-    }
-
-    async fn page(&self, path: &str) -> String {
-        let r = self.get(path).await;
-        assert_eq!(r.status(), 200, "GET {path}");
-        r.text().await.unwrap()
-    }
-
-    /// Posts a form with the session's CSRF token; (status, body).
-    async fn submit(&self, path: &str, form: &[(&str, &str)]) -> (u16, String) {
-        let token = csrf_of(&self.page(DE).await);
-        let mut all = vec![("csrf", token.as_str())];
-        all.extend_from_slice(form);
-        let r = self
-            .http
-            .post(format!("{}{path}", self.app.url))
-            .header(reqwest::header::COOKIE, &self.cookie)
-            .form(&all)
-            .send()
-            .await
-            .unwrap();
-        (r.status().as_u16(), r.text().await.unwrap())
-    }
 }
 
 /// The label of the wizard's current step.
@@ -134,13 +43,13 @@ fn checked(html: &str, name: &str) -> Vec<String> {
 both_backends!(
     drain_wizard_next_from_the_type_step_reaches_fields_for_organization_wide_types,
     |backend| async move {
-        let a = Admin::new(backend).await;
+        let a = Browser::signed_in_with(backend, config).await;
         // The type step is rendered before a type is chosen, so its Next names Scope.
         let start = a.page(&format!("{DE}/drains/new")).await;
         assert!(start.contains("name=\"step\" value=\"scope\""), "{start}");
         for dt in ["audit_logs", "tool_calls"] {
             let (status, html) = a
-                .submit(
+                .submit_text(
                     &format!("{DE}/drains/new"),
                     &[("data_type", dt), ("step", "scope")],
                 )
@@ -155,7 +64,7 @@ both_backends!(
         }
         // A team-scoped type still gets its Scope step.
         let (status, html) = a
-            .submit(
+            .submit_text(
                 &format!("{DE}/drains/new"),
                 &[("data_type", "workflows"), ("step", "scope")],
             )
@@ -168,7 +77,7 @@ both_backends!(
 both_backends!(
     export_wizard_keeps_the_custom_field_choice_through_errors,
     |backend| async move {
-        let a = Admin::new(backend).await;
+        let a = Browser::signed_in_with(backend, config).await;
         let r = a
             .app
             .put_entity("acme", "teams", "team-eng", json!({"name": "Engineering"}))
@@ -187,7 +96,7 @@ both_backends!(
         ];
         // Custom with every box cleared: the error, and Custom still empty — no preset's
         // fields come back ticked behind the admin's back.
-        let (status, html) = a.submit(&format!("{DE}/exports/new"), &base).await;
+        let (status, html) = a.submit_text(&format!("{DE}/exports/new"), &base).await;
         assert_eq!(status, 400);
         assert!(html.contains("Choose at least one field"), "{html}");
         assert_eq!(checked(&html, "field_preset"), ["custom"]);
@@ -200,7 +109,7 @@ both_backends!(
         form.retain(|(k, _)| *k != "format");
         form.push(("format", "xlsx"));
         form.extend(four.iter().map(|f| ("fields", *f)));
-        let (status, html) = a.submit(&format!("{DE}/exports/new"), &form).await;
+        let (status, html) = a.submit_text(&format!("{DE}/exports/new"), &form).await;
         assert_eq!(status, 400, "{html}");
         assert_eq!(checked(&html, "field_preset"), ["custom"]);
         assert_eq!(checked(&html, "fields"), four);
@@ -208,7 +117,7 @@ both_backends!(
         // Submitting what the page shows exports exactly those four columns.
         let mut form = base.to_vec();
         form.extend(four.iter().map(|f| ("fields", *f)));
-        let (status, body) = a.submit(&format!("{DE}/exports/new"), &form).await;
+        let (status, body) = a.submit_text(&format!("{DE}/exports/new"), &form).await;
         assert_eq!(status, 303, "{body}");
         let (jobs, _) = outflow::export::jobs::list(&a.app.store, "acme", 1, 10)
             .await
@@ -217,7 +126,7 @@ both_backends!(
 
         // A preset's first showing ticks that preset's fields under Custom.
         let (status, html) = a
-            .submit(
+            .submit_text(
                 &format!("{DE}/exports/new"),
                 &[
                     ("data_type", "workflows"),
@@ -238,7 +147,7 @@ both_backends!(
 both_backends!(
     the_replay_panel_promises_fresh_idempotency_keys,
     |backend| async move {
-        let a = Admin::new(backend).await;
+        let a = Browser::signed_in_with(backend, config).await;
         let rx = Receiver::start().await;
         let (_, key) = a.app.org_key("acme", "drains").await;
         let post = |path: &str, body: Value| {
@@ -287,7 +196,7 @@ both_backends!(
 both_backends!(
     export_history_names_the_zone_agrees_in_number_and_tells_exports_apart,
     |backend| async move {
-        let a = Admin::new(backend).await;
+        let a = Browser::signed_in_with(backend, config).await;
         for (id, name) in [("team-eng", "Engineering"), ("team-mkt", "Marketing")] {
             let r = a
                 .app
@@ -323,7 +232,7 @@ both_backends!(
             ("fields", "credit_cost"),
         ]);
         for form in [every, two] {
-            let (status, body) = a.submit(&format!("{DE}/exports/new"), &form).await;
+            let (status, body) = a.submit_text(&format!("{DE}/exports/new"), &form).await;
             assert_eq!(status, 303, "{body}");
             a.app.exports.run_next().await.unwrap();
         }
