@@ -57,7 +57,11 @@ const STATS: Columns = Columns(&[
     ),
     expr("MIN(i.completion_tokens)", "min_completion_tokens", I),
     expr("MAX(i.completion_tokens)", "max_completion_tokens", I),
-    expr(sum_int!("i.cached_prompt_tokens"), "sum_cached_prompt_tokens", I),
+    expr(
+        sum_int!("i.cached_prompt_tokens"),
+        "sum_cached_prompt_tokens",
+        I,
+    ),
     expr(
         sum_int!("i.cache_creation_tokens"),
         "sum_cache_creation_tokens",
@@ -128,8 +132,14 @@ pub(super) async fn rows(ctx: &Ctx<'_>) -> Result<Rows, ReportError> {
             row.set("assistant_name", Value::Text(a.name.clone()));
             // The agent's current team decides its privacy, as it does for its records.
             row.team = Some(a.team.clone());
-            row.set("assistant_description", Value::opt_text(a.description.clone()));
-            row.set("assistant_owner_email", Value::opt_text(a.owner_email.clone()));
+            row.set(
+                "assistant_description",
+                Value::opt_text(a.description.clone()),
+            );
+            row.set(
+                "assistant_owner_email",
+                Value::opt_text(a.owner_email.clone()),
+            );
             row.set("assistant_owner_id", Value::opt_text(a.owner_id.clone()));
         }
         fill_zeros(

@@ -18,8 +18,16 @@ const STATS: Columns = Columns(&[
     expr(sum_num!("i.cost_usd"), "total_cost_usd", N),
     expr(sum_int!("i.prompt_tokens"), "sum_prompt_tokens", I),
     expr(sum_int!("i.completion_tokens"), "sum_completion_tokens", I),
-    expr(sum_int!("i.cached_prompt_tokens"), "cached_prompt_tokens", I),
-    expr(sum_int!("i.cache_creation_tokens"), "cache_creation_tokens", I),
+    expr(
+        sum_int!("i.cached_prompt_tokens"),
+        "cached_prompt_tokens",
+        I,
+    ),
+    expr(
+        sum_int!("i.cache_creation_tokens"),
+        "cache_creation_tokens",
+        I,
+    ),
 ]);
 
 pub(super) async fn rows(ctx: &Ctx<'_>) -> Result<Rows, ReportError> {
@@ -86,10 +94,7 @@ async fn keys(ctx: &Ctx<'_>, rows: &mut Rows) -> Result<HashMap<String, String>,
         Value::Timestamp(ctx.req.range.start),
     ];
     let mut names = HashMap::new();
-    for mut k in ctx
-        .fetch(SQL, &params, KEYS, "api_keys report key")
-        .await?
-    {
+    for mut k in ctx.fetch(SQL, &params, KEYS, "api_keys report key").await? {
         let id = k.text("id")?;
         if !ctx.grouped() {
             rows.entry((id.clone(), None));

@@ -15,7 +15,11 @@ const STATS: Columns = Columns(&[
     expr("COUNT(*)", "requests", I),
     expr(sum_int!("i.prompt_tokens"), "sum_prompt_tokens", I),
     expr(sum_int!("i.completion_tokens"), "sum_completion_tokens", I),
-    expr(sum_int!("i.cached_prompt_tokens"), "sum_cached_prompt_tokens", I),
+    expr(
+        sum_int!("i.cached_prompt_tokens"),
+        "sum_cached_prompt_tokens",
+        I,
+    ),
     expr(
         sum_int!("i.cache_creation_tokens"),
         "sum_cache_creation_tokens",

@@ -27,7 +27,11 @@ const STATS: Columns = Columns(&[
     expr("MAX(r.workbook_name)", "workflow_name", T),
     expr("MAX(r.workspace_id)", "project_id", T),
     expr("MAX(r.workspace_name)", "project_name", T),
-    expr(concat!("COUNT(CASE WHEN ", top!(), " THEN 1 END)"), "runs", I),
+    expr(
+        concat!("COUNT(CASE WHEN ", top!(), " THEN 1 END)"),
+        "runs",
+        I,
+    ),
     expr(
         "COUNT(CASE WHEN r.parent_run_id IS NOT NULL THEN 1 END)",
         "subflow_runs",
@@ -80,7 +84,12 @@ pub(super) async fn rows(ctx: &Ctx<'_>) -> Result<Rows, ReportError> {
          WHERE w.org_id = ? AND (w.created_at IS NULL OR w.created_at < ?)";
     let mut rows = Rows::default();
     for mut b in ctx
-        .fetch(BOOKS_SQL, &ctx.org_and_end(), BOOKS, "workflows report workbook")
+        .fetch(
+            BOOKS_SQL,
+            &ctx.org_and_end(),
+            BOOKS,
+            "workflows report workbook",
+        )
         .await?
     {
         let row = rows.entry((b.text("id")?, None));
