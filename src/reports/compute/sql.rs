@@ -80,17 +80,7 @@ impl Ctx<'_> {
         vec![self.org.into(), Value::Timestamp(self.req.range.end)]
     }
 
-    /// The group expression over `agent_interactions i`, and whether it is grouped on.
-    /// Without a real split the expression is a typed NULL, so every query keeps one shape.
-    fn group_expr(&self) -> (&'static str, bool) {
-        match self.req.group_by {
-            Some(GroupBy::Model) => ("i.model", true),
-            Some(GroupBy::Source) => ("i.source", true),
-            // No deployment is ingested: one empty group (see the module docs of `reports`).
-            Some(GroupBy::Deployment) | None => ("CAST(NULL AS TEXT)", false),
-        }
-    }
-
+    /// Whether a split was asked for: then only (entity, group) pairs with usage get rows.
     pub fn grouped(&self) -> bool {
         self.req.group_by.is_some()
     }
@@ -109,17 +99,7 @@ impl Ctx<'_> {
         columns: Columns,
         what: &'static str,
     ) -> Result<Vec<NamedRow>, ReportError> {
-        let (group, grouped) = self.group_expr();
-        let and_group = if grouped {
-            format!(", {group}")
-        } else {
-            String::new()
-        };
-        let sql = sql
-            .replace("{columns}", &columns.select_list())
-            .replace("{group}", group)
-            .replace("{and_group}", &and_group)
-            .replace("{duration}", duration_seconds(self.store.kind()));
+        let sql = render(sql, columns, self.req.group_by, self.store.kind());
         let rows = self.store.query(&sql, params, &columns.types()).await?;
         Ok(columns.rows(rows, what))
     }
@@ -135,6 +115,31 @@ impl Ctx<'_> {
     }
 }
 
+/// A query with its placeholders filled in (see the module docs).
+fn render(sql: &str, columns: Columns, group_by: Option<GroupBy>, kind: BackendKind) -> String {
+    let (group, grouped) = group_expr(group_by);
+    let and_group = if grouped {
+        format!(", {group}")
+    } else {
+        String::new()
+    };
+    sql.replace("{columns}", &columns.select_list())
+        .replace("{group}", group)
+        .replace("{and_group}", &and_group)
+        .replace("{duration}", duration_seconds(kind))
+}
+
+/// The group expression over `agent_interactions i`, and whether it is grouped on.
+/// Without a real split the expression is a typed NULL, so every query keeps one shape.
+fn group_expr(group_by: Option<GroupBy>) -> (&'static str, bool) {
+    match group_by {
+        Some(GroupBy::Model) => ("i.model", true),
+        Some(GroupBy::Source) => ("i.source", true),
+        // No deployment is ingested: one empty group (see the module docs of `reports`).
+        Some(GroupBy::Deployment) | None => ("CAST(NULL AS TEXT)", false),
+    }
+}
+
 /// Seconds between a run's start and finish (NULL while running).
 fn duration_seconds(kind: BackendKind) -> &'static str {
     match kind {
@@ -145,6 +150,35 @@ fn duration_seconds(kind: BackendKind) -> &'static str {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+    use crate::domain::FieldType::{Number as N, Text as T};
+    use crate::store::named::col;
+
+    #[test]
+    fn placeholders_follow_the_split_and_the_backend() {
+        const COLS: Columns = Columns(&[
+            col("user_id", T),
+            expr("{group}", "grp", T),
+            expr("MAX({duration})", "longest", N),
+        ]);
+        let sql = "SELECT {columns} FROM t GROUP BY user_id{and_group}";
+        assert_eq!(
+            render(sql, COLS, Some(GroupBy::Model), BackendKind::Postgres),
+            "SELECT user_id, i.model AS grp, MAX(EXTRACT(EPOCH FROM (r.pl_run_finished_ts - \
+             r.pl_run_created_ts))) AS longest FROM t GROUP BY user_id, i.model"
+        );
+        assert_eq!(
+            render(sql, COLS, None, BackendKind::Sqlite),
+            "SELECT user_id, CAST(NULL AS TEXT) AS grp, MAX(((r.pl_run_finished_ts - \
+             r.pl_run_created_ts) / 1000000.0)) AS longest FROM t GROUP BY user_id"
+        );
+        // A split with no data behind it keeps the ungrouped shape.
+        assert_eq!(
+            render(sql, COLS, Some(GroupBy::Deployment), BackendKind::Sqlite),
+            render(sql, COLS, None, BackendKind::Sqlite)
+        );
+    }
+
     #[test]
     fn fragments_compose_into_static_sql() {
         assert_eq!(
