@@ -23,7 +23,9 @@
 //!                  OpenAPI annotations), compat/ (the reference routes), health, metrics;
 //!                  error type, extractors (extract.rs, auth.rs), paging, openapi.rs
 //! state.rs         AppState: the services handlers and pages reach
-//! reports/         usage reports (columns, compute) over the stored records
+//! reports/         usage reports over the stored records: columns.rs (each report's columns),
+//!                  compute/ (one file per report: users, agents, api_keys, projects,
+//!                  models, workflows; sql.rs and rows.rs shared, rows read by name)
 //! drain/           continuous drains: service.rs (the way in), request.rs (validation),
 //!                  repo.rs (SQL), engine/ (leases, worker cycle, replay, retry policy),
 //!                  dest/ (http, s3, datadog; describe.rs shows destinations), ssrf.rs,

@@ -18,7 +18,6 @@ const KNOWN_CYCLES: &[&[&str]] = &[];
 const KNOWN_LONG_FNS: &[&str] = &[
     "src/drain/engine/worker.rs cycle",
     "src/commands/export.rs run",
-    "src/reports/compute.rs users",
 ];
 const KNOWN_SQL_FILES: &[&str] = &[];
 
