@@ -119,6 +119,21 @@ impl Exports {
         jobs::list(&self.store, org, page, page_size).await
     }
 
+    /// Writes the `export_downloaded` audit record of a download of job `id` (a failure is
+    /// logged, not answered: the file is already on its way).
+    pub async fn record_download(&self, org: &str, id: &str, actor: &Actor) {
+        let audit = audit::event(
+            org,
+            audit::events::EXPORT_DOWNLOADED,
+            actor,
+            Some(id),
+            serde_json::json!({"export_id": id}),
+        );
+        if let Err(e) = self.store.insert_records(&audit).await {
+            tracing::warn!(error = %e, "export_downloaded audit record not written");
+        }
+    }
+
     /// Queues an export (with its `export_created` audit record) and wakes a local worker.
     pub async fn create(
         &self,

@@ -1,7 +1,7 @@
 //! `/v1/exports`: one-time export jobs of the caller's organization (usage_export scope), and
 //! `/v1/downloads/…`: the signed download links that need no key.
 
-use crate::audit::{self, Actor};
+use crate::audit::Actor;
 use crate::domain::entity::Org;
 use crate::export::files::{SignatureError, org_of_key};
 use crate::export::jobs::{CancelOutcome, ExportJob, JobState};
@@ -276,21 +276,11 @@ pub async fn file_response(
         )));
     };
     let response = stream_file(state, key, name).await?;
-    audit_download(state, &job.org_id, &job.id, actor).await;
+    state
+        .exports
+        .record_download(&job.org_id, &job.id, actor)
+        .await;
     Ok(response)
-}
-
-async fn audit_download(state: &AppState, org: &str, entity: &str, actor: &Actor) {
-    let audit = audit::event(
-        org,
-        audit::events::EXPORT_DOWNLOADED,
-        actor,
-        Some(entity),
-        serde_json::json!({"export_id": entity}),
-    );
-    if let Err(e) = state.store.insert_records(&audit).await {
-        tracing::warn!(error = %e, "export_downloaded audit record not written");
-    }
 }
 
 async fn stream_file(state: &AppState, key: &str, name: &str) -> Result<Response, ApiError> {
@@ -528,7 +518,7 @@ pub(super) async fn signed_download(
             source_ip: client.ip,
             user_agent: client.user_agent,
         };
-        audit_download(&state, org, job_id, &actor).await;
+        state.exports.record_download(org, job_id, &actor).await;
     }
     Ok(response)
 }
