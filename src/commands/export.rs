@@ -233,3 +233,49 @@ fn spawn_progress(
         }
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::{Cli, Command};
+    use clap::Parser;
+
+    fn input(flags: &[&str]) -> ExportInput {
+        let argv = ["outflow", "export", "--type", "workflows", "-o", "x.csv"];
+        let cli = Cli::try_parse_from(argv.iter().chain(flags)).unwrap();
+        let Command::Export(args) = cli.command else {
+            panic!("not an export command");
+        };
+        ExportInput::from(args.as_ref())
+    }
+
+    #[test]
+    fn no_teams_means_every_organization_team_and_the_default_preset() {
+        let i = input(&[]);
+        assert!(i.all_org_teams);
+        assert!(!i.include_all_workspaces && !i.include_personal_workspaces);
+        assert_eq!(i.field_preset.as_deref(), Some("default"));
+        assert_eq!(i.fields, None);
+        assert_eq!(i.format.as_deref(), Some("csv"));
+        assert_eq!(i.neutralise_formulas, Some(true));
+        // --personal without --teams: every team and personal space.
+        let i = input(&["--personal"]);
+        assert!(i.all_org_teams && i.include_all_workspaces && i.include_personal_workspaces);
+    }
+
+    #[test]
+    fn named_teams_and_fields_are_taken_as_given() {
+        let i = input(&[
+            "--teams",
+            "t1,t2",
+            "--fields",
+            "run_id",
+            "--no-formula-guard",
+        ]);
+        assert_eq!(i.workspace_ids, ["t1", "t2"]);
+        assert!(!i.all_org_teams && !i.include_all_workspaces);
+        assert_eq!(i.fields, Some(vec!["run_id".to_string()]));
+        assert_eq!(i.field_preset, None);
+        assert_eq!(i.neutralise_formulas, Some(false));
+    }
+}

@@ -276,3 +276,58 @@ pub(super) async fn export_status(
     })
     .into_response())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body() -> ExportDataRequest {
+        ExportDataRequest {
+            user_id: Some("u1".into()),
+            export_fields: Some(vec!["run_id".into()]),
+            start_date: Some("2026-03-01".into()),
+            end_date: Some("2026-03-31".into()),
+            ..ExportDataRequest::default()
+        }
+    }
+
+    #[test]
+    fn the_reference_defaults_are_filled_in() {
+        let i = ExportInput::try_from(body()).unwrap();
+        assert_eq!(i.data_type.as_deref(), Some("workflows"));
+        assert_eq!(i.timezone.as_deref(), Some("UTC"));
+        assert_eq!(i.format.as_deref(), Some("csv"));
+        assert_eq!(i.user_id.as_deref(), Some("u1"));
+        assert!(i.preset.is_none() && i.field_preset.is_none() && !i.gzip);
+    }
+
+    #[test]
+    fn missing_parameters_and_bad_levels_are_refused_in_order() {
+        let message = |b: ExportDataRequest| match ExportInput::try_from(b) {
+            Err(ApiError::BadRequest(m)) => m,
+            other => panic!("expected a 400, got {other:?}"),
+        };
+        let no_user = ExportDataRequest {
+            user_id: None,
+            start_date: None,
+            ..body()
+        };
+        assert_eq!(message(no_user), "user_id is required");
+        let workspace = ExportDataRequest {
+            export_level: Some("workspace".into()),
+            ..body()
+        };
+        assert_eq!(
+            message(workspace),
+            "export_level `workspace` requires exactly one id in workspace_ids (got 0)"
+        );
+        let other = ExportDataRequest {
+            export_level: Some("team".into()),
+            ..body()
+        };
+        assert_eq!(
+            message(other),
+            "unknown export_level `team`; allowed: workspace, organization"
+        );
+    }
+}
