@@ -135,7 +135,8 @@ impl Exports {
     }
 
     /// Queues an export (with its `export_created` audit record) and wakes a local worker.
-    pub async fn create(
+    /// Private: surfaces go through [`Exports::request`], so none queues an unchecked spec.
+    async fn create(
         &self,
         spec: ExportSpec,
         requested_by: &str,
