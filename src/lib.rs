@@ -30,8 +30,9 @@
 //!                  repo.rs (SQL), engine/ (leases, worker cycle, replay, retry policy),
 //!                  dest/ (http, s3, datadog; describe.rs shows destinations), ssrf.rs,
 //!                  secrets.rs (encrypted destination secrets), select.rs, batch.rs
-//! export/          one-time exports: service.rs (queue, workers, completion), spec.rs and
-//!                  filters.rs (validation), lookup.rs, query.rs, pipeline.rs, encode/
+//! export/          one-time exports: service.rs (requests, reads, queue, workers,
+//!                  completion), request.rs (lookup → validate, shared by every surface),
+//!                  spec.rs and filters.rs (validation), lookup.rs, query.rs, pipeline.rs, encode/
 //!                  (CSV, NDJSON, JSON, Parquet cells), files.rs (local / S3, signed links),
 //!                  jobs.rs (SQL of the job table)
 //! auth/            key secrets and hashing, scopes, per-key rate limits (no HTTP)

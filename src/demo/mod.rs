@@ -127,19 +127,10 @@ async fn demo_admin(
     data_dir: &Path,
     seeded: &Seeded,
 ) -> anyhow::Result<(String, String)> {
-    let rows = store
-        .query(
-            "SELECT email FROM members WHERE org_id = ? AND id = ?",
-            &[
-                seeded.org_id.as_str().into(),
-                seeded.admin_user_id.as_str().into(),
-            ],
-            &[crate::domain::FieldType::Text],
-        )
-        .await?;
-    let email = rows
-        .first()
-        .and_then(|r| r[0].as_text())
+    let email = store
+        .member_email(&seeded.org_id, &seeded.admin_user_id)
+        .await?
+        .as_deref()
         .map(crate::web::auth::normalize_email)
         .context("the demo organization has no admin member")?;
     let path = data_dir.join("demo-admin.password");

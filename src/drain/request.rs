@@ -9,8 +9,8 @@ use crate::domain::DataType;
 use crate::domain::entity::Org;
 use crate::domain::range::{self, RangeField};
 use crate::export::filters;
-use crate::export::lookup::LoadedLookup;
-use crate::export::spec::{self, ExportInput, InputError, ParamNames};
+use crate::export::request::{self, CheckError};
+use crate::export::spec::{ExportInput, InputError, ParamNames};
 use crate::store::Store;
 use chrono::{DateTime, Utc};
 
@@ -47,6 +47,33 @@ pub struct DrainRequest {
     pub destination: Option<DestinationConfig>,
     /// Credentials.
     pub secret_id: Option<String>,
+}
+
+impl DrainRequest {
+    /// The export request whose scope, filters and fields the drain carries (the range is a
+    /// stand-in: a drain has none).
+    fn export_input(&self, data_type: &str) -> ExportInput {
+        let team_named = self.include_all_workspaces
+            || self.include_personal_workspaces
+            || !self.workspace_ids.is_empty();
+        ExportInput {
+            data_type: Some(data_type.to_string()),
+            preset: Some("last_7_days".into()),
+            workspace_ids: self.workspace_ids.clone(),
+            // A drain that names no team carries every organization team, including teams
+            // created later; personal spaces only when asked for.
+            all_org_teams: !team_named,
+            include_all_workspaces: self.include_all_workspaces,
+            include_personal_workspaces: self.include_personal_workspaces,
+            entity_ids: self.entity_ids.clone(),
+            category_filter: self.category_filter.clone(),
+            permission_group_filter: self.permission_group_filter.clone(),
+            event_type_filter: self.event_type_filter.clone(),
+            fields: self.fields.clone(),
+            field_preset: self.field_preset.clone(),
+            ..ExportInput::default()
+        }
+    }
 }
 
 /// Parameter names of one API style.
@@ -118,34 +145,21 @@ pub async fn validate(
         )
         .into());
     };
-    let team_named = req.include_all_workspaces
-        || req.include_personal_workspaces
-        || !req.workspace_ids.is_empty();
-    let input = ExportInput {
-        data_type: Some(data_type.to_string()),
-        preset: Some("last_7_days".into()),
-        workspace_ids: req.workspace_ids.clone(),
-        // A drain that names no team carries every organization team, including teams
-        // created later; personal spaces only when asked for.
-        all_org_teams: !team_named,
-        include_all_workspaces: req.include_all_workspaces,
-        include_personal_workspaces: req.include_personal_workspaces,
-        entity_ids: req.entity_ids.clone(),
-        category_filter: req.category_filter.clone(),
-        permission_group_filter: req.permission_group_filter.clone(),
-        event_type_filter: req.event_type_filter.clone(),
-        fields: req.fields.clone(),
-        field_preset: req.field_preset.clone(),
-        ..ExportInput::default()
-    };
-    let lookup = LoadedLookup::load(store, &org.id, &input).await?;
     let names_for_export = ParamNames {
         start: "start_ts",
         end: "start_ts",
         fields: names.fields,
         teams: names.teams,
     };
-    let spec = spec::validate(&input, org, &lookup, names_for_export, now)?;
+    let spec = request::check(
+        store,
+        org,
+        &req.export_input(data_type),
+        names_for_export,
+        now,
+    )
+    .await?
+    .spec;
     filters::only_for(
         req.hide_child_runs,
         "hide_child_runs",
@@ -263,4 +277,13 @@ pub enum ValidateError {
     /// The database failed.
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
+}
+
+impl From<CheckError> for ValidateError {
+    fn from(e: CheckError) -> Self {
+        match e {
+            CheckError::Input(e) => ValidateError::Input(e),
+            CheckError::Store(e) => ValidateError::Store(e),
+        }
+    }
 }

@@ -35,18 +35,9 @@ impl LoadedLookup {
         }
         let member = match &input.user_id {
             Some(user) => store
-                .query(
-                    "SELECT email FROM members WHERE org_id = ? AND id = ?",
-                    &[org.into(), user.as_str().into()],
-                    &[FieldType::Text],
-                )
+                .member_email(org, user)
                 .await?
-                .into_iter()
-                .next()
-                .and_then(|r| match r.into_iter().next() {
-                    Some(Value::Text(email)) => Some((user.clone(), email)),
-                    _ => None,
-                }),
+                .map(|email| (user.clone(), email)),
             None => None,
         };
         let role = input

@@ -1,16 +1,19 @@
-//! The export service of one process: queues jobs, runs workers that claim them with leases,
-//! heartbeats while they run, finishes them (file, state, email, audit), and sweeps expired
-//! files. Several processes on one PostgreSQL share the queue (see `jobs`).
+//! The export service of one process, the only way in for every surface: requests (checked,
+//! then queued) and the reads of jobs; workers that claim jobs with leases, heartbeat while
+//! they run and finish them (file, state, email, audit); and the sweep of expired files.
+//! Several processes on one PostgreSQL share the queue (see `jobs`).
 
 use super::files::{Files, export_key};
 use super::jobs::{self, CancelOutcome, ExportJob, Finished, JobState};
 use super::pipeline::{self, Control, ExportError, Outcome};
-use super::spec::ExportSpec;
+use super::request::{self, CheckError, Checked, RequestError};
+use super::spec::{ExportInput, ExportSpec, ParamNames};
 use crate::audit::{self, Actor};
 use crate::config::ExportsConfig;
+use crate::domain::entity::Org;
 use crate::mail::{Mailer, templates};
 use crate::privacy::PrivacyPolicy;
-use crate::store::Store;
+use crate::store::{Store, StoreError};
 use chrono::{DateTime, Duration as ChronoDuration, Utc};
 use object_store::ObjectStoreExt;
 use std::collections::HashMap;
@@ -68,8 +71,72 @@ impl Exports {
         &self.node
     }
 
+    /// Requests an export of `org`: looks up what validation needs, validates, and queues the
+    /// job — the one way every surface (API, reference API, admin wizard) asks for one. The
+    /// job is requested by the member the request names (`user_id`, who then gets the mail),
+    /// else by the actor, and then `fallback_email` (if any) gets the mail.
+    pub async fn request(
+        &self,
+        org: &Org,
+        input: &ExportInput,
+        names: ParamNames,
+        fallback_email: Option<&str>,
+        actor: &Actor,
+    ) -> Result<ExportJob, RequestError> {
+        let Checked {
+            spec,
+            requester_email,
+        } = self.check(org, input, names).await?;
+        let requested_by = input.user_id.as_deref().unwrap_or(&actor.user_id);
+        let email = requester_email.as_deref().or(fallback_email);
+        self.create(spec, requested_by, email, actor)
+            .await
+            .map_err(RequestError::Queue)
+    }
+
+    /// Validates a request for `org` without queueing it (the wizard checks one step with it).
+    pub async fn check(
+        &self,
+        org: &Org,
+        input: &ExportInput,
+        names: ParamNames,
+    ) -> Result<Checked, CheckError> {
+        request::check(&self.store, org, input, names, Utc::now()).await
+    }
+
+    /// One job of `org` (`None`: no such job in that organization).
+    pub async fn get(&self, org: &str, id: &str) -> Result<Option<ExportJob>, StoreError> {
+        jobs::get(&self.store, org, id).await
+    }
+
+    /// A page of `org`'s export history, newest first, and the total number of jobs.
+    pub async fn list(
+        &self,
+        org: &str,
+        page: u32,
+        page_size: u32,
+    ) -> Result<(Vec<ExportJob>, i64), StoreError> {
+        jobs::list(&self.store, org, page, page_size).await
+    }
+
+    /// Writes the `export_downloaded` audit record of a download of job `id` (a failure is
+    /// logged, not answered: the file is already on its way).
+    pub async fn record_download(&self, org: &str, id: &str, actor: &Actor) {
+        let audit = audit::event(
+            org,
+            audit::events::EXPORT_DOWNLOADED,
+            actor,
+            Some(id),
+            serde_json::json!({"export_id": id}),
+        );
+        if let Err(e) = self.store.insert_records(&audit).await {
+            tracing::warn!(error = %e, "export_downloaded audit record not written");
+        }
+    }
+
     /// Queues an export (with its `export_created` audit record) and wakes a local worker.
-    pub async fn create(
+    /// Private: surfaces go through [`Exports::request`], so none queues an unchecked spec.
+    async fn create(
         &self,
         spec: ExportSpec,
         requested_by: &str,

@@ -242,6 +242,25 @@ impl Store {
         dispatch!(self, b => b.exec_in_tx(&statements).await)
     }
 
+    /// The email of a member of `org`; `None` when there is no such member. The one query
+    /// for it, shared by export validation (the requesting member) and the demo (its admin).
+    pub async fn member_email(&self, org: &str, id: &str) -> StoreResult<Option<String>> {
+        use named::{Columns, col};
+        const EMAIL: Columns = Columns(&[col("email", FieldType::Text)]);
+        let rows = self
+            .query_named(
+                "SELECT {columns} FROM members WHERE org_id = ? AND id = ?",
+                &[org.into(), id.into()],
+                EMAIL,
+                "member",
+            )
+            .await?;
+        rows.into_iter()
+            .next()
+            .map(|mut r| r.text("email"))
+            .transpose()
+    }
+
     /// Creates or updates a custom role.
     pub async fn upsert_custom_role(
         &self,

@@ -7,7 +7,7 @@ use super::session::Admin;
 use crate::domain::catalog::{self, Preset};
 use crate::drain::model::Drain;
 use crate::drain::repo;
-use crate::export::jobs::{self, ExportJob};
+use crate::export::jobs::ExportJob;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Query, State};
@@ -184,7 +184,7 @@ fn size_text(job: &ExportJob) -> String {
 }
 
 async fn exports_tab_body(state: &AppState, admin: &Admin, page: u32) -> Result<Markup, WebError> {
-    let (items, total) = jobs::list(&state.store, admin.org_id(), page, PAGE_SIZE).await?;
+    let (items, total) = state.exports.list(admin.org_id(), page, PAGE_SIZE).await?;
     let team_names: HashMap<String, String> = super::pickers::teams(&state.store, admin.org_id())
         .await?
         .into_iter()
@@ -326,7 +326,7 @@ pub async fn exports_json(
     State(state): State<AppState>,
     admin: Admin,
 ) -> Result<Response, WebError> {
-    let (items, _) = jobs::list(&state.store, admin.org_id(), 1, PAGE_SIZE).await?;
+    let (items, _) = state.exports.list(admin.org_id(), 1, PAGE_SIZE).await?;
     let items: Vec<_> = items
         .iter()
         .map(|job| {

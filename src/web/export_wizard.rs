@@ -1,8 +1,8 @@
 //! The export wizard: data type → date range → teams (team-scoped types only) → fields and
 //! format. Plain forms: every step posts the choices so far (as hidden fields) and the button
 //! pressed names the step to show next; moving forward checks the steps being left, and the
-//! last step validates the whole request through `export::spec::validate` — the same checks
-//! and messages as the API — before `state.exports.create` queues the job.
+//! last step requests the export through `state.exports.request` — the same checks and
+//! messages as the API — which validates the whole request and queues the job.
 
 use super::data_export::{self, PATH};
 use super::error::WebError;
@@ -12,7 +12,7 @@ use super::session::{Admin, Checked};
 use crate::audit::Actor;
 use crate::domain::DataType;
 use crate::domain::range::{RangePreset, preset_range};
-use crate::export::lookup::LoadedLookup;
+use crate::export::request::{CheckError, RequestError};
 use crate::export::spec::{self, ExportInput, InputError};
 use crate::http::extract::Client;
 use crate::state::AppState;
@@ -154,13 +154,11 @@ async fn check(
             probe.field_preset = Some("minimal".into());
             probe.format = None;
             probe.gzip = false;
-            let lookup = LoadedLookup::load(&state.store, admin.org_id(), &probe).await?;
-            Ok(
-                spec::validate(&probe, &admin.org, &lookup, spec::NATIVE, Utc::now())
-                    .err()
-                    .filter(|e| step_of(e) == "range")
-                    .map(|e| e.message),
-            )
+            match state.exports.check(&admin.org, &probe, spec::NATIVE).await {
+                Ok(_) => Ok(None),
+                Err(CheckError::Input(e)) => Ok((step_of(&e) == "range").then_some(e.message)),
+                Err(CheckError::Store(e)) => Err(e.into()),
+            }
         }
         "teams" if pickers::team_scoped(dt) => {
             let none = f.teams.is_empty() && f.all_teams.is_none() && f.personal.is_none();
@@ -217,10 +215,24 @@ pub async fn step(
         .map(|t| t.id)
         .collect();
     let request = input(&f, &all_ids);
-    let lookup = LoadedLookup::load(&state.store, admin.org_id(), &request).await?;
-    let spec = match spec::validate(&request, &admin.org, &lookup, spec::NATIVE, Utc::now()) {
-        Ok(spec) => spec,
-        Err(e) => {
+    let actor = Actor {
+        user_id: format!("admin:{}", admin.email),
+        source_ip: client.ip,
+        user_agent: client.user_agent,
+    };
+    let requested = state
+        .exports
+        .request(
+            &admin.org,
+            &request,
+            spec::NATIVE,
+            Some(&admin.email),
+            &actor,
+        )
+        .await;
+    match requested {
+        Ok(_) => {}
+        Err(RequestError::Input(e)) => {
             let message = format!("{}: {}", e.param, e.message);
             return render(
                 &state,
@@ -232,16 +244,9 @@ pub async fn step(
             )
             .await;
         }
-    };
-    let actor = Actor {
-        user_id: format!("admin:{}", admin.email),
-        source_ip: client.ip,
-        user_agent: client.user_agent,
-    };
-    state
-        .exports
-        .create(spec, &actor.user_id, Some(&admin.email), &actor)
-        .await?;
+        Err(RequestError::Store(e)) => return Err(e.into()),
+        Err(RequestError::Queue(e)) => return Err(WebError::Internal(e)),
+    }
     Ok(Redirect::to(&format!("{PATH}?tab=exports&notice=export_created")).into_response())
 }
 

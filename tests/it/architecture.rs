@@ -17,7 +17,6 @@ const MAX_FN_LINES: usize = 120;
 const KNOWN_CYCLES: &[&[&str]] = &[];
 const KNOWN_LONG_FNS: &[&str] = &[
     "src/drain/engine/worker.rs cycle",
-    "src/commands/export.rs run",
 ];
 const KNOWN_SQL_FILES: &[&str] = &[];
 

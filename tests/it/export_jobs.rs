@@ -20,20 +20,7 @@ async fn app(b: Backend) -> TestApp {
         c.exports.lease_seconds = 1;
     })
     .await;
-    app.put_org("acme").await;
-    let r = app
-        .put_entity("acme", "teams", "team-eng", json!({"name": "Engineering"}))
-        .await;
-    assert_eq!(r.status(), 200);
-    let r = app
-        .put_entity(
-            "acme",
-            "members",
-            "u1",
-            json!({"email": "ada@acme.example", "name": "Ada", "joined_at": "2025-01-01T00:00:00Z"}),
-        )
-        .await;
-    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    acme_with_team_and_member(&app).await;
     app
 }
 
@@ -69,25 +56,15 @@ fn export_body(preset: &str) -> Value {
            "workspace_ids": ["team-eng"], "field_preset": preset, "user_id": "u1"})
 }
 
-async fn post(app: &TestApp, path: &str, key: &str, body: Value) -> reqwest::Response {
-    app.client
-        .post(format!("{}{path}", app.url))
-        .bearer_auth(key)
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-}
-
 async fn create(app: &TestApp, key: &str, body: Value) -> String {
-    let r = post(app, "/v1/exports", key, body).await;
+    let r = post_json(app, "/v1/exports", key, body).await;
     assert_eq!(r.status(), 202, "{}", r.text().await.unwrap());
     let job: Value = r.json().await.unwrap();
     job["id"].as_str().unwrap().to_string()
 }
 
 async fn cancel(app: &TestApp, key: &str, id: &str) -> reqwest::Response {
-    post(app, &format!("/v1/exports/{id}/cancel"), key, json!({})).await
+    post_json(app, &format!("/v1/exports/{id}/cancel"), key, json!({})).await
 }
 
 /// The directory an export's file (and any multipart piece of it) lives in.

@@ -70,21 +70,10 @@ async fn seeded(b: Backend, tweak: impl FnOnce(&mut outflow::config::Config)) ->
     for org in ["acme", "globex"] {
         app.put_org(org).await;
         for team in ["team-eng", "team-ops"] {
-            let r = app
-                .put_entity(org, "teams", team, json!({"name": team}))
-                .await;
-            assert_eq!(r.status(), 200);
+            put_team(&app, org, team, team).await;
         }
         for (id, email) in [("u1", "ada@acme.example"), ("u2", "bob@acme.example")] {
-            let r = app
-                .put_entity(
-                    org,
-                    "members",
-                    id,
-                    json!({"email": email, "name": id, "joined_at": "2025-01-01T00:00:00Z"}),
-                )
-                .await;
-            assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+            put_member(&app, org, id, email, id).await;
         }
         for (dt, batch) in records(org) {
             let body = app.ingest_ok(dt, &batch).await;
@@ -95,35 +84,6 @@ async fn seeded(b: Backend, tweak: impl FnOnce(&mut outflow::config::Config)) ->
         }
     }
     app
-}
-
-async fn post(app: &TestApp, path: &str, key: &str, body: Value) -> reqwest::Response {
-    app.client
-        .post(format!("{}{path}", app.url))
-        .bearer_auth(key)
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-}
-
-/// Polls the native status route until the job leaves REQUESTED/IN_PROGRESS.
-async fn wait_done(app: &TestApp, key: &str, id: &str) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let job: Value = app
-            .get(&format!("/v1/exports/{id}"), key)
-            .await
-            .json()
-            .await
-            .unwrap();
-        let state = job["state"].as_str().unwrap().to_string();
-        if state != "REQUESTED" && state != "IN_PROGRESS" {
-            return job;
-        }
-        assert!(Instant::now() < deadline, "export {id} stuck in {state}");
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
 }
 
 async fn download_csv(app: &TestApp, key: &str, id: &str) -> Vec<csv::StringRecord> {
@@ -155,7 +115,7 @@ both_backends!(every_type_exports_through_both_api_styles, |b| async move {
     ];
     for (dt, id_field, expected) in cases {
         // Native.
-        let r = post(
+        let r = post_json(
             &app,
             "/v1/exports",
             &key,
@@ -166,7 +126,7 @@ both_backends!(every_type_exports_through_both_api_styles, |b| async move {
         .await;
         assert_eq!(r.status(), 202, "{dt}: {}", r.text().await.unwrap());
         let job: Value = r.json().await.unwrap();
-        let done = wait_done(&app, &key, job["id"].as_str().unwrap()).await;
+        let done = wait_export(&app, &key, job["id"].as_str().unwrap()).await;
         assert_eq!(done["state"], "COMPLETED", "{dt}: {done}");
         assert_eq!(done["rows_written"], expected, "{dt}");
         let rows = download_csv(&app, &key, job["id"].as_str().unwrap()).await;
@@ -178,7 +138,7 @@ both_backends!(every_type_exports_through_both_api_styles, |b| async move {
         );
 
         // Reference.
-        let r = post(
+        let r = post_json(
             &app,
             "/export_data",
             &key,
@@ -192,7 +152,7 @@ both_backends!(every_type_exports_through_both_api_styles, |b| async move {
         assert_eq!(started["success"], true);
         assert_eq!(started["state"], "REQUESTED");
         let id = started["data_export_id"].as_str().unwrap().to_string();
-        let done = wait_done(&app, &key, &id).await;
+        let done = wait_export(&app, &key, &id).await;
         assert_eq!(done["state"], "COMPLETED");
         let status: Value = app
             .get(
@@ -231,11 +191,11 @@ both_backends!(csv_has_ranges_scopes_filters_and_guards, |b| async move {
         let app = &app;
         let key = &key;
         async move {
-            let r = post(app, "/v1/exports", key, body).await;
+            let r = post_json(app, "/v1/exports", key, body).await;
             assert_eq!(r.status(), 202, "{}", r.text().await.unwrap());
             let job: Value = r.json().await.unwrap();
             let id = job["id"].as_str().unwrap().to_string();
-            let done = wait_done(app, key, &id).await;
+            let done = wait_export(app, key, &id).await;
             assert_eq!(done["state"], "COMPLETED", "{done}");
             download_csv(app, key, &id).await
         }
@@ -400,8 +360,11 @@ both_backends!(
             for (k, v) in patch.as_object().unwrap() {
                 body[k] = v.clone();
             }
-            let msg =
-                error_message(post(&app, "/v1/exports", &key, body.clone()).await, status).await;
+            let msg = error_message(
+                post_json(&app, "/v1/exports", &key, body.clone()).await,
+                status,
+            )
+            .await;
             for n in needles {
                 assert!(msg.contains(n), "{body}: `{msg}` lacks `{n}`");
             }
@@ -410,31 +373,31 @@ both_backends!(
         let reference = json!({"user_id": "u1", "export_fields": ["run_id"],
             "start_date": "2026-03-01T00:00:00Z", "end_date": "2026-03-31T23:59:59Z"});
         let msg = error_message(
-            post(&app, "/export_data", &key, reference.clone()).await,
+            post_json(&app, "/export_data", &key, reference.clone()).await,
             400,
         )
         .await;
         assert!(msg.contains("include_all_workspaces"), "{msg}");
         let mut bad_level = reference.clone();
         bad_level["export_level"] = json!("galaxy");
-        let msg = error_message(post(&app, "/export_data", &key, bad_level).await, 400).await;
+        let msg = error_message(post_json(&app, "/export_data", &key, bad_level).await, 400).await;
         assert!(msg.contains("workspace, organization"), "{msg}");
         let mut one_ws = reference.clone();
         one_ws["export_level"] = json!("workspace");
         one_ws["workspace_ids"] = json!(["team-eng", "team-ops"]);
-        let msg = error_message(post(&app, "/export_data", &key, one_ws).await, 400).await;
+        let msg = error_message(post_json(&app, "/export_data", &key, one_ws).await, 400).await;
         assert!(msg.contains("exactly one"), "{msg}");
         let mut credit = reference.clone();
         credit["data_type"] = json!("credit_logs");
         credit["export_fields"] = json!(["log_id"]);
         assert_eq!(
-            post(&app, "/export_data", &key, credit).await.status(),
+            post_json(&app, "/export_data", &key, credit).await.status(),
             200,
             "credit logs need no scope"
         );
         let mut no_user = reference.clone();
         no_user.as_object_mut().unwrap().remove("user_id");
-        let msg = error_message(post(&app, "/export_data", &key, no_user).await, 400).await;
+        let msg = error_message(post_json(&app, "/export_data", &key, no_user).await, 400).await;
         assert!(msg.contains("user_id"), "{msg}");
         let msg = error_message(app.get("/export_status?user_id=u1", &key).await, 400).await;
         assert!(msg.contains("data_export_id"), "{msg}");
@@ -454,12 +417,12 @@ both_backends!(parquet_ndjson_gzip_and_signed_links, |b| async move {
                 "include_all_workspaces": true, "fields": ["run_id", "credit_cost", "pl_run_created_ts"],
                 "format": format, "gzip": gzip});
         async move {
-            let job: Value = post(app, "/v1/exports", key, body)
+            let job: Value = post_json(app, "/v1/exports", key, body)
                 .await
                 .json()
                 .await
                 .unwrap();
-            wait_done(app, key, job["id"].as_str().unwrap()).await
+            wait_export(app, key, job["id"].as_str().unwrap()).await
         }
     };
     let job = start("parquet", false).await;
@@ -570,17 +533,17 @@ both_backends!(cancel_orphans_and_the_claim_race, |b| async move {
     let body = json!({"data_type": "workflows", "start": "2026-03-01", "end": "2026-03-31",
                           "include_all_workspaces": true, "field_preset": "minimal"});
     // A queued job cancels at once; a second cancel is a conflict.
-    let job: Value = post(&app, "/v1/exports", &key, body.clone())
+    let job: Value = post_json(&app, "/v1/exports", &key, body.clone())
         .await
         .json()
         .await
         .unwrap();
     let id = job["id"].as_str().unwrap();
-    let r = post(&app, &format!("/v1/exports/{id}/cancel"), &key, json!({})).await;
+    let r = post_json(&app, &format!("/v1/exports/{id}/cancel"), &key, json!({})).await;
     assert_eq!(r.status(), 200);
     assert_eq!(r.json::<Value>().await.unwrap()["state"], "CANCELLED");
     error_message(
-        post(&app, &format!("/v1/exports/{id}/cancel"), &key, json!({})).await,
+        post_json(&app, &format!("/v1/exports/{id}/cancel"), &key, json!({})).await,
         409,
     )
     .await;
@@ -590,7 +553,7 @@ both_backends!(cancel_orphans_and_the_claim_race, |b| async move {
     );
 
     // A worker that dies mid-job leaves a lease that runs out; another worker takes over.
-    let job: Value = post(&app, "/v1/exports", &key, body.clone())
+    let job: Value = post_json(&app, "/v1/exports", &key, body.clone())
         .await
         .json()
         .await
@@ -632,7 +595,7 @@ both_backends!(cancel_orphans_and_the_claim_race, |b| async move {
     );
 
     // A running job's cancel reaches its worker through the heartbeat.
-    let job: Value = post(&app, "/v1/exports", &key, body.clone())
+    let job: Value = post_json(&app, "/v1/exports", &key, body.clone())
         .await
         .json()
         .await
@@ -643,7 +606,7 @@ both_backends!(cancel_orphans_and_the_claim_race, |b| async move {
         .unwrap()
         .unwrap();
     assert_eq!(claimed.id, id);
-    let r = post(&app, &format!("/v1/exports/{id}/cancel"), &key, json!({})).await;
+    let r = post_json(&app, &format!("/v1/exports/{id}/cancel"), &key, json!({})).await;
     assert_eq!(r.json::<Value>().await.unwrap()["state"], "IN_PROGRESS");
     assert_eq!(
         jobs::heartbeat(&app.store, &id, "node-a", later, 1234)
@@ -662,7 +625,7 @@ both_backends!(cancel_orphans_and_the_claim_race, |b| async move {
     assert_eq!(running["rows_written"], 1234);
 
     // Many workers racing for one job: exactly one wins.
-    let job: Value = post(&app, "/v1/exports", &key, body)
+    let job: Value = post_json(&app, "/v1/exports", &key, body)
         .await
         .json()
         .await
@@ -704,17 +667,17 @@ both_backends!(
         let body = json!({"data_type": "workflows", "start": "2026-03-01", "end": "2026-03-31",
                           "include_all_workspaces": true, "fields": ["run_id", "user_email"], "user_id": "u1"});
         error_message(
-            post(&app, "/v1/exports", &drains_only, body.clone()).await,
+            post_json(&app, "/v1/exports", &drains_only, body.clone()).await,
             403,
         )
         .await;
-        let job: Value = post(&app, "/v1/exports", &acme, body.clone())
+        let job: Value = post_json(&app, "/v1/exports", &acme, body.clone())
             .await
             .json()
             .await
             .unwrap();
         let id = job["id"].as_str().unwrap().to_string();
-        wait_done(&app, &acme, &id).await;
+        wait_export(&app, &acme, &id).await;
         for path in [
             format!("/v1/exports/{id}"),
             format!("/v1/exports/{id}/download"),
@@ -724,7 +687,7 @@ both_backends!(
             error_message(app.get(&path, &globex).await, 404).await;
         }
         error_message(
-            post(
+            post_json(
                 &app,
                 &format!("/v1/exports/{id}/cancel"),
                 &globex,
@@ -785,13 +748,13 @@ both_backends!(
             .await
             .unwrap();
         assert_eq!(r.status(), 200);
-        let job: Value = post(&app, "/v1/exports", &acme, body)
+        let job: Value = post_json(&app, "/v1/exports", &acme, body)
             .await
             .json()
             .await
             .unwrap();
         let id = job["id"].as_str().unwrap().to_string();
-        wait_done(&app, &acme, &id).await;
+        wait_export(&app, &acme, &id).await;
         let rows = download_csv(&app, &acme, &id).await;
         let emails: Vec<&str> = rows[1..].iter().map(|r| &r[1]).collect();
         assert!(emails.iter().all(|e| e.starts_with("anon_")), "{emails:?}");

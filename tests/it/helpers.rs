@@ -289,3 +289,61 @@ pub async fn error_message(r: reqwest::Response, status: u16) -> String {
     assert!(body["error"].is_string(), "{body}");
     body["message"].as_str().unwrap().to_string()
 }
+
+// ----- export setup, shared by exports.rs, export_jobs.rs and scope.rs ---------------------
+
+/// POSTs `body` as JSON to `path` with `key`.
+pub async fn post_json(app: &TestApp, path: &str, key: &str, body: Value) -> reqwest::Response {
+    app.client
+        .post(format!("{}{path}", app.url))
+        .bearer_auth(key)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Creates team `id` of `org`.
+pub async fn put_team(app: &TestApp, org: &str, id: &str, name: &str) {
+    let r = app
+        .put_entity(org, "teams", id, json!({"name": name}))
+        .await;
+    assert_eq!(r.status(), 200);
+}
+
+/// Creates member `id` of `org` (and so the personal space `personal-{id}`).
+pub async fn put_member(app: &TestApp, org: &str, id: &str, email: &str, name: &str) {
+    let r = app
+        .put_entity(
+            org,
+            "members",
+            id,
+            json!({"email": email, "name": name, "joined_at": "2025-01-01T00:00:00Z"}),
+        )
+        .await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+}
+
+/// Organization `acme` with team `team-eng` (Engineering) and member `u1` (Ada).
+pub async fn acme_with_team_and_member(app: &TestApp) {
+    app.put_org("acme").await;
+    put_team(app, "acme", "team-eng", "Engineering").await;
+    put_member(app, "acme", "u1", "ada@acme.example", "Ada").await;
+}
+
+/// Polls `/v1/exports/{id}` until the job leaves REQUESTED/IN_PROGRESS (30 s at most) and
+/// answers the job.
+pub async fn wait_export(app: &TestApp, key: &str, id: &str) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let r = app.get(&format!("/v1/exports/{id}"), key).await;
+        assert_eq!(r.status(), 200, "/v1/exports/{id}");
+        let job: Value = r.json().await.unwrap();
+        let state = job["state"].as_str().unwrap().to_string();
+        if state != "REQUESTED" && state != "IN_PROGRESS" {
+            return job;
+        }
+        assert!(Instant::now() < deadline, "export {id} stuck in {state}");
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}

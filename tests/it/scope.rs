@@ -33,20 +33,7 @@ impl Ctx {
     /// and one custom role.
     async fn new(backend: Backend) -> Ctx {
         let app = spawn_app_with(backend, fast).await;
-        app.put_org("acme").await;
-        let r = app
-            .put_entity("acme", "teams", "team-eng", json!({"name": "Engineering"}))
-            .await;
-        assert_eq!(r.status(), 200);
-        let r = app
-            .put_entity(
-                "acme",
-                "members",
-                "u1",
-                json!({"email": "ada@acme.example", "name": "Ada", "joined_at": "2025-01-01T00:00:00Z"}),
-            )
-            .await;
-        assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+        acme_with_team_and_member(&app).await;
         let r = app
             .put_entity(
                 "acme",
@@ -122,20 +109,8 @@ impl Ctx {
     async fn export_ids(&self, body: Value) -> Vec<String> {
         let job = self.ok(Method::POST, "/v1/exports", Some(body), 202).await;
         let id = job["id"].as_str().unwrap().to_string();
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let job = self
-                .ok(Method::GET, &format!("/v1/exports/{id}"), None, 200)
-                .await;
-            match job["state"].as_str().unwrap() {
-                "REQUESTED" | "IN_PROGRESS" => {
-                    assert!(Instant::now() < deadline, "export {id} stuck");
-                    tokio::time::sleep(Duration::from_millis(25)).await;
-                }
-                "COMPLETED" => break,
-                other => panic!("export {id} ended {other}: {job}"),
-            }
-        }
+        let job = wait_export(&self.app, &self.key, &id).await;
+        assert_eq!(job["state"], "COMPLETED", "export {id} ended: {job}");
         let r = self
             .send(Method::GET, &format!("/v1/exports/{id}/download"), None)
             .await;

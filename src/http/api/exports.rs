@@ -1,11 +1,11 @@
 //! `/v1/exports`: one-time export jobs of the caller's organization (usage_export scope), and
 //! `/v1/downloads/…`: the signed download links that need no key.
 
-use crate::audit::{self, Actor};
+use crate::audit::Actor;
 use crate::domain::entity::Org;
 use crate::export::files::{SignatureError, org_of_key};
-use crate::export::jobs::{self, CancelOutcome, ExportJob, JobState};
-use crate::export::lookup::LoadedLookup;
+use crate::export::jobs::{CancelOutcome, ExportJob, JobState};
+use crate::export::request::RequestError;
 use crate::export::spec::{self, ExportInput, InputError};
 use crate::http::auth::OrgAuth;
 use crate::http::error::{ApiError, ErrorBody};
@@ -71,6 +71,35 @@ pub struct CreateExport {
     pub neutralise_formulas: Option<bool>,
     /// Timestamps with the offset of `timezone` instead of UTC.
     pub local_timestamps: bool,
+}
+
+impl From<CreateExport> for ExportInput {
+    /// The request the body stands for (an empty `data_type` counts as missing).
+    fn from(body: CreateExport) -> Self {
+        ExportInput {
+            data_type: Some(body.data_type).filter(|d| !d.is_empty()),
+            start: body.start,
+            end: body.end,
+            timezone: body.timezone,
+            preset: body.preset,
+            workspace_ids: body.workspace_ids,
+            include_all_workspaces: body.include_all_workspaces,
+            include_personal_workspaces: body.include_personal_workspaces,
+            entity_ids: body.entity_ids,
+            export_scope: body.export_scope,
+            user_id: body.user_id,
+            category_filter: body.category_filter,
+            permission_group_filter: body.permission_group_filter,
+            event_type_filter: body.event_type_filter,
+            fields: body.fields,
+            field_preset: body.field_preset,
+            format: body.format,
+            gzip: body.gzip,
+            neutralise_formulas: body.neutralise_formulas,
+            local_timestamps: body.local_timestamps,
+            ..ExportInput::default()
+        }
+    }
 }
 
 /// An export job as the API shows it.
@@ -194,7 +223,17 @@ pub async fn org_of(state: &AppState, auth: &OrgAuth) -> Result<Org, ApiError> {
         .ok_or_else(|| ApiError::NotFound(format!("organization `{}` not found", auth.org_id())))
 }
 
-/// Validates and queues an export for the key's organization.
+impl From<RequestError> for ApiError {
+    fn from(e: RequestError) -> Self {
+        match e {
+            RequestError::Input(e) => e.into(),
+            RequestError::Store(e) => e.into(),
+            RequestError::Queue(e) => ApiError::Internal(e),
+        }
+    }
+}
+
+/// Requests an export for the key's organization (see `Exports::request`).
 pub async fn create_job(
     state: &AppState,
     auth: &OrgAuth,
@@ -203,22 +242,9 @@ pub async fn create_job(
     names: spec::ParamNames,
 ) -> Result<ExportJob, ApiError> {
     let org = org_of(state, auth).await?;
-    let lookup = LoadedLookup::load(&state.store, &org.id, &input).await?;
-    if let Some(user) = &input.user_id
-        && lookup.requester_email().is_none()
-    {
-        return Err(ApiError::NotFound(format!(
-            "user_id: member `{user}` not found in this organization"
-        )));
-    }
-    let spec = spec::validate(&input, &org, &lookup, names, Utc::now())?;
-    let requested_by = input
-        .user_id
-        .clone()
-        .unwrap_or_else(|| actor.user_id.clone());
     Ok(state
         .exports
-        .create(spec, &requested_by, lookup.requester_email(), actor)
+        .request(&org, &input, names, None, actor)
         .await?)
 }
 
@@ -250,21 +276,11 @@ pub async fn file_response(
         )));
     };
     let response = stream_file(state, key, name).await?;
-    audit_download(state, &job.org_id, &job.id, actor).await;
+    state
+        .exports
+        .record_download(&job.org_id, &job.id, actor)
+        .await;
     Ok(response)
-}
-
-async fn audit_download(state: &AppState, org: &str, entity: &str, actor: &Actor) {
-    let audit = audit::event(
-        org,
-        audit::events::EXPORT_DOWNLOADED,
-        actor,
-        Some(entity),
-        serde_json::json!({"export_id": entity}),
-    );
-    if let Err(e) = state.store.insert_records(&audit).await {
-        tracing::warn!(error = %e, "export_downloaded audit record not written");
-    }
 }
 
 async fn stream_file(state: &AppState, key: &str, name: &str) -> Result<Response, ApiError> {
@@ -305,7 +321,9 @@ fn content_type(name: &str) -> &'static str {
 }
 
 async fn job_of(state: &AppState, auth: &OrgAuth, id: &str) -> Result<ExportJob, ApiError> {
-    jobs::get(&state.store, auth.org_id(), id)
+    state
+        .exports
+        .get(auth.org_id(), id)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("export `{id}` not found")))
 }
@@ -332,29 +350,7 @@ pub(super) async fn create_export(
     ApiJson(body): ApiJson<CreateExport>,
 ) -> Result<(StatusCode, Json<ExportView>), ApiError> {
     auth.require(&[Scope::UsageExport])?;
-    let input = ExportInput {
-        data_type: Some(body.data_type).filter(|d| !d.is_empty()),
-        start: body.start,
-        end: body.end,
-        timezone: body.timezone,
-        preset: body.preset,
-        workspace_ids: body.workspace_ids,
-        include_all_workspaces: body.include_all_workspaces,
-        include_personal_workspaces: body.include_personal_workspaces,
-        entity_ids: body.entity_ids,
-        export_scope: body.export_scope,
-        user_id: body.user_id,
-        category_filter: body.category_filter,
-        permission_group_filter: body.permission_group_filter,
-        event_type_filter: body.event_type_filter,
-        fields: body.fields,
-        field_preset: body.field_preset,
-        format: body.format,
-        gzip: body.gzip,
-        neutralise_formulas: body.neutralise_formulas,
-        local_timestamps: body.local_timestamps,
-        all_org_teams: false,
-    };
+    let input = ExportInput::from(body);
     if input.data_type.is_none() {
         return Err(ApiError::BadRequest(format!(
             "data_type is required; allowed: {}",
@@ -385,7 +381,7 @@ pub(super) async fn list_exports(
     ApiPaging(Paging { page, page_size }): ApiPaging,
 ) -> Result<Json<ExportPage>, ApiError> {
     auth.require(&[Scope::UsageExport])?;
-    let (items, total) = jobs::list(&state.store, auth.org_id(), page, page_size).await?;
+    let (items, total) = state.exports.list(auth.org_id(), page, page_size).await?;
     Ok(Json(ExportPage {
         items: items
             .into_iter()
@@ -522,7 +518,7 @@ pub(super) async fn signed_download(
             source_ip: client.ip,
             user_agent: client.user_agent,
         };
-        audit_download(&state, org, job_id, &actor).await;
+        state.exports.record_download(org, job_id, &actor).await;
     }
     Ok(response)
 }

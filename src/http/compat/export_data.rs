@@ -10,7 +10,7 @@
 //! `workspace_ids` / `entity_ids` (see [`crate::export::filters`]). Unknown keys are refused,
 //! as on `/v1/exports`, so a misspelt filter never silently widens an export.
 
-use crate::export::jobs::{self, JobState};
+use crate::export::jobs::{ExportJob, JobState};
 use crate::export::spec::{ExportInput, REFERENCE};
 use crate::http::api::exports::{create_job, file_response};
 use crate::http::auth::OrgAuth;
@@ -123,7 +123,7 @@ pub struct NotDownloadable {
     pub state: JobState,
 }
 
-fn not_downloadable(job: &jobs::ExportJob) -> Response {
+fn not_downloadable(job: &ExportJob) -> Response {
     let message = match job.state {
         JobState::Requested | JobState::InProgress => format!(
             "export `{}` is {}; poll again until it is COMPLETED to download its file",
@@ -142,6 +142,52 @@ fn not_downloadable(job: &jobs::ExportJob) -> Response {
 
 fn required<T>(value: Option<T>, name: &str) -> Result<T, ApiError> {
     value.ok_or_else(|| ApiError::BadRequest(format!("{name} is required")))
+}
+
+impl TryFrom<ExportDataRequest> for ExportInput {
+    type Error = ApiError;
+
+    /// The request the body stands for, with the reference defaults (`workflows`, UTC, CSV);
+    /// refuses a missing required parameter and a bad `export_level`.
+    fn try_from(body: ExportDataRequest) -> Result<Self, ApiError> {
+        let user_id = required(body.user_id, "user_id")?;
+        let export_fields = required(body.export_fields, "export_fields")?;
+        let start = required(body.start_date, "start_date")?;
+        let end = required(body.end_date, "end_date")?;
+        match body.export_level.as_deref().unwrap_or("organization") {
+            "organization" => {}
+            "workspace" if body.workspace_ids.len() == 1 => {}
+            "workspace" => {
+                return Err(ApiError::BadRequest(format!(
+                    "export_level `workspace` requires exactly one id in workspace_ids (got {})",
+                    body.workspace_ids.len()
+                )));
+            }
+            other => {
+                return Err(ApiError::BadRequest(format!(
+                    "unknown export_level `{other}`; allowed: workspace, organization"
+                )));
+            }
+        }
+        Ok(ExportInput {
+            data_type: Some(body.data_type.unwrap_or_else(|| "workflows".into())),
+            start: Some(start),
+            end: Some(end),
+            timezone: Some(body.timezone.unwrap_or_else(|| "UTC".into())),
+            workspace_ids: body.workspace_ids,
+            include_all_workspaces: body.include_all_workspaces,
+            include_personal_workspaces: body.include_personal_workspaces,
+            entity_ids: body.entity_ids,
+            export_scope: body.export_scope,
+            user_id: Some(user_id),
+            category_filter: body.category_filter,
+            permission_group_filter: body.permission_group_filter,
+            event_type_filter: body.event_type_filter,
+            fields: Some(export_fields),
+            format: Some("csv".into()),
+            ..ExportInput::default()
+        })
+    }
 }
 
 /// Starts an export job (reference API).
@@ -166,48 +212,7 @@ pub(super) async fn export_data(
     ApiJson(body): ApiJson<ExportDataRequest>,
 ) -> Result<Json<ExportDataResponse>, ApiError> {
     auth.require(&[Scope::UsageExport])?;
-    let user_id = required(body.user_id, "user_id")?;
-    let export_fields = required(body.export_fields, "export_fields")?;
-    let start = required(body.start_date, "start_date")?;
-    let end = required(body.end_date, "end_date")?;
-    match body.export_level.as_deref().unwrap_or("organization") {
-        "organization" => {}
-        "workspace" if body.workspace_ids.len() == 1 => {}
-        "workspace" => {
-            return Err(ApiError::BadRequest(format!(
-                "export_level `workspace` requires exactly one id in workspace_ids (got {})",
-                body.workspace_ids.len()
-            )));
-        }
-        other => {
-            return Err(ApiError::BadRequest(format!(
-                "unknown export_level `{other}`; allowed: workspace, organization"
-            )));
-        }
-    }
-    let input = ExportInput {
-        data_type: Some(body.data_type.unwrap_or_else(|| "workflows".into())),
-        start: Some(start),
-        end: Some(end),
-        timezone: Some(body.timezone.unwrap_or_else(|| "UTC".into())),
-        preset: None,
-        workspace_ids: body.workspace_ids,
-        include_all_workspaces: body.include_all_workspaces,
-        include_personal_workspaces: body.include_personal_workspaces,
-        entity_ids: body.entity_ids,
-        export_scope: body.export_scope,
-        user_id: Some(user_id),
-        category_filter: body.category_filter,
-        permission_group_filter: body.permission_group_filter,
-        event_type_filter: body.event_type_filter,
-        fields: Some(export_fields),
-        field_preset: None,
-        format: Some("csv".into()),
-        gzip: false,
-        neutralise_formulas: None,
-        local_timestamps: false,
-        all_org_teams: false,
-    };
+    let input = ExportInput::try_from(body)?;
     let actor = client.actor(&auth);
     let job = create_job(&state, &auth, &actor, input, REFERENCE).await?;
     Ok(Json(ExportDataResponse {
@@ -242,7 +247,9 @@ pub(super) async fn export_status(
     auth.require(&[Scope::UsageExport])?;
     let id = required(q.data_export_id, "data_export_id")?;
     let user = required(q.user_id, "user_id")?;
-    let job = jobs::get(&state.store, auth.org_id(), &id)
+    let job = state
+        .exports
+        .get(auth.org_id(), &id)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("export `{id}` not found")))?;
     if job.requested_by != user {
@@ -268,4 +275,59 @@ pub(super) async fn export_status(
         finished_ts,
     })
     .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body() -> ExportDataRequest {
+        ExportDataRequest {
+            user_id: Some("u1".into()),
+            export_fields: Some(vec!["run_id".into()]),
+            start_date: Some("2026-03-01".into()),
+            end_date: Some("2026-03-31".into()),
+            ..ExportDataRequest::default()
+        }
+    }
+
+    #[test]
+    fn the_reference_defaults_are_filled_in() {
+        let i = ExportInput::try_from(body()).unwrap();
+        assert_eq!(i.data_type.as_deref(), Some("workflows"));
+        assert_eq!(i.timezone.as_deref(), Some("UTC"));
+        assert_eq!(i.format.as_deref(), Some("csv"));
+        assert_eq!(i.user_id.as_deref(), Some("u1"));
+        assert!(i.preset.is_none() && i.field_preset.is_none() && !i.gzip);
+    }
+
+    #[test]
+    fn missing_parameters_and_bad_levels_are_refused_in_order() {
+        let message = |b: ExportDataRequest| match ExportInput::try_from(b) {
+            Err(ApiError::BadRequest(m)) => m,
+            other => panic!("expected a 400, got {other:?}"),
+        };
+        let no_user = ExportDataRequest {
+            user_id: None,
+            start_date: None,
+            ..body()
+        };
+        assert_eq!(message(no_user), "user_id is required");
+        let workspace = ExportDataRequest {
+            export_level: Some("workspace".into()),
+            ..body()
+        };
+        assert_eq!(
+            message(workspace),
+            "export_level `workspace` requires exactly one id in workspace_ids (got 0)"
+        );
+        let other = ExportDataRequest {
+            export_level: Some("team".into()),
+            ..body()
+        };
+        assert_eq!(
+            message(other),
+            "unknown export_level `team`; allowed: workspace, organization"
+        );
+    }
 }
