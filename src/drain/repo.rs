@@ -122,7 +122,10 @@ fn insert_row(d: &Drain) -> [(&'static str, Option<Value>); 21] {
         ("destination", Some(to_json(&d.destination))),
         ("secret_id", Some(d.secret_id.as_str().into())),
         ("status", Some(d.status.as_str().into())),
-        ("status_reason", Some(Value::opt_text(d.status_reason.clone()))),
+        (
+            "status_reason",
+            Some(Value::opt_text(d.status_reason.clone())),
+        ),
         ("cursor_pos", Some(Value::Integer(d.cursor_pos))),
         ("pending_last", None),
         ("failed_cycles", Some(Value::Integer(0))),

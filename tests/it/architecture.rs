@@ -477,3 +477,66 @@ fn sql_detection_tells_sql_from_prose() {
     assert!(!looks_like_sql("Select the teams to drain"));
     assert!(!looks_like_sql("Update the drain's destination"));
 }
+
+/// Modules behind a feature's service: the surfaces (handlers, pages, commands) reach the
+/// feature through its service (`drain::Drains`, …), never these. Add a module path to extend.
+const BEHIND_SERVICES: &[&str] = &["drain::repo"];
+/// Where requests and commands come in.
+const SURFACES: &[&str] = &["http", "web", "commands"];
+
+/// `file: module` for each module of [`BEHIND_SERVICES`] that `source` names through `crate::`
+/// or `super::` — in a `use` (groups and renames included), a path or a macro.
+fn behind_service_refs(source: &Source) -> BTreeSet<String> {
+    let mut found = BTreeSet::new();
+    for path in refs(source).paths {
+        for module in BEHIND_SERVICES {
+            let forbidden: Vec<&str> = module.split("::").collect();
+            if path.len() >= forbidden.len() && path.iter().zip(&forbidden).all(|(a, b)| a == b) {
+                found.insert(format!("src/{}: {module}", source.rel));
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn surfaces_reach_features_only_through_their_services() {
+    let mut found = BTreeSet::new();
+    for source in sources() {
+        let top = source.module.first().map(String::as_str).unwrap_or("");
+        if SURFACES.contains(&top) {
+            found.extend(behind_service_refs(&source));
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "src/http, src/web and src/commands must go through the services, not: {found:#?}"
+    );
+}
+
+#[test]
+fn behind_service_detection_sees_uses_groups_paths_and_macros() {
+    let parse = |text: &str| Source {
+        rel: "http/x.rs".into(),
+        module: vec!["http".into(), "x".into()],
+        file: syn::parse_file(text).unwrap(),
+    };
+    for text in [
+        "use crate::drain::repo;",
+        "use crate::drain::{model::Drain, repo::{self, NewAttempt}};",
+        "use crate::drain::repo as drains_sql;",
+        "fn f() { crate::drain::repo::list(); }",
+        "fn f() { let _ = format!(\"{}\", crate::drain::repo::new_id()); }",
+        "use super::super::drain::repo;",
+    ] {
+        assert_eq!(behind_service_refs(&parse(text)).len(), 1, "{text}");
+    }
+    for text in [
+        "use crate::drain::Drains;",
+        "use crate::drain::model::{Drain, DrainStatus};",
+        "use crate::drain::repository_docs;",
+        "#[cfg(test)] mod tests { use crate::drain::repo; }",
+    ] {
+        assert!(behind_service_refs(&parse(text)).is_empty(), "{text}");
+    }
+}
