@@ -24,6 +24,11 @@ use crate::store::named::{Columns, NamedRow, col, expr};
 use crate::store::{BackendKind, RecordBatch, Store, StoreError, Value};
 use chrono::{DateTime, Utc};
 
+// Out of line (`repo/tests.rs`) so that functions added at the end of this file stay above
+// no test module.
+#[cfg(test)]
+mod tests;
+
 /// The columns of a drain row, as `from_row` reads them.
 const DRAIN: Columns = Columns(&[
     col("id", FieldType::Text),
