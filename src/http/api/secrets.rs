@@ -4,8 +4,8 @@
 //! drain's destination must when the drain is created: unless the operator sets
 //! `drains.allow_private_destinations`, no private, loopback, link-local or metadata address.
 
+use crate::drain::SecretInfo;
 use crate::drain::dest::SecretPayload;
-use crate::drain::secrets::SecretInfo;
 use crate::drain::ssrf;
 use crate::http::auth::OrgAuth;
 use crate::http::error::{ApiError, ErrorBody};
