@@ -3,6 +3,9 @@
 //! bucket or Datadog, continuously and crash-safely.
 //!
 //! - `model` — a drain's settings and status as stored and shown;
+//! - `service` — [`Drains`], the only way in for handlers, pages and commands (reads too);
+//!   `request` validates what they send;
+//! - `repo` — the SQL of the `drains` and `drain_deliveries` tables, rows read by column name;
 //! - `secrets` — destination credentials, encrypted at rest;
 //! - `batch` — what one delivery carries, and how records become it;
 //! - `dest/` — the destinations, one folder each, behind [`dest::Destination`];
@@ -21,4 +24,5 @@ pub mod select;
 pub mod service;
 pub mod ssrf;
 
+pub use secrets::SecretInfo;
 pub use service::{DrainError, Drains};

@@ -11,94 +11,98 @@
 //! delivery row are committed in one transaction. A crash in between leaves `pending_last`
 //! set, and whoever holds the drain next re-sends exactly that batch under the same
 //! idempotency key.
+//!
+//! **Rows by name.** Every query's columns are declared once as a [`Columns`] list (the SELECT
+//! list is rendered from it) and rows are read back by column name, so a column added to a
+//! query cannot shift another; a NULL in a NOT NULL column is a `Corrupt` error, never a
+//! silent default. The INSERT names its columns beside their values for the same reason.
 
-use super::dest::DestinationConfig;
 use super::dest::describe::hide_url_paths;
-use super::model::{DeliveryAttempt, Drain, DrainScope, DrainStatus};
+use super::model::{DeliveryAttempt, Drain, DrainStatus};
 use crate::domain::FieldType;
+use crate::store::named::{Columns, NamedRow, col, expr};
 use crate::store::{BackendKind, RecordBatch, Store, StoreError, Value};
 use chrono::{DateTime, Utc};
 
-const COLUMNS: &str = "id, org_id, name, data_type, scope, destination, secret_id, status, \
-    status_reason, cursor_pos, pending_last, failed_cycles, records_delivered, last_synced_at, \
-    oldest_pending_at, start_ts, lease_owner, lease_until, created_by, created_at, updated_at";
+// Out of line (`repo/tests.rs`) so that functions added at the end of this file stay above
+// no test module.
+#[cfg(test)]
+mod tests;
 
-const TYPES: [FieldType; 21] = [
-    FieldType::Text,
-    FieldType::Text,
-    FieldType::Text,
-    FieldType::Text,
-    FieldType::Json,
-    FieldType::Json,
-    FieldType::Text,
-    FieldType::Text,
-    FieldType::Text,
-    FieldType::Integer,
-    FieldType::Integer,
-    FieldType::Integer,
-    FieldType::Integer,
-    FieldType::Timestamp,
-    FieldType::Timestamp,
-    FieldType::Timestamp,
-    FieldType::Text,
-    FieldType::Timestamp,
-    FieldType::Text,
-    FieldType::Timestamp,
-    FieldType::Timestamp,
-];
+/// The columns of a drain row, as `from_row` reads them.
+const DRAIN: Columns = Columns(&[
+    col("id", FieldType::Text),
+    col("org_id", FieldType::Text),
+    col("name", FieldType::Text),
+    col("data_type", FieldType::Text),
+    col("scope", FieldType::Json),
+    col("destination", FieldType::Json),
+    col("secret_id", FieldType::Text),
+    col("status", FieldType::Text),
+    col("status_reason", FieldType::Text),
+    col("cursor_pos", FieldType::Integer),
+    col("pending_last", FieldType::Integer),
+    col("failed_cycles", FieldType::Integer),
+    col("records_delivered", FieldType::Integer),
+    col("last_synced_at", FieldType::Timestamp),
+    col("oldest_pending_at", FieldType::Timestamp),
+    col("start_ts", FieldType::Timestamp),
+    col("lease_owner", FieldType::Text),
+    col("lease_until", FieldType::Timestamp),
+    col("created_by", FieldType::Text),
+    col("created_at", FieldType::Timestamp),
+    col("updated_at", FieldType::Timestamp),
+]);
+
+/// What `drain_ids` reads from `… RETURNING {columns}`.
+const ID: Columns = Columns(&[col("id", FieldType::Text)]);
 
 fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(format!("drain {what}: {e}"))
 }
 
-fn from_row(mut r: Vec<Value>) -> Result<Drain, StoreError> {
-    let text = |v: &mut Value| match std::mem::replace(v, Value::Null) {
-        Value::Text(s) => Some(s),
-        _ => None,
-    };
-    let json = |v: &mut Value| match std::mem::replace(v, Value::Null) {
-        Value::Json(j) => Ok(j),
-        Value::Text(s) => serde_json::from_str(&s).map_err(|e| corrupt("json", e)),
-        _ => Err(corrupt("json", "missing")),
-    };
-    let scope: DrainScope =
-        serde_json::from_value(json(&mut r[4])?).map_err(|e| corrupt("scope", e))?;
-    let destination: DestinationConfig =
-        serde_json::from_value(json(&mut r[5])?).map_err(|e| corrupt("destination", e))?;
+/// A drain from a row of [`DRAIN`]; NULL only where the column may be NULL.
+fn from_row(mut r: NamedRow) -> Result<Drain, StoreError> {
     Ok(Drain {
-        id: text(&mut r[0]).unwrap_or_default(),
-        org_id: text(&mut r[1]).unwrap_or_default(),
-        name: text(&mut r[2]).unwrap_or_default(),
-        data_type: text(&mut r[3])
-            .unwrap_or_default()
+        id: r.text("id")?,
+        org_id: r.text("org_id")?,
+        name: r.text("name")?,
+        data_type: r
+            .text("data_type")?
             .parse()
             .map_err(|e| corrupt("data_type", e))?,
-        scope,
-        destination,
-        secret_id: text(&mut r[6]).unwrap_or_default(),
-        status: text(&mut r[7])
-            .unwrap_or_default()
+        scope: r.decode("scope")?,
+        destination: r.decode("destination")?,
+        secret_id: r.text("secret_id")?,
+        status: r
+            .text("status")?
             .parse()
             .map_err(|e: String| corrupt("status", e))?,
         // Rows from before errors hid URL paths may carry a webhook's token.
-        status_reason: text(&mut r[8]).map(|t| hide_url_paths(&t)),
-        cursor_pos: r[9].as_i64().unwrap_or_default(),
-        pending_last: r[10].as_i64(),
-        failed_cycles: r[11].as_i64().unwrap_or_default(),
-        records_delivered: r[12].as_i64().unwrap_or_default(),
-        last_synced_at: r[13].as_timestamp(),
-        oldest_pending_at: r[14].as_timestamp(),
-        start_ts: r[15].as_timestamp(),
-        lease_owner: text(&mut r[16]),
-        lease_until: r[17].as_timestamp(),
-        created_by: text(&mut r[18]).unwrap_or_default(),
-        created_at: r[19].as_timestamp().unwrap_or_default(),
-        updated_at: r[20].as_timestamp().unwrap_or_default(),
+        status_reason: r.opt_text("status_reason")?.map(|t| hide_url_paths(&t)),
+        cursor_pos: r.i64("cursor_pos")?,
+        pending_last: r.opt_i64("pending_last")?,
+        failed_cycles: r.i64("failed_cycles")?,
+        records_delivered: r.i64("records_delivered")?,
+        last_synced_at: r.opt_ts("last_synced_at")?,
+        oldest_pending_at: r.opt_ts("oldest_pending_at")?,
+        start_ts: r.opt_ts("start_ts")?,
+        lease_owner: r.opt_text("lease_owner")?,
+        lease_until: r.opt_ts("lease_until")?,
+        created_by: r.text("created_by")?,
+        created_at: r.ts("created_at")?,
+        updated_at: r.ts("updated_at")?,
     })
 }
 
-fn from_rows(rows: Vec<Vec<Value>>) -> Result<Vec<Drain>, StoreError> {
-    rows.into_iter().map(from_row).collect()
+/// The drains of a query whose SELECT list is `{columns}` (rendered from [`DRAIN`]).
+async fn select(store: &Store, sql: &str, params: &[Value]) -> Result<Vec<Drain>, StoreError> {
+    store
+        .query_named(sql, params, DRAIN, "drain")
+        .await?
+        .into_iter()
+        .map(from_row)
+        .collect()
 }
 
 fn to_json<T: serde::Serialize>(v: &T) -> Value {
@@ -110,89 +114,92 @@ pub fn new_id() -> String {
     format!("drn_{}", uuid::Uuid::now_v7().simple())
 }
 
+/// A new drain's row, each value beside its column's name. `None` is written as a literal
+/// NULL: PostgreSQL caches a statement with the types of its first parameters, and an untyped
+/// NULL parameter would make an integer column text.
+fn insert_row(d: &Drain) -> [(&'static str, Option<Value>); 21] {
+    [
+        ("id", Some(d.id.as_str().into())),
+        ("org_id", Some(d.org_id.as_str().into())),
+        ("name", Some(d.name.as_str().into())),
+        ("data_type", Some(d.data_type.as_str().into())),
+        ("scope", Some(to_json(&d.scope))),
+        ("destination", Some(to_json(&d.destination))),
+        ("secret_id", Some(d.secret_id.as_str().into())),
+        ("status", Some(d.status.as_str().into())),
+        (
+            "status_reason",
+            Some(Value::opt_text(d.status_reason.clone())),
+        ),
+        ("cursor_pos", Some(Value::Integer(d.cursor_pos))),
+        ("pending_last", None),
+        ("failed_cycles", Some(Value::Integer(0))),
+        ("records_delivered", Some(Value::Integer(0))),
+        ("last_synced_at", Some(Value::NullTimestamp)),
+        ("oldest_pending_at", Some(Value::NullTimestamp)),
+        ("start_ts", Some(Value::opt_ts(d.start_ts))),
+        ("lease_owner", Some(Value::Null)),
+        ("lease_until", Some(Value::NullTimestamp)),
+        ("created_by", Some(d.created_by.as_str().into())),
+        ("created_at", Some(Value::Timestamp(d.created_at))),
+        ("updated_at", Some(Value::Timestamp(d.updated_at))),
+    ]
+}
+
+/// `INSERT INTO drains (…) VALUES (…)` for [`insert_row`]: names and placeholders rendered
+/// from the same list, so they cannot fall out of step.
+fn insert_statement(d: &Drain) -> (String, Vec<Value>) {
+    let mut names = Vec::new();
+    let mut slots = Vec::new();
+    let mut params = Vec::new();
+    for (name, value) in insert_row(d) {
+        names.push(format!("\"{name}\""));
+        match value {
+            Some(v) => {
+                slots.push("?");
+                params.push(v);
+            }
+            None => slots.push("NULL"),
+        }
+    }
+    let sql = format!(
+        "INSERT INTO drains ({}) VALUES ({})",
+        names.join(", "),
+        slots.join(", ")
+    );
+    (sql, params)
+}
+
 /// Stores a new drain with its audit record.
 pub async fn insert(store: &Store, d: &Drain, audit: &RecordBatch) -> Result<(), StoreError> {
-    store
-        .execute_with_records(
-            &format!(
-                "INSERT INTO drains ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, \
-                 NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-            ),
-            &[
-                d.id.as_str().into(),
-                d.org_id.as_str().into(),
-                d.name.as_str().into(),
-                d.data_type.as_str().into(),
-                to_json(&d.scope),
-                to_json(&d.destination),
-                d.secret_id.as_str().into(),
-                d.status.as_str().into(),
-                Value::opt_text(d.status_reason.clone()),
-                Value::Integer(d.cursor_pos),
-                Value::Integer(0),
-                Value::Integer(0),
-                Value::NullTimestamp,
-                Value::NullTimestamp,
-                Value::opt_ts(d.start_ts),
-                Value::Null,
-                Value::NullTimestamp,
-                d.created_by.as_str().into(),
-                Value::Timestamp(d.created_at),
-                Value::Timestamp(d.updated_at),
-            ],
-            audit,
-        )
-        .await
+    let (sql, params) = insert_statement(d);
+    store.execute_with_records(&sql, &params, audit).await
 }
 
 /// One drain of `org`.
 pub async fn get(store: &Store, org: &str, id: &str) -> Result<Option<Drain>, StoreError> {
-    let rows = store
-        .query(
-            &format!("SELECT {COLUMNS} FROM drains WHERE org_id = ? AND id = ?"),
-            &[org.into(), id.into()],
-            &TYPES,
-        )
-        .await?;
-    Ok(from_rows(rows)?.into_iter().next())
+    let sql = "SELECT {columns} FROM drains WHERE org_id = ? AND id = ?";
+    Ok(select(store, sql, &[org.into(), id.into()])
+        .await?
+        .into_iter()
+        .next())
 }
 
 /// One drain, whatever its organization (the engine).
 pub async fn get_any(store: &Store, id: &str) -> Result<Option<Drain>, StoreError> {
-    let rows = store
-        .query(
-            &format!("SELECT {COLUMNS} FROM drains WHERE id = ?"),
-            &[id.into()],
-            &TYPES,
-        )
-        .await?;
-    Ok(from_rows(rows)?.into_iter().next())
+    let sql = "SELECT {columns} FROM drains WHERE id = ?";
+    Ok(select(store, sql, &[id.into()]).await?.into_iter().next())
 }
 
 /// The organization's drains, newest first.
 pub async fn list(store: &Store, org: &str) -> Result<Vec<Drain>, StoreError> {
-    let rows = store
-        .query(
-            &format!(
-                "SELECT {COLUMNS} FROM drains WHERE org_id = ? ORDER BY created_at DESC, id DESC"
-            ),
-            &[org.into()],
-            &TYPES,
-        )
-        .await?;
-    from_rows(rows)
+    let sql = "SELECT {columns} FROM drains WHERE org_id = ? ORDER BY created_at DESC, id DESC";
+    select(store, sql, &[org.into()]).await
 }
 
 /// Every drain (metrics).
 pub async fn list_all(store: &Store) -> Result<Vec<Drain>, StoreError> {
-    let rows = store
-        .query(
-            &format!("SELECT {COLUMNS} FROM drains ORDER BY id"),
-            &[],
-            &TYPES,
-        )
-        .await?;
-    from_rows(rows)
+    select(store, "SELECT {columns} FROM drains ORDER BY id", &[]).await
 }
 
 /// Replaces a drain's settings (name, scope, destination, secret).
@@ -293,11 +300,11 @@ pub async fn claim(
         BackendKind::Sqlite => "",
     };
     let rows = store
-        .query_write(
+        .query_write_named(
             &format!(
                 "UPDATE drains SET lease_owner = ?, lease_until = ? \
                  WHERE id IN (SELECT id FROM drains WHERE {CLAIMABLE} ORDER BY id LIMIT ?{skip}) \
-                 AND {CLAIMABLE} RETURNING id"
+                 AND {CLAIMABLE} RETURNING {{columns}}"
             ),
             &[
                 node.into(),
@@ -306,10 +313,11 @@ pub async fn claim(
                 Value::Integer(limit),
                 Value::Timestamp(now),
             ],
-            &[FieldType::Text],
+            ID,
+            "claimed drain",
         )
         .await?;
-    Ok(ids(rows))
+    ids(rows)
 }
 
 /// Renews this node's active drains; the ids it still holds.
@@ -319,10 +327,12 @@ pub async fn renew(
     until: DateTime<Utc>,
 ) -> Result<Vec<String>, StoreError> {
     let rows = store
-        .query_write(
-            "UPDATE drains SET lease_until = ? WHERE lease_owner = ? AND status = 'active' RETURNING id",
+        .query_write_named(
+            "UPDATE drains SET lease_until = ? WHERE lease_owner = ? AND status = 'active' \
+             RETURNING {columns}",
             &[Value::Timestamp(until), node.into()],
-            &[FieldType::Text],
+            ID,
+            "renewed drain",
         )
         .await?;
     // Drains paused or failed while held: let go so the lease does not linger.
@@ -333,7 +343,7 @@ pub async fn renew(
             &[node.into()],
         )
         .await?;
-    Ok(ids(rows))
+    ids(rows)
 }
 
 /// Lets go of a drain (shutdown, or it left `active`).
@@ -347,10 +357,9 @@ pub async fn release(store: &Store, node: &str, id: &str) -> Result<(), StoreErr
     Ok(())
 }
 
-fn ids(rows: Vec<Vec<Value>>) -> Vec<String> {
-    rows.into_iter()
-        .filter_map(|r| r[0].as_text().map(str::to_string))
-        .collect()
+/// The ids of rows of [`ID`]; a NULL id is an error, not a drain skipped.
+fn ids(rows: Vec<NamedRow>) -> Result<Vec<String>, StoreError> {
+    rows.into_iter().map(|mut r| r.text("id")).collect()
 }
 
 /// Records the batch about to be sent; false when the node lost the drain.
@@ -502,6 +511,9 @@ pub async fn commit_batch(
     store.execute_fenced(&statements).await
 }
 
+/// What `fail_cycle` reads back.
+const FAILED: Columns = Columns(&[col("failed_cycles", FieldType::Integer)]);
+
 /// Counts a failed cycle (recording its last attempt); at `max` in a row the drain enters
 /// `error` with `reason`. Returns the failed cycles in a row, or `None` if the node lost it.
 pub async fn fail_cycle(
@@ -513,12 +525,12 @@ pub async fn fail_cycle(
     now: DateTime<Utc>,
 ) -> Result<Option<i64>, StoreError> {
     let rows = store
-        .query_write(
+        .query_write_named(
             "UPDATE drains SET failed_cycles = failed_cycles + 1, \
              status = CASE WHEN failed_cycles + 1 >= ? THEN 'error' ELSE status END, \
              status_reason = CASE WHEN failed_cycles + 1 >= ? THEN ? ELSE status_reason END, \
              updated_at = CASE WHEN failed_cycles + 1 >= ? THEN ? ELSE updated_at END \
-             WHERE id = ? AND lease_owner = ? AND status = 'active' RETURNING failed_cycles",
+             WHERE id = ? AND lease_owner = ? AND status = 'active' RETURNING {columns}",
             &[
                 Value::Integer(max.into()),
                 Value::Integer(max.into()),
@@ -528,10 +540,51 @@ pub async fn fail_cycle(
                 id.into(),
                 node.into(),
             ],
-            &[FieldType::Integer],
+            FAILED,
+            "failed drain",
         )
         .await?;
-    Ok(rows.first().and_then(|r| r[0].as_i64()))
+    rows.into_iter()
+        .next()
+        .map(|mut r| r.i64("failed_cycles"))
+        .transpose()
+}
+
+/// The columns of a delivery row, as `attempt_from_row` reads them.
+const ATTEMPT: Columns = Columns(&[
+    col("kind", FieldType::Text),
+    col("batch_key", FieldType::Text),
+    col("first_pos", FieldType::Integer),
+    col("last_pos", FieldType::Integer),
+    col("records", FieldType::Integer),
+    col("ok", FieldType::Boolean),
+    col("status_code", FieldType::Integer),
+    col("error", FieldType::Text),
+    col("note", FieldType::Text),
+    col("duration_ms", FieldType::Integer),
+    col("bytes", FieldType::Integer),
+    col("attempt", FieldType::Integer),
+    col("created_at", FieldType::Timestamp),
+]);
+
+/// A delivery attempt from a row of [`ATTEMPT`].
+fn attempt_from_row(mut r: NamedRow) -> Result<DeliveryAttempt, StoreError> {
+    Ok(DeliveryAttempt {
+        kind: r.text("kind")?,
+        batch_key: r.text("batch_key")?,
+        first_pos: r.opt_i64("first_pos")?,
+        last_pos: r.opt_i64("last_pos")?,
+        records: r.i64("records")?,
+        ok: r.bool("ok")?,
+        status_code: r.opt_i64("status_code")?,
+        // Rows from before errors hid URL paths may carry a webhook's token.
+        error: r.opt_text("error")?.map(|t| hide_url_paths(&t)),
+        note: r.opt_text("note")?.map(|t| hide_url_paths(&t)),
+        duration_ms: r.i64("duration_ms")?,
+        bytes: r.opt_i64("bytes")?,
+        attempt: r.i64("attempt")?,
+        created_at: r.ts("created_at")?,
+    })
 }
 
 /// The most recent attempts of a drain, newest first.
@@ -540,51 +593,17 @@ pub async fn attempts(
     drain: &str,
     limit: i64,
 ) -> Result<Vec<DeliveryAttempt>, StoreError> {
-    let rows = store
-        .query(
-            "SELECT kind, batch_key, first_pos, last_pos, records, ok, status_code, error, note, \
-             duration_ms, bytes, attempt, created_at FROM drain_deliveries WHERE drain_id = ? \
-             ORDER BY id DESC LIMIT ?",
+    store
+        .query_named(
+            "SELECT {columns} FROM drain_deliveries WHERE drain_id = ? ORDER BY id DESC LIMIT ?",
             &[drain.into(), Value::Integer(limit)],
-            &[
-                FieldType::Text,
-                FieldType::Text,
-                FieldType::Integer,
-                FieldType::Integer,
-                FieldType::Integer,
-                FieldType::Boolean,
-                FieldType::Integer,
-                FieldType::Text,
-                FieldType::Text,
-                FieldType::Integer,
-                FieldType::Integer,
-                FieldType::Integer,
-                FieldType::Timestamp,
-            ],
+            ATTEMPT,
+            "drain delivery",
         )
-        .await?;
-    Ok(rows
+        .await?
         .into_iter()
-        .map(|r| {
-            let text = |v: &Value| v.as_text().map(str::to_string);
-            DeliveryAttempt {
-                kind: text(&r[0]).unwrap_or_default(),
-                batch_key: text(&r[1]).unwrap_or_default(),
-                first_pos: r[2].as_i64(),
-                last_pos: r[3].as_i64(),
-                records: r[4].as_i64().unwrap_or_default(),
-                ok: matches!(r[5], Value::Bool(true)),
-                status_code: r[6].as_i64(),
-                // Rows from before errors hid URL paths may carry a webhook's token.
-                error: text(&r[7]).map(|t| hide_url_paths(&t)),
-                note: text(&r[8]).map(|t| hide_url_paths(&t)),
-                duration_ms: r[9].as_i64().unwrap_or_default(),
-                bytes: r[10].as_i64(),
-                attempt: r[11].as_i64().unwrap_or_default(),
-                created_at: r[12].as_timestamp().unwrap_or_default(),
-            }
-        })
-        .collect())
+        .map(attempt_from_row)
+        .collect()
 }
 
 /// Live delivery attempts per drain and outcome, for `/metrics`.
@@ -600,28 +619,37 @@ pub struct AttemptTotals {
     pub duration_ms: i64,
 }
 
+/// What `live_attempt_totals` reads: one row per drain and outcome.
+const TOTALS: Columns = Columns(&[
+    col("drain_id", FieldType::Text),
+    col("ok", FieldType::Boolean),
+    expr("COUNT(*)", "attempts", FieldType::Integer),
+    expr(
+        "CAST(SUM(duration_ms) AS BIGINT)",
+        "total_ms",
+        FieldType::Integer,
+    ),
+]);
+
 /// Totals of every drain's live attempts, by outcome.
 pub async fn live_attempt_totals(store: &Store) -> Result<Vec<AttemptTotals>, StoreError> {
     let rows = store
-        .query(
-            "SELECT drain_id, ok, COUNT(*), CAST(SUM(duration_ms) AS BIGINT) FROM drain_deliveries \
-             WHERE kind = 'live' GROUP BY drain_id, ok",
+        .query_named(
+            "SELECT {columns} FROM drain_deliveries WHERE kind = 'live' GROUP BY drain_id, ok",
             &[],
-            &[
-                FieldType::Text,
-                FieldType::Boolean,
-                FieldType::Integer,
-                FieldType::Integer,
-            ],
+            TOTALS,
+            "drain attempt totals",
         )
         .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| AttemptTotals {
-            drain_id: r[0].as_text().unwrap_or_default().to_string(),
-            ok: matches!(r[1], Value::Bool(true)),
-            count: r[2].as_i64().unwrap_or_default(),
-            duration_ms: r[3].as_i64().unwrap_or_default(),
+    rows.into_iter()
+        .map(|mut r| {
+            Ok(AttemptTotals {
+                drain_id: r.text("drain_id")?,
+                ok: r.bool("ok")?,
+                count: r.i64("attempts")?,
+                // A group has at least one attempt and duration_ms is NOT NULL.
+                duration_ms: r.i64("total_ms")?,
+            })
         })
-        .collect())
+        .collect()
 }

@@ -11,6 +11,7 @@
 use super::dest::SecretPayload;
 use crate::config::Config;
 use crate::domain::FieldType;
+use crate::store::named::{Columns, NamedRow, col};
 use crate::store::{RecordBatch, Store, StoreError, Value};
 use anyhow::Context;
 use base64::Engine;
@@ -134,23 +135,28 @@ pub struct SecretInfo {
     pub created_at: DateTime<Utc>,
 }
 
-const COLUMNS: &str = "id, name, kind, created_at";
-const TYPES: [FieldType; 4] = [
-    FieldType::Text,
-    FieldType::Text,
-    FieldType::Text,
-    FieldType::Timestamp,
-];
+/// The columns of a secret's description (never its sealed contents), as `info` reads them.
+const INFO: Columns = Columns(&[
+    col("id", FieldType::Text),
+    col("name", FieldType::Text),
+    col("kind", FieldType::Text),
+    col("created_at", FieldType::Timestamp),
+]);
 
-fn info(r: Vec<Value>) -> SecretInfo {
-    let text = |v: &Value| v.as_text().unwrap_or_default().to_string();
-    SecretInfo {
-        id: text(&r[0]),
-        name: text(&r[1]),
-        kind: text(&r[2]),
-        created_at: r[3].as_timestamp().unwrap_or_default(),
-    }
+/// A secret's description from a row of [`INFO`]; every column is NOT NULL, so a NULL is an
+/// error rather than an empty name.
+fn info(mut r: NamedRow) -> Result<SecretInfo, StoreError> {
+    Ok(SecretInfo {
+        id: r.text("id")?,
+        name: r.text("name")?,
+        kind: r.text("kind")?,
+        created_at: r.ts("created_at")?,
+    })
 }
+
+/// A single text column read back by name (`sealed`, a drain's `id`).
+const SEALED: Columns = Columns(&[col("sealed", FieldType::Text)]);
+const DRAIN_ID: Columns = Columns(&[col("id", FieldType::Text)]);
 
 /// A new secret id.
 pub fn new_id() -> String {
@@ -183,43 +189,49 @@ pub async fn insert(
 
 /// The organization's secrets, newest first.
 pub async fn list(store: &Store, org: &str) -> Result<Vec<SecretInfo>, StoreError> {
-    let rows = store
-        .query(
-            &format!(
-                "SELECT {COLUMNS} FROM secrets WHERE org_id = ? ORDER BY created_at DESC, id DESC"
-            ),
+    store
+        .query_named(
+            "SELECT {columns} FROM secrets WHERE org_id = ? ORDER BY created_at DESC, id DESC",
             &[org.into()],
-            &TYPES,
+            INFO,
+            "secret",
         )
-        .await?;
-    Ok(rows.into_iter().map(info).collect())
+        .await?
+        .into_iter()
+        .map(info)
+        .collect()
 }
 
 /// One secret's description.
 pub async fn get(store: &Store, org: &str, id: &str) -> Result<Option<SecretInfo>, StoreError> {
-    let rows = store
-        .query(
-            &format!("SELECT {COLUMNS} FROM secrets WHERE org_id = ? AND id = ?"),
+    store
+        .query_named(
+            "SELECT {columns} FROM secrets WHERE org_id = ? AND id = ?",
             &[org.into(), id.into()],
-            &TYPES,
+            INFO,
+            "secret",
         )
-        .await?;
-    Ok(rows.into_iter().next().map(info))
+        .await?
+        .into_iter()
+        .next()
+        .map(info)
+        .transpose()
 }
 
 /// One secret's sealed payload.
 pub async fn sealed(store: &Store, org: &str, id: &str) -> Result<Option<String>, StoreError> {
-    let rows = store
-        .query(
-            "SELECT sealed FROM secrets WHERE org_id = ? AND id = ?",
+    store
+        .query_named(
+            "SELECT {columns} FROM secrets WHERE org_id = ? AND id = ?",
             &[org.into(), id.into()],
-            &[FieldType::Text],
+            SEALED,
+            "secret",
         )
-        .await?;
-    Ok(rows
+        .await?
         .into_iter()
         .next()
-        .and_then(|r| r[0].as_text().map(str::to_string)))
+        .map(|mut r| r.text("sealed"))
+        .transpose()
 }
 
 /// Replaces a secret's name and sealed contents (same kind), with its audit record, and
@@ -260,17 +272,17 @@ pub async fn replace(
 
 /// Ids of the drains that use a secret.
 pub async fn users(store: &Store, org: &str, id: &str) -> Result<Vec<String>, StoreError> {
-    let rows = store
-        .query(
-            "SELECT id FROM drains WHERE org_id = ? AND secret_id = ? ORDER BY id",
+    store
+        .query_named(
+            "SELECT {columns} FROM drains WHERE org_id = ? AND secret_id = ? ORDER BY id",
             &[org.into(), id.into()],
-            &[FieldType::Text],
+            DRAIN_ID,
+            "drain using a secret",
         )
-        .await?;
-    Ok(rows
+        .await?
         .into_iter()
-        .filter_map(|r| r[0].as_text().map(str::to_string))
-        .collect())
+        .map(|mut r| r.text("id"))
+        .collect()
 }
 
 /// Deletes a secret no drain uses, with its audit record; false when there is none.
@@ -329,5 +341,32 @@ mod tests {
         let last = raw.len() - 1;
         raw[last] ^= 1;
         assert!(b.open("acme", "sec_1", &B64.encode(raw)).is_err());
+    }
+
+    #[test]
+    fn a_secret_row_reads_by_name_and_a_null_name_is_corrupt() {
+        let at = Utc::now();
+        let row = |name: Value| {
+            let values = vec![
+                Value::Text("sec_1".into()),
+                name,
+                Value::Text("http".into()),
+                Value::Timestamp(at),
+            ];
+            INFO.rows(vec![values], "secret").pop().unwrap()
+        };
+        let i = info(row(Value::Text("hook".into()))).unwrap();
+        assert_eq!(
+            (
+                i.id.as_str(),
+                i.name.as_str(),
+                i.kind.as_str(),
+                i.created_at
+            ),
+            ("sec_1", "hook", "http", at)
+        );
+        assert!(
+            matches!(info(row(Value::Null)), Err(StoreError::Corrupt(m)) if m == "secret name: missing")
+        );
     }
 }

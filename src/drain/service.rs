@@ -1,17 +1,21 @@
 //! The drain service behind both API styles: create (with preflight), update, pause,
-//! resume, delete, test, replay, and destination secrets — each with its audit record.
+//! resume, delete, test, replay, and destination secrets — each with its audit record — and
+//! the reads the handlers and pages need (drains, attempts, metrics totals, secrets,
+//! validation). It is the only way into drains from `http`, `web` and `commands`: they never
+//! call `drain::repo` (checked by `tests/it/architecture.rs`).
 
 use super::batch::{Batch, DrainRecord};
 use super::dest::describe::hide_url_paths;
 use super::dest::{Delivered, DeliveryError, Destination};
 use super::engine::Engine;
-use super::model::{Drain, DrainStatus};
+use super::model::{DeliveryAttempt, Drain, DrainStatus};
 use super::open::{self, OpenDestError};
-use super::repo::{self, NewAttempt};
-use super::request::ValidDrain;
+use super::repo::{self, AttemptTotals, NewAttempt};
+use super::request::{self, DrainParamNames, DrainRequest, ValidDrain, ValidateError};
 use super::secrets::{self, SecretBox, SecretInfo};
 use crate::audit::{self, Actor};
 use crate::domain::catalog::{self};
+use crate::domain::entity::Org;
 use crate::domain::{DataType, FieldType};
 use crate::store::{Store, StoreError};
 use chrono::{DateTime, Utc};
@@ -158,6 +162,54 @@ impl Drains {
         repo::get(&self.store, org, id)
             .await?
             .ok_or_else(|| DrainError::NotFound(format!("drain `{id}` not found")))
+    }
+
+    /// The organization's drains, newest first.
+    pub async fn list(&self, org: &str) -> Result<Vec<Drain>, DrainError> {
+        Ok(repo::list(&self.store, org).await?)
+    }
+
+    /// Every organization's drains (metrics: the operator's view).
+    pub async fn list_all(&self) -> Result<Vec<Drain>, DrainError> {
+        Ok(repo::list_all(&self.store).await?)
+    }
+
+    /// The most recent `limit` delivery attempts of a drain read with [`Drains::get`] (which
+    /// checked its organization), newest first.
+    pub async fn attempts(
+        &self,
+        drain: &Drain,
+        limit: i64,
+    ) -> Result<Vec<DeliveryAttempt>, DrainError> {
+        Ok(repo::attempts(&self.store, &drain.id, limit).await?)
+    }
+
+    /// Every drain's live delivery attempts totalled by outcome (metrics).
+    pub async fn live_attempt_totals(&self) -> Result<Vec<AttemptTotals>, DrainError> {
+        Ok(repo::live_attempt_totals(&self.store).await?)
+    }
+
+    /// Validates a create or update request for `org` as of now (it reads the stored names
+    /// its filters refer to and the secret it names).
+    pub async fn validate(
+        &self,
+        org: &Org,
+        req: &DrainRequest,
+        names: DrainParamNames,
+    ) -> Result<ValidDrain, ValidateError> {
+        request::validate(&self.store, org, req, names, Utc::now()).await
+    }
+
+    /// The organization's secrets (descriptions only, never their contents).
+    pub async fn secrets(&self, org: &str) -> Result<Vec<SecretInfo>, DrainError> {
+        Ok(secrets::list(&self.store, org).await?)
+    }
+
+    /// One secret's description.
+    pub async fn secret(&self, org: &str, id: &str) -> Result<SecretInfo, DrainError> {
+        secrets::get(&self.store, org, id)
+            .await?
+            .ok_or_else(|| DrainError::NotFound(format!("secret `{id}` not found")))
     }
 
     /// Replaces a drain's settings; a changed destination or secret is preflighted first.

@@ -4,7 +4,6 @@
 //! organizations and drains, so it takes the ingest key (`Authorization: Bearer …`), which
 //! the operator's scraper holds.
 
-use crate::drain::repo;
 use crate::http::auth::IngestAuth;
 use crate::http::error::ApiError;
 use crate::state::AppState;
@@ -53,7 +52,7 @@ async fn metrics(
     State(state): State<AppState>,
 ) -> Result<impl IntoResponse, ApiError> {
     let now = Utc::now();
-    let drains = repo::list_all(&state.store).await?;
+    let drains = state.drains.list_all().await?;
     let delivered = Family::<DrainLabels, Counter>::default();
     let lag = Family::<DrainLabels, FloatGauge>::default();
     let synced = Family::<DrainLabels, FloatGauge>::default();
@@ -88,7 +87,7 @@ async fn metrics(
     }
     let attempts = Family::<AttemptLabels, Counter>::default();
     let attempt_ms = Family::<AttemptLabels, Counter>::default();
-    for t in repo::live_attempt_totals(&state.store).await? {
+    for t in state.drains.live_attempt_totals().await? {
         let l = AttemptLabels {
             drain_id: t.drain_id,
             result: if t.ok { "ok" } else { "failed" }.into(),

@@ -173,6 +173,21 @@ impl NamedRow {
             .ok_or_else(|| self.corrupt(name, "missing"))
     }
 
+    /// A boolean that may be NULL.
+    pub fn opt_bool(&mut self, name: &str) -> StoreResult<Option<bool>> {
+        match self.take(name)? {
+            Value::Null => Ok(None),
+            Value::Bool(b) => Ok(Some(b)),
+            v => Err(self.corrupt(name, format!("expected a boolean, found {v:?}"))),
+        }
+    }
+
+    /// A boolean that must be present.
+    pub fn bool(&mut self, name: &str) -> StoreResult<bool> {
+        self.opt_bool(name)?
+            .ok_or_else(|| self.corrupt(name, "missing"))
+    }
+
     /// A JSON document that may be NULL (SQLite hands JSON back as text).
     pub fn opt_json(&mut self, name: &str) -> StoreResult<Option<serde_json::Value>> {
         match self.take(name)? {

@@ -6,7 +6,6 @@ use super::layout::{self, Nav};
 use super::session::Admin;
 use crate::domain::catalog::{self, Preset};
 use crate::drain::model::Drain;
-use crate::drain::repo;
 use crate::export::jobs::ExportJob;
 use crate::state::AppState;
 use axum::Json;
@@ -274,7 +273,7 @@ pub fn drain_actions(admin: &Admin, d: &Drain, from_detail: bool) -> Markup {
 }
 
 async fn drains_tab_body(state: &AppState, admin: &Admin) -> Result<Markup, WebError> {
-    let drains = repo::list(&state.store, admin.org_id()).await?;
+    let drains = state.drains.list(admin.org_id()).await?;
     let tz = org_tz(admin);
     Ok(html! {
         div.row.between {
@@ -353,7 +352,7 @@ pub async fn drains_json(
     admin: Admin,
 ) -> Result<Response, WebError> {
     let tz = org_tz(&admin);
-    let drains = repo::list(&state.store, admin.org_id()).await?;
+    let drains = state.drains.list(admin.org_id()).await?;
     let items: Vec<_> = drains
         .iter()
         .map(|d| {

@@ -1,7 +1,7 @@
 //! The **+ Add Drain** wizard: data type → scope (teams and personal spaces; category for
 //! credit logs; skipped for audit logs and tool calls) → fields → destination. The last step
-//! stores the destination's credentials as a secret, validates the drain through
-//! `drain::request::validate` and creates it through the drain service, whose preflight check
+//! stores the destination's credentials as a secret, then validates and creates the drain
+//! through the drain service (`Drains::validate`, `Drains::create`), whose preflight check
 //! must pass: when it fails, the secret is deleted again, nothing is stored, and the step shows
 //! why. Credentials are never carried between steps nor rendered back into a page.
 
@@ -23,7 +23,6 @@ use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use chrono::Utc;
 use maud::{Markup, html};
 use serde::Deserialize;
 
@@ -320,14 +319,10 @@ async fn create(
 ) -> Result<Result<String, (&'static str, String)>, WebError> {
     let org = admin.org_id();
     // Everything but the credentials first: only a missing secret_id may remain.
-    match request::validate(
-        &state.store,
-        &admin.org,
-        &drain_request(f, None),
-        request::NATIVE,
-        Utc::now(),
-    )
-    .await
+    match state
+        .drains
+        .validate(&admin.org, &drain_request(f, None), request::NATIVE)
+        .await
     {
         Err(ValidateError::Input(e)) if e.param != "secret_id" => {
             return Ok(Err((step_of(&e), format!("{}: {}", e.param, e.message))));
@@ -363,14 +358,10 @@ async fn finish(
     actor: &crate::audit::Actor,
 ) -> Result<Result<String, (&'static str, String)>, WebError> {
     let req = drain_request(f, Some(secret_id.to_string()));
-    let valid: ValidDrain = match request::validate(
-        &state.store,
-        &admin.org,
-        &req,
-        request::NATIVE,
-        Utc::now(),
-    )
-    .await
+    let valid: ValidDrain = match state
+        .drains
+        .validate(&admin.org, &req, request::NATIVE)
+        .await
     {
         Ok(v) => v,
         Err(ValidateError::Input(e)) => {

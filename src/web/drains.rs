@@ -9,7 +9,6 @@ use crate::audit::Actor;
 use crate::drain::DrainError;
 use crate::drain::dest::DestinationConfig;
 use crate::drain::model::{Drain, DrainStatus};
-use crate::drain::repo;
 use crate::http::extract::Client;
 use crate::state::AppState;
 use axum::extract::{Path, Query, State};
@@ -146,7 +145,7 @@ async fn detail(
     status: StatusCode,
 ) -> Result<Response, WebError> {
     let d = state.drains.get(admin.org_id(), id).await?;
-    let attempts = repo::attempts(&state.store, &d.id, ATTEMPTS).await?;
+    let attempts = state.drains.attempts(&d, ATTEMPTS).await?;
     let tz = org_tz(admin);
     let now = Utc::now();
     let today = now.with_timezone(&tz);

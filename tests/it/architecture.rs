@@ -1,9 +1,10 @@
 //! The shape of the code, checked on its syntax tree (`cargo test --test it architecture`):
 //! dependencies between the top-level modules of `src/` point one way (no import cycle), no
-//! function outside tests is longer than 120 lines, and no SQL text is written in `src/http` or
-//! `src/web` (handlers and pages go through the services).
+//! function outside tests is longer than 120 lines, no SQL text is written in `src/http` or
+//! `src/web`, and `src/http`, `src/web` and `src/commands` name no module behind a service
+//! (handlers, pages and commands go through the services).
 //!
-//! Test code (`#[cfg(test)]` items and `#[test]` functions) is left out of all three checks:
+//! Test code (`#[cfg(test)]` items and `#[test]` functions) is left out of all four checks:
 //! a unit test may reach across modules to build its fixtures.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -474,4 +475,68 @@ fn sql_detection_tells_sql_from_prose() {
     assert!(looks_like_sql("  update orgs SET privacy = ?"));
     assert!(!looks_like_sql("Select the teams to drain"));
     assert!(!looks_like_sql("Update the drain's destination"));
+}
+
+/// Modules behind a feature's service (its SQL): the surfaces (handlers, pages, commands)
+/// reach the feature through its service (`drain::Drains`, …), never these. Add a module path
+/// to extend; the types a surface needs are re-exported beside the service.
+const BEHIND_SERVICES: &[&str] = &["drain::repo", "drain::secrets"];
+/// Where requests and commands come in.
+const SURFACES: &[&str] = &["http", "web", "commands"];
+
+/// `file: module` for each module of [`BEHIND_SERVICES`] that `source` names through `crate::`
+/// or `super::` — in a `use` (groups and renames included), a path or a macro.
+fn behind_service_refs(source: &Source) -> BTreeSet<String> {
+    let mut found = BTreeSet::new();
+    for path in refs(source).paths {
+        for module in BEHIND_SERVICES {
+            let forbidden: Vec<&str> = module.split("::").collect();
+            if path.len() >= forbidden.len() && path.iter().zip(&forbidden).all(|(a, b)| a == b) {
+                found.insert(format!("src/{}: {module}", source.rel));
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn surfaces_reach_features_only_through_their_services() {
+    let mut found = BTreeSet::new();
+    for source in sources() {
+        let top = source.module.first().map(String::as_str).unwrap_or("");
+        if SURFACES.contains(&top) {
+            found.extend(behind_service_refs(&source));
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "src/http, src/web and src/commands must go through the services, not: {found:#?}"
+    );
+}
+
+#[test]
+fn behind_service_detection_sees_uses_groups_paths_and_macros() {
+    let parse = |text: &str| Source {
+        rel: "http/x.rs".into(),
+        module: vec!["http".into(), "x".into()],
+        file: syn::parse_file(text).unwrap(),
+    };
+    for text in [
+        "use crate::drain::repo;",
+        "use crate::drain::{model::Drain, repo::{self, NewAttempt}};",
+        "use crate::drain::repo as drains_sql;",
+        "fn f() { crate::drain::repo::list(); }",
+        "fn f() { let _ = format!(\"{}\", crate::drain::repo::new_id()); }",
+        "use super::super::drain::repo;",
+    ] {
+        assert_eq!(behind_service_refs(&parse(text)).len(), 1, "{text}");
+    }
+    for text in [
+        "use crate::drain::Drains;",
+        "use crate::drain::model::{Drain, DrainStatus};",
+        "use crate::drain::repository_docs;",
+        "#[cfg(test)] mod tests { use crate::drain::repo; }",
+    ] {
+        assert!(behind_service_refs(&parse(text)).is_empty(), "{text}");
+    }
 }

@@ -759,6 +759,18 @@ both_backends!(test_replay_metrics_and_update, |backend| async move {
         .unwrap_or_else(|| panic!("no delivered counter in {text}"));
     assert!(line.ends_with(" 3"), "{line}");
     assert!(text.contains("outflow_drain_lag_seconds"));
+    // The live attempt totals (read by column name): the drain's successful live batches,
+    // one to three for three records; the test send and the replay are not live.
+    let ok_attempts = text
+        .lines()
+        .find(|l| {
+            l.starts_with("outflow_drain_delivery_attempts_total")
+                && l.contains(&id)
+                && l.contains("result=\"ok\"")
+        })
+        .unwrap_or_else(|| panic!("no live attempts counter in {text}"));
+    let n: u64 = ok_attempts.rsplit(' ').next().unwrap().parse().unwrap();
+    assert!((1..=3).contains(&n), "{ok_attempts}");
     let anon = ctx
         .app
         .client

@@ -5,7 +5,6 @@
 use crate::drain::DrainError;
 use crate::drain::dest::DestinationConfig;
 use crate::drain::model::{DeliveryAttempt, DrainStatus, DrainView};
-use crate::drain::repo;
 use crate::drain::request::{self, DrainRequest, ValidateError};
 use crate::drain::service::TestResult;
 use crate::http::api::exports::org_of;
@@ -226,7 +225,7 @@ pub(super) async fn create_drain(
     auth.require(&[Scope::Drains])?;
     let org = org_of(&state, &auth).await?;
     let req = body.into_request(None);
-    let valid = request::validate(&state.store, &org, &req, request::NATIVE, Utc::now()).await?;
+    let valid = state.drains.validate(&org, &req, request::NATIVE).await?;
     let drain = state
         .drains
         .create(&org.id, valid, &client.actor(&auth))
@@ -252,7 +251,9 @@ pub(super) async fn list_drains(
 ) -> Result<Json<DrainList>, ApiError> {
     auth.require(&[Scope::Drains])?;
     let now = Utc::now();
-    let items = repo::list(&state.store, auth.org_id())
+    let items = state
+        .drains
+        .list(auth.org_id())
         .await?
         .iter()
         .map(|d| d.view(now))
@@ -314,7 +315,7 @@ pub(super) async fn update_drain(
     let org = org_of(&state, &auth).await?;
     let current = state.drains.get(&org.id, &id).await?;
     let req = body.into_request(Some(request_of(&current)));
-    let valid = request::validate(&state.store, &org, &req, request::NATIVE, Utc::now()).await?;
+    let valid = state.drains.validate(&org, &req, request::NATIVE).await?;
     let d = state
         .drains
         .update(&org.id, &id, valid, &client.actor(&auth))
@@ -495,6 +496,6 @@ pub(super) async fn list_deliveries(
     auth.require(&[Scope::Drains])?;
     let limit = Paging::size("limit", q.limit.as_deref()).map_err(ApiError::BadRequest)?;
     let d = state.drains.get(auth.org_id(), &id).await?;
-    let items = repo::attempts(&state.store, &d.id, limit.into()).await?;
+    let items = state.drains.attempts(&d, limit.into()).await?;
     Ok(Json(AttemptList { items }))
 }

@@ -4,8 +4,8 @@
 //! drain's destination must when the drain is created: unless the operator sets
 //! `drains.allow_private_destinations`, no private, loopback, link-local or metadata address.
 
+use crate::drain::SecretInfo;
 use crate::drain::dest::SecretPayload;
-use crate::drain::secrets::{self, SecretInfo};
 use crate::drain::ssrf;
 use crate::http::auth::OrgAuth;
 use crate::http::error::{ApiError, ErrorBody};
@@ -181,7 +181,7 @@ pub(super) async fn list_secrets(
     State(state): State<AppState>,
 ) -> Result<Json<SecretList>, ApiError> {
     auth.require(&[Scope::Drains])?;
-    let items = secrets::list(&state.store, auth.org_id()).await?;
+    let items = state.drains.secrets(auth.org_id()).await?;
     Ok(Json(SecretList { items }))
 }
 
@@ -203,10 +203,7 @@ pub(super) async fn get_secret(
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<SecretInfo>, ApiError> {
     auth.require(&[Scope::Drains])?;
-    secrets::get(&state.store, auth.org_id(), &id)
-        .await?
-        .map(Json)
-        .ok_or_else(|| ApiError::NotFound(format!("secret `{id}` not found")))
+    Ok(Json(state.drains.secret(auth.org_id(), &id).await?))
 }
 
 /// Deletes a secret that no drain uses.

@@ -11,7 +11,6 @@
 
 use crate::drain::dest::DestinationConfig;
 use crate::drain::model::Drain;
-use crate::drain::repo;
 use crate::drain::request::{self, DrainRequest};
 use crate::http::api::exports::org_of;
 use crate::http::auth::OrgAuth;
@@ -239,7 +238,7 @@ pub(super) async fn list_data_drains(
 ) -> Result<Json<Vec<DataDrain>>, ApiError> {
     auth.require(&[Scope::Drains])?;
     required_org(&auth, q.organization_id.as_deref())?;
-    let drains = repo::list(&state.store, auth.org_id()).await?;
+    let drains = state.drains.list(auth.org_id()).await?;
     Ok(Json(drains.iter().map(DataDrain::from).collect()))
 }
 
@@ -298,7 +297,10 @@ pub(super) async fn create_data_drain(
         destination: Some(dest),
         secret_id: body.secret_id,
     };
-    let valid = request::validate(&state.store, &org, &req, request::REFERENCE, Utc::now()).await?;
+    let valid = state
+        .drains
+        .validate(&org, &req, request::REFERENCE)
+        .await?;
     let drain = state
         .drains
         .create(&org.id, valid, &client.actor(&auth))
