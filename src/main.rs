@@ -18,8 +18,12 @@ const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 /// export frees and refills its read-ahead and encoder buffers faster than that, so the same
 /// PostgreSQL export peaked anywhere between 57 and 78 MiB from run to run. Purging at once
 /// held every run at 45–48 MiB at the same speed (`outflow bench export --type credit_logs`).
+/// An operator's own `MIMALLOC_PURGE_DELAY` (which mimalloc reads itself) wins.
 #[allow(unsafe_code)]
 fn purge_freed_pages_at_once() {
+    if std::env::var_os("MIMALLOC_PURGE_DELAY").is_some() {
+        return;
+    }
     // SAFETY: mi_option_set only stores an integer in mimalloc's option table; 0 is a valid
     // purge delay ("purge at once"). It runs first in `main`, before any other thread exists.
     unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 0) }

@@ -6,7 +6,7 @@ use super::layout::{self, Nav};
 use super::session::Admin;
 use crate::domain::catalog::{self, Preset};
 use crate::drain::model::Drain;
-use crate::export::jobs::ExportJob;
+use crate::export::ExportJob;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Query, State};

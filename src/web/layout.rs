@@ -4,7 +4,7 @@
 
 use super::session::Admin;
 use crate::drain::model::DrainStatus;
-use crate::export::jobs::JobState;
+use crate::export::JobState;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};

@@ -4,7 +4,7 @@
 use crate::audit::Actor;
 use crate::domain::entity::Org;
 use crate::export::files::{SignatureError, org_of_key};
-use crate::export::jobs::{CancelOutcome, ExportJob, JobState};
+use crate::export::{CancelOutcome, ExportJob, JobState};
 use crate::export::request::RequestError;
 use crate::export::spec::{self, ExportInput, InputError};
 use crate::http::auth::OrgAuth;

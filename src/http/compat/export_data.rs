@@ -10,7 +10,7 @@
 //! `workspace_ids` / `entity_ids` (see [`crate::export::filters`]). Unknown keys are refused,
 //! as on `/v1/exports`, so a misspelt filter never silently widens an export.
 
-use crate::export::jobs::{ExportJob, JobState};
+use crate::export::{ExportJob, JobState};
 use crate::export::spec::{ExportInput, REFERENCE};
 use crate::http::api::exports::{create_job, file_response};
 use crate::http::auth::OrgAuth;
