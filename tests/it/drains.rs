@@ -6,6 +6,7 @@
 use crate::both_backends;
 use crate::helpers::*;
 use crate::http_receiver::{Receiver, Reply, verify_outflow_signature, verify_webhook};
+use outflow::drain::engine::Ran;
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
@@ -98,6 +99,11 @@ impl Ctx {
     async fn get_drain(&self, id: &str) -> Value {
         self.ok(reqwest::Method::GET, &format!("/v1/drains/{id}"), None, 200)
             .await
+    }
+
+    /// Runs one cycle of drain `id` in the test's task (see `Engine::run_once`).
+    async fn run_once(&self, id: &str) -> Ran {
+        self.app.drains.engine.run_once(id).await.unwrap()
     }
 
     async fn wait_drain(&self, id: &str, pred: impl Fn(&Value) -> bool) -> Value {
@@ -277,8 +283,8 @@ both_backends!(
             tokio::time::sleep(Duration::from_millis(25)).await;
         };
         assert!(mail.contains("admin@acme.example"));
-        // Nothing more is attempted while in error.
-        tokio::time::sleep(Duration::from_millis(300)).await;
+        // Nothing more is attempted while in error: a cycle run now finds nothing to do.
+        assert_eq!(ctx.run_once(&id).await, Ran::Idle);
         assert_eq!(rx.count() - before, 6);
 
         rx.set_default(Reply::status(200));
@@ -369,7 +375,8 @@ both_backends!(
             .await;
         assert_eq!(d["status"], "paused");
         ctx.app.ingest_ok("workflows", &runs("b", 2)).await;
-        tokio::time::sleep(Duration::from_millis(500)).await;
+        // A cycle run now (after any the drain's task had under way) finds nothing to do.
+        assert_eq!(ctx.run_once(&id).await, Ran::Idle);
         assert_eq!(
             delivered_ids(&rx.requests()).len(),
             2,

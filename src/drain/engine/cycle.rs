@@ -177,7 +177,7 @@ async fn load(inner: &Inner, id: &str, cached: &mut Option<Cached>) -> Result<Lo
     let Some(drain) = repo::get_any(&inner.store, id).await? else {
         return Ok(Loaded::NotOurs);
     };
-    if !ours(&drain, &inner.node) {
+    if !ours(drain.status, drain.lease_owner.as_deref(), &inner.node) {
         return Ok(Loaded::NotOurs);
     }
     let dest = match destination(inner, &drain, cached).await {
@@ -199,8 +199,8 @@ async fn load(inner: &Inner, id: &str, cached: &mut Option<Cached>) -> Result<Lo
 }
 
 /// Only an active drain this node holds is delivered.
-fn ours(drain: &Drain, node: &str) -> bool {
-    drain.status == DrainStatus::Active && drain.lease_owner.as_deref() == Some(node)
+fn ours(status: DrainStatus, lease_owner: Option<&str>, node: &str) -> bool {
+    status == DrainStatus::Active && lease_owner == Some(node)
 }
 
 /// The drain's destination: the cached one while its settings are unchanged.
@@ -558,4 +558,186 @@ async fn idle(
         return Ok(Outcome::Settling);
     }
     Ok(Outcome::CaughtUp(cursor))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{DataType, catalog};
+    use crate::drain::model::DrainScope;
+    use crate::export::spec::TeamScope;
+    use crate::store::Value;
+    use std::collections::HashSet;
+
+    fn at(positions: &[i64]) -> Vec<StoredRecord> {
+        positions
+            .iter()
+            .map(|&pos| StoredRecord {
+                pos,
+                values: vec![],
+            })
+            .collect()
+    }
+
+    fn positions(rows: &[StoredRecord]) -> Vec<i64> {
+        rows.iter().map(|r| r.pos).collect()
+    }
+
+    /// A workflows selector delivering `run_id` that leaves out child runs.
+    fn selector() -> Selector {
+        Selector::new(
+            DataType::Workflows,
+            DrainScope {
+                fields: vec!["run_id".into()],
+                teams: TeamScope::everything(),
+                entity_ids: vec![],
+                category: None,
+                permission_group: None,
+                event_types: vec![],
+                hide_child_runs: true,
+            },
+            None,
+            HashSet::new(),
+            None,
+        )
+    }
+
+    /// A workflow run at `pos`, created at `minute` past midnight; `child` when it has a
+    /// parent run.
+    fn run(pos: i64, id: &str, minute: u32, child: bool) -> StoredRecord {
+        let spec = catalog::spec(DataType::Workflows);
+        let mut values = vec![Value::Null; spec.fields.len()];
+        let set = |values: &mut Vec<Value>, field: &str, v: Value| {
+            let i = spec.fields.iter().position(|f| f.id == field).unwrap();
+            values[i] = v;
+        };
+        set(&mut values, "run_id", Value::Text(id.into()));
+        let t = chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 3, 1, 0, minute, 0).unwrap();
+        set(&mut values, spec.time_field, Value::Timestamp(t));
+        if child {
+            set(&mut values, "parent_run_id", Value::Text("parent".into()));
+        }
+        StoredRecord { pos, values }
+    }
+
+    #[test]
+    fn span_bounds_a_fresh_batch_by_what_was_read() {
+        let mut rows = at(&[4, 7, 9]);
+        assert_eq!(
+            span(None, &mut rows, 3),
+            Span::Rows(Rows {
+                first: 4,
+                last: 9,
+                full: true
+            })
+        );
+        let mut rows = at(&[4, 7]);
+        assert_eq!(
+            span(None, &mut rows, 3),
+            Span::Rows(Rows {
+                first: 4,
+                last: 7,
+                full: false
+            })
+        );
+        assert_eq!(span(None, &mut vec![], 3), Span::Empty);
+    }
+
+    #[test]
+    fn span_resends_exactly_the_pending_batch() {
+        // Rows beyond the pending batch are dropped, and it is not full any more.
+        let mut rows = at(&[4, 7, 9]);
+        assert_eq!(
+            span(Some(7), &mut rows, 3),
+            Span::Rows(Rows {
+                first: 4,
+                last: 7,
+                full: false
+            })
+        );
+        assert_eq!(positions(&rows), [4, 7]);
+        // Its last row gone (privacy deletion, say): it still ends where it was recorded, so
+        // the key is the one the receiver saw.
+        let mut rows = at(&[4, 9]);
+        assert_eq!(
+            span(Some(7), &mut rows, 3),
+            Span::Rows(Rows {
+                first: 4,
+                last: 7,
+                full: false
+            })
+        );
+        // None of it readable: never advance past it undelivered.
+        assert_eq!(span(Some(7), &mut at(&[9, 10]), 3), Span::Unreadable);
+        assert_eq!(span(Some(7), &mut vec![], 3), Span::Unreadable);
+    }
+
+    #[test]
+    fn select_filters_and_projects_and_the_key_names_the_positions() {
+        let sel = selector();
+        let records = select(
+            &sel,
+            vec![
+                run(1, "a", 1, false),
+                run(2, "b", 2, true),
+                run(3, "c", 3, false),
+            ],
+        );
+        let ids: Vec<&str> = records
+            .iter()
+            .map(|r| r.fields["run_id"].as_str().unwrap())
+            .collect();
+        assert_eq!(ids, ["a", "c"], "the child run is filtered out");
+        assert_eq!(batch_key("drn_1", 1, 3), "drn_1-1-3");
+    }
+
+    #[test]
+    fn rows_read_ahead_become_pending_in_the_commit() {
+        let sel = selector();
+        let read = Read {
+            horizon: 100,
+            rows: vec![run(11, "x", 5, false), run(12, "y", 2, true)],
+        };
+        let (last, oldest) = next_pending(&Next::Read(read), &sel);
+        assert_eq!(last, Some(12));
+        // The oldest of every row read, filtered or not (the lag counts from it).
+        assert_eq!(
+            oldest,
+            Some(chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 3, 1, 0, 2, 0).unwrap())
+        );
+        let empty = Read {
+            horizon: 100,
+            rows: vec![],
+        };
+        assert_eq!(next_pending(&Next::Read(empty), &sel), (None, None));
+        assert_eq!(next_pending(&Next::NotRead, &sel), (None, None));
+        assert_eq!(next_pending(&Next::Failed, &sel), (None, None));
+    }
+
+    #[test]
+    fn after_a_commit_rows_read_ahead_carry_over_and_the_end_of_the_stream_idles() {
+        let read = |horizon, rows| Read { horizon, rows };
+        assert!(matches!(
+            carry_over(Next::Read(read(50, at(&[11, 12]))), 40),
+            Then::Carry(r) if positions(&r.rows) == [11, 12]
+        ));
+        // An empty read ahead saw the end of the stream: its horizon judges settling.
+        assert!(matches!(
+            carry_over(Next::Read(read(50, vec![])), 40),
+            Then::Idle(50)
+        ));
+        // Not full: the batch's own read saw the end.
+        assert!(matches!(carry_over(Next::NotRead, 40), Then::Idle(40)));
+        // A failed read ahead: go again at once, reading afresh.
+        assert!(matches!(carry_over(Next::Failed, 40), Then::Again));
+    }
+
+    #[test]
+    fn only_an_active_drain_this_node_holds_is_ours() {
+        assert!(ours(DrainStatus::Active, Some("n1"), "n1"));
+        assert!(!ours(DrainStatus::Active, Some("n2"), "n1"));
+        assert!(!ours(DrainStatus::Active, None, "n1"));
+        assert!(!ours(DrainStatus::Paused, Some("n1"), "n1"));
+        assert!(!ours(DrainStatus::Error, Some("n1"), "n1"));
+    }
 }
