@@ -126,7 +126,7 @@ pub(super) async fn cycle(
     let mut plan = match memory.carry.take() {
         Some(p) if p.batches < CARRY_LIMIT => p,
         _ => match load(inner, id, &mut memory.cached).await? {
-            Loaded::Ready(p) => p,
+            Loaded::Ready(p) => *p,
             Loaded::NotOurs => return Ok(Ended::idle(Outcome::Stop)),
             Loaded::Failed(outcome) => return Ok(Ended::worked(outcome)),
         },
@@ -164,7 +164,8 @@ pub(super) async fn cycle(
 
 /// What [`load`] found.
 enum Loaded {
-    Ready(Plan),
+    /// Boxed: a plan is large, the other answers small.
+    Ready(Box<Plan>),
     /// Deleted, not active, or held by another node.
     NotOurs,
     /// The destination cannot be built: a failed cycle, counted.
@@ -189,13 +190,13 @@ async fn load(inner: &Inner, id: &str, cached: &mut Option<Cached>) -> Result<Lo
         }
     };
     let selector = Arc::new(Selector::load(&inner.store, &drain).await?);
-    Ok(Loaded::Ready(Plan {
+    Ok(Loaded::Ready(Box::new(Plan {
         drain,
         selector,
         dest,
         ahead: None,
         batches: 0,
-    }))
+    })))
 }
 
 /// Only an active drain this node holds is delivered.
