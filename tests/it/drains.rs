@@ -332,6 +332,107 @@ both_backends!(
     }
 );
 
+/// A drain service whose engine never runs on its own (node `stepper`), with its own drain:
+/// the app's lease loop ran at start-up and runs again only when the app's service asks it
+/// to (or after 200 s with `lease_seconds` 600), so only the test's cycles deliver it.
+async fn stepped_drain(ctx: &Ctx, secret: &str) -> (outflow::drain::Drains, String) {
+    use outflow::drain::request::{self, DrainRequest};
+    let store = ctx.app.store.clone();
+    let secrets = ctx.app.drains.secrets.clone();
+    let config = outflow::config::DrainsConfig {
+        allow_private_destinations: true,
+        attempts_per_cycle: 2,
+        retry_base_ms: 20,
+        cycle_backoff_seconds: 0,
+        lease_seconds: 600,
+        ..Default::default()
+    };
+    let engine = outflow::drain::engine::Engine::new(
+        store.clone(),
+        secrets.clone(),
+        ctx.app.exports.mailer.clone(),
+        config,
+        "stepper".into(),
+    );
+    let stepper = outflow::drain::Drains {
+        store: store.clone(),
+        secrets,
+        engine,
+    };
+    let org = store.get_org("acme").await.unwrap().unwrap();
+    let req = DrainRequest {
+        name: Some("stepped".into()),
+        data_type: Some("workflows".into()),
+        fields: Some(vec!["run_id".into()]),
+        destination: Some(
+            serde_json::from_value(json!({"type": "http", "format": "json"})).unwrap(),
+        ),
+        secret_id: Some(secret.to_string()),
+        ..Default::default()
+    };
+    let valid = request::validate(&store, &org, &req, request::NATIVE, chrono::Utc::now())
+        .await
+        .unwrap();
+    let drain = stepper
+        .create("acme", valid, &outflow::audit::Actor::system())
+        .await
+        .unwrap();
+    (stepper, drain.id)
+}
+
+both_backends!(
+    run_once_drives_a_drain_cycle_by_cycle,
+    |backend| async move {
+        let ctx = Ctx::new(backend, |c| {
+            fast(c);
+            c.drains.lease_seconds = 600;
+        })
+        .await;
+        let rx = Receiver::start().await;
+        let secret = ctx.http_secret(&rx.url).await;
+        let (stepper, id) = stepped_drain(&ctx, &secret).await;
+        let engine = &stepper.engine;
+        // Not held by the stepper yet: nothing to do.
+        assert_eq!(engine.run_once(&id).await.unwrap(), Ran::Idle);
+        // run_due claims it; nothing after its cursor.
+        assert_eq!(engine.run_due().await.unwrap(), Ran::Idle);
+        assert_eq!(ctx.get_drain(&id).await["node"], "stepper");
+
+        rx.set_default(Reply::status(500).body("receiver down"));
+        ctx.app.ingest_ok("workflows", &runs("r", 2)).await;
+        // Readable (PostgreSQL: older transactions elsewhere in the cluster have ended).
+        read_all(&ctx.app.store, outflow::domain::DataType::Workflows, "acme").await;
+        let before = batches(&rx.requests()).len();
+        // A failed cycle: attempts_per_cycle tries, counted, the batch left pending.
+        assert_eq!(engine.run_once(&id).await.unwrap(), Ran::Worked);
+        assert_eq!(batches(&rx.requests()).len(), before + 2);
+        let d = ctx.get_drain(&id).await;
+        assert_eq!(d["failed_cycles"], 1);
+        assert_eq!(d["records_delivered"], 0);
+
+        rx.set_default(Reply::status(200));
+        assert_eq!(engine.run_once(&id).await.unwrap(), Ran::Worked);
+        // Delivered and committed when run_once returns: no waiting.
+        let reqs = rx.requests();
+        let b = batches(&reqs);
+        assert_eq!(b.len(), before + 3);
+        assert_eq!(delivered_ids(&reqs[reqs.len() - 1..]), ["r-0", "r-1"]);
+        assert_eq!(
+            b[before].header("webhook-id"),
+            b[before + 2].header("webhook-id"),
+            "the pending batch is re-sent under its key"
+        );
+        let d = ctx.get_drain(&id).await;
+        assert_eq!(d["records_delivered"], 2);
+        assert_eq!(d["failed_cycles"], 0);
+        assert_eq!(d["status"], "active");
+        // Caught up.
+        assert_eq!(engine.run_once(&id).await.unwrap(), Ran::Idle);
+        assert_eq!(engine.run_due().await.unwrap(), Ran::Idle);
+        assert_eq!(batches(&rx.requests()).len(), before + 3);
+    }
+);
+
 both_backends!(
     retry_after_is_honoured_within_a_cycle,
     |backend| async move {

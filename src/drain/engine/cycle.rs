@@ -399,35 +399,45 @@ async fn handle(
     fill(&mut attempt, &delivered);
     attempt.at = Utc::now();
     attempt.attempt = tries;
-    // A failed read ahead must not cost the delivered batch its commit; the next cycle reads
-    // again.
-    let next = match ahead {
-        Ok(Some(read)) => Next::Read(read),
-        Ok(None) => Next::NotRead,
-        Err(e) => {
-            tracing::warn!(drain = %drain.id, error = %e, "reading the next batch failed");
-            Next::Failed
-        }
-    };
+    let next = Next::of(ahead, &drain.id);
     if !commit(inner, &drain, rows.last, &next, &selector, &attempt).await? {
         return Ok(Outcome::Stop);
     }
+    let plan = Plan {
+        drain,
+        selector,
+        dest,
+        ahead: None,
+        batches,
+    };
+    after_commit(inner, memory, plan, next, horizon, rows.last).await
+}
+
+/// The batch ending at `last` is committed: carry the rows read ahead over to the next cycle
+/// (the drain's row now as the commit left it), go again, or idle.
+async fn after_commit(
+    inner: &Inner,
+    memory: &mut Memory,
+    plan: Plan,
+    next: Next,
+    horizon: i64,
+    last: i64,
+) -> Result<Outcome, StoreError> {
     match carry_over(next, horizon) {
         Then::Carry(ahead) => {
-            let mut drain = drain;
-            drain.cursor_pos = rows.last;
+            let mut drain = plan.drain;
+            drain.cursor_pos = last;
             drain.pending_last = ahead.rows.last().map(|r| r.pos);
             memory.carry = Some(Plan {
                 drain,
-                selector,
-                dest,
                 ahead: Some(ahead),
-                batches: batches + 1,
+                batches: plan.batches + 1,
+                ..plan
             });
             Ok(Outcome::More)
         }
         Then::Again => Ok(Outcome::More),
-        Then::Idle(horizon) => idle(inner, &drain, horizon, rows.last).await,
+        Then::Idle(horizon) => idle(inner, &plan.drain, horizon, last).await,
     }
 }
 
@@ -480,6 +490,21 @@ enum Next {
     Failed,
     /// Rows read ahead (possibly none).
     Read(Read),
+}
+
+impl Next {
+    /// What reading ahead returned. A failed read ahead must not cost the delivered batch its
+    /// commit: it is logged, and the next cycle reads again.
+    fn of(ahead: Result<Option<Read>, StoreError>, drain_id: &str) -> Next {
+        match ahead {
+            Ok(Some(read)) => Next::Read(read),
+            Ok(None) => Next::NotRead,
+            Err(e) => {
+                tracing::warn!(drain = %drain_id, error = %e, "reading the next batch failed");
+                Next::Failed
+            }
+        }
+    }
 }
 
 /// The next batch's pending bound and oldest record time: the rows read ahead become pending
