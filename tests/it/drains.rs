@@ -4,12 +4,13 @@
 //! the reference `/data-drains` routes.
 
 use crate::both_backends;
+use crate::drain_support::Ctx;
 use crate::helpers::*;
 use crate::http_receiver::{Receiver, Reply, verify_outflow_signature, verify_webhook};
 use outflow::drain::engine::Ran;
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const SIGNING: &str = "whsec_c2VjcmV0LWZvci1kcmFpbnMtdGVzdHM=";
 const WAIT: Duration = Duration::from_secs(20);
@@ -26,50 +27,7 @@ fn fast(c: &mut outflow::config::Config) {
     c.drains.lease_seconds = 3;
 }
 
-struct Ctx {
-    app: TestApp,
-    key: String,
-}
-
 impl Ctx {
-    async fn new(backend: Backend, tweak: impl FnOnce(&mut outflow::config::Config)) -> Ctx {
-        let app = spawn_app_with(backend, tweak).await;
-        app.put_org("acme").await;
-        let (_, key) = app.org_key("acme", "drains").await;
-        Ctx { app, key }
-    }
-
-    async fn send(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        body: Option<Value>,
-    ) -> reqwest::Response {
-        let mut r = self
-            .app
-            .client
-            .request(method, format!("{}{path}", self.app.url))
-            .bearer_auth(&self.key);
-        if let Some(b) = body {
-            r = r.json(&b);
-        }
-        r.send().await.unwrap()
-    }
-
-    async fn ok(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        body: Option<Value>,
-        status: u16,
-    ) -> Value {
-        let r = self.send(method, path, body).await;
-        let got = r.status().as_u16();
-        let text = r.text().await.unwrap();
-        assert_eq!(got, status, "{path}: {text}");
-        serde_json::from_str(&text).unwrap_or(Value::Null)
-    }
-
     async fn http_secret(&self, url: &str) -> String {
         let s = self
             .ok(
@@ -94,28 +52,6 @@ impl Ctx {
         }
         self.ok(reqwest::Method::POST, "/v1/drains", Some(body), 201)
             .await
-    }
-
-    async fn get_drain(&self, id: &str) -> Value {
-        self.ok(reqwest::Method::GET, &format!("/v1/drains/{id}"), None, 200)
-            .await
-    }
-
-    /// Runs one cycle of drain `id` in the test's task (see `Engine::run_once`).
-    async fn run_once(&self, id: &str) -> Ran {
-        self.app.drains.engine.run_once(id).await.unwrap()
-    }
-
-    async fn wait_drain(&self, id: &str, pred: impl Fn(&Value) -> bool) -> Value {
-        let until = Instant::now() + WAIT;
-        loop {
-            let d = self.get_drain(id).await;
-            if pred(&d) {
-                return d;
-            }
-            assert!(Instant::now() < until, "drain condition not met: {d}");
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        }
     }
 }
 
@@ -264,24 +200,9 @@ both_backends!(
         assert_eq!(rx.count() - before, 6);
         assert_eq!(d["failed_cycles"], 3);
         assert!(d["status_reason"].as_str().unwrap().contains("500"), "{d}");
-        // The admins were emailed (outbox: no SMTP configured).
-        let outbox = ctx.app._db.dir.path().join("outbox");
-        // The email follows the status change: wait for it, with a deadline.
-        let until = Instant::now() + WAIT;
-        let mail = loop {
-            let found = std::fs::read_dir(&outbox).ok().and_then(|dir| {
-                dir.filter_map(|e| std::fs::read_to_string(e.ok()?.path()).ok())
-                    .find(|m| m.contains(&id))
-            });
-            if let Some(m) = found {
-                break m;
-            }
-            assert!(
-                Instant::now() < until,
-                "no drain error email naming the drain"
-            );
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        };
+        // The admins were emailed (outbox: no SMTP configured); the email follows the status
+        // change.
+        let mail = ctx.email_naming(&id).await;
         assert!(mail.contains("admin@acme.example"));
         // Nothing more is attempted while in error: a cycle run now finds nothing to do.
         assert_eq!(ctx.run_once(&id).await, Ran::Idle);
