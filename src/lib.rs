@@ -25,7 +25,8 @@
 //! state.rs         AppState: the services handlers and pages reach
 //! reports/         usage reports (columns, compute) over the stored records
 //! drain/           continuous drains: service.rs (the way in), request.rs (validation),
-//!                  repo.rs (SQL), engine/ (leases, worker cycle, replay, retry policy),
+//!                  repo.rs (SQL), engine/ (leases, worker task, cycle steps, retries,
+//!                  failure policy, replay; run_once for tests),
 //!                  dest/ (http, s3, datadog; describe.rs shows destinations), ssrf.rs,
 //!                  secrets.rs (encrypted destination secrets), select.rs, batch.rs
 //! export/          one-time exports: service.rs (queue, workers, completion), spec.rs and
