@@ -155,8 +155,8 @@ pub(super) async fn cycle(
             let outcome = idle(inner, &plan.drain, read.horizon, plan.drain.cursor_pos).await?;
             Ok(Ended::idle(outcome))
         }
-        Span::Rows(rows) => {
-            let outcome = handle(inner, memory, plan, read, rows, limit, cancel).await?;
+        Span::Batch(bounds) => {
+            let outcome = handle(inner, memory, plan, read, bounds, limit, cancel).await?;
             Ok(Ended::worked(outcome))
         }
     }
@@ -281,19 +281,19 @@ enum Span {
     /// Nothing after the cursor.
     Empty,
     /// A batch to deliver (or skip).
-    Rows(Rows),
+    Batch(Bounds),
 }
 
 /// The bounds of a batch: positions `first..=last`; `full` when the read hit the limit, so
 /// more is probably waiting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Rows {
+struct Bounds {
     first: i64,
     last: i64,
     full: bool,
 }
 
-/// Bounds this cycle's batch in `rows` (read after `cursor`, at most `limit`): a pending batch
+/// Bounds this cycle's batch in `rows` (read after the cursor, at most `limit`): a pending batch
 /// (`pending_last`, set before it was first sent) is re-sent exactly — rows beyond it are
 /// dropped and its end stays `pending_last` even if some of its rows are gone.
 fn span(pending_last: Option<i64>, rows: &mut Vec<StoredRecord>, limit: usize) -> Span {
@@ -307,7 +307,7 @@ fn span(pending_last: Option<i64>, rows: &mut Vec<StoredRecord>, limit: usize) -
             Span::Empty
         };
     };
-    Span::Rows(Rows {
+    Span::Batch(Bounds {
         first: first.pos,
         last: pending_last.unwrap_or(last.pos),
         full: rows.len() >= limit,
@@ -330,14 +330,19 @@ fn batch_key(drain_id: &str, first: i64, last: i64) -> String {
 }
 
 /// The delivery record of a live batch, before its first try.
-fn live_attempt<'a>(drain: &'a Drain, key: &'a str, rows: Rows, records: usize) -> NewAttempt<'a> {
+fn live_attempt<'a>(
+    drain: &'a Drain,
+    key: &'a str,
+    bounds: Bounds,
+    records: usize,
+) -> NewAttempt<'a> {
     NewAttempt {
         drain_id: &drain.id,
         org_id: &drain.org_id,
         kind: "live",
         batch_key: key,
-        first_pos: Some(rows.first),
-        last_pos: Some(rows.last),
+        first_pos: Some(bounds.first),
+        last_pos: Some(bounds.last),
         records: records as i64,
         ok: true,
         status_code: None,
@@ -350,13 +355,13 @@ fn live_attempt<'a>(drain: &'a Drain, key: &'a str, rows: Rows, records: usize) 
     }
 }
 
-/// Delivers (or skips) the batch `rows` bounds in `read`, commits it, and carries on.
+/// Delivers (or skips) the batch `bounds` marks in `read`, commits it, and carries on.
 async fn handle(
     inner: &Inner,
     memory: &mut Memory,
     plan: Plan,
     read: Read,
-    rows: Rows,
+    bounds: Bounds,
     limit: usize,
     cancel: &CancellationToken,
 ) -> Result<Outcome, StoreError> {
@@ -369,12 +374,12 @@ async fn handle(
     } = plan;
     let Read { horizon, rows: raw } = read;
     let records = select(&selector, raw);
-    let key = batch_key(&drain.id, rows.first, rows.last);
-    let mut attempt = live_attempt(&drain, &key, rows, records.len());
+    let key = batch_key(&drain.id, bounds.first, bounds.last);
+    let mut attempt = live_attempt(&drain, &key, bounds, records.len());
     if records.is_empty() {
-        return skip(inner, &drain, &attempt, horizon, rows).await;
+        return skip(inner, &drain, &attempt, horizon, bounds).await;
     }
-    if !mark_pending(inner, &drain, rows.last, &records).await? {
+    if !mark_pending(inner, &drain, bounds.last, &records).await? {
         return Ok(Outcome::Stop);
     }
     let batch = Batch {
@@ -382,14 +387,14 @@ async fn handle(
         drain_name: drain.name.clone(),
         org_id: drain.org_id.clone(),
         data_type: drain.data_type,
-        first_pos: rows.first,
-        last_pos: rows.last,
+        first_pos: bounds.first,
+        last_pos: bounds.last,
         key: key.clone(),
         records,
     };
     let ((result, tries), ahead) = tokio::join!(
         deliver_with_retries(inner, dest.as_ref(), &batch, &mut attempt, cancel),
-        read_ahead(inner, &drain, &selector, rows.last, limit, rows.full)
+        read_ahead(inner, &drain, &selector, bounds.last, limit, bounds.full)
     );
     let delivered = match result {
         Ok(d) => d,
@@ -400,7 +405,7 @@ async fn handle(
     attempt.at = Utc::now();
     attempt.attempt = tries;
     let next = Next::of(ahead, &drain.id);
-    if !commit(inner, &drain, rows.last, &next, &selector, &attempt).await? {
+    if !commit(inner, &drain, bounds.last, &next, &selector, &attempt).await? {
         return Ok(Outcome::Stop);
     }
     let plan = Plan {
@@ -410,7 +415,7 @@ async fn handle(
         ahead: None,
         batches,
     };
-    after_commit(inner, memory, plan, next, horizon, rows.last).await
+    after_commit(inner, memory, plan, next, horizon, bounds.last).await
 }
 
 /// The batch ending at `last` is committed: carry the rows read ahead over to the next cycle
@@ -447,22 +452,22 @@ async fn skip(
     drain: &Drain,
     attempt: &NewAttempt<'_>,
     horizon: i64,
-    rows: Rows,
+    bounds: Bounds,
 ) -> Result<Outcome, StoreError> {
     let committed = repo::commit_batch(
         &inner.store,
         &inner.node,
         drain.cursor_pos,
-        rows.last,
+        bounds.last,
         None,
         None,
         attempt,
     )
     .await?;
-    match (committed, rows.full) {
+    match (committed, bounds.full) {
         (false, _) => Ok(Outcome::Stop),
         (true, true) => Ok(Outcome::More),
-        (true, false) => idle(inner, drain, horizon, rows.last).await,
+        (true, false) => idle(inner, drain, horizon, bounds.last).await,
     }
 }
 
@@ -651,7 +656,7 @@ mod tests {
         let mut rows = at(&[4, 7, 9]);
         assert_eq!(
             span(None, &mut rows, 3),
-            Span::Rows(Rows {
+            Span::Batch(Bounds {
                 first: 4,
                 last: 9,
                 full: true
@@ -660,7 +665,7 @@ mod tests {
         let mut rows = at(&[4, 7]);
         assert_eq!(
             span(None, &mut rows, 3),
-            Span::Rows(Rows {
+            Span::Batch(Bounds {
                 first: 4,
                 last: 7,
                 full: false
@@ -675,7 +680,7 @@ mod tests {
         let mut rows = at(&[4, 7, 9]);
         assert_eq!(
             span(Some(7), &mut rows, 3),
-            Span::Rows(Rows {
+            Span::Batch(Bounds {
                 first: 4,
                 last: 7,
                 full: false
@@ -687,7 +692,7 @@ mod tests {
         let mut rows = at(&[4, 9]);
         assert_eq!(
             span(Some(7), &mut rows, 3),
-            Span::Rows(Rows {
+            Span::Batch(Bounds {
                 first: 4,
                 last: 7,
                 full: false
