@@ -27,7 +27,8 @@
 //!                  compute/ (one file per report: users, agents, api_keys, projects,
 //!                  models, workflows; sql.rs and rows.rs shared, rows read by name)
 //! drain/           continuous drains: service.rs (the way in), request.rs (validation),
-//!                  repo.rs (SQL), engine/ (leases, worker cycle, replay, retry policy),
+//!                  repo.rs (SQL), engine/ (leases, worker task, cycle steps, retries,
+//!                  failure policy, replay; run_once for tests),
 //!                  dest/ (http, s3, datadog; describe.rs shows destinations), ssrf.rs,
 //!                  secrets.rs (encrypted destination secrets), select.rs, batch.rs
 //! export/          one-time exports: service.rs (requests, reads, queue, workers,

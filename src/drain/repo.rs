@@ -653,3 +653,23 @@ pub async fn live_attempt_totals(store: &Store) -> Result<Vec<AttemptTotals>, St
         })
         .collect()
 }
+
+/// The email addresses of an organization's admins, in order (a drain that fails into `error`
+/// mails them). Members without an email are left out: there is nobody to write to.
+pub async fn admin_emails(store: &Store, org: &str) -> Result<Vec<String>, StoreError> {
+    use crate::store::named::{Columns, col};
+    const ADMINS: Columns = Columns(&[col("email", crate::domain::FieldType::Text)]);
+    let rows = store
+        .query_named(
+            "SELECT {columns} FROM members WHERE org_id = ? AND role = 'admin' ORDER BY email",
+            &[org.into()],
+            ADMINS,
+            "admin member",
+        )
+        .await?;
+    let mut emails = Vec::with_capacity(rows.len());
+    for mut r in rows {
+        emails.extend(r.opt_text("email")?);
+    }
+    Ok(emails)
+}

@@ -5,8 +5,7 @@
 //! call `drain::repo` (checked by `tests/it/architecture.rs`).
 
 use super::batch::{Batch, DrainRecord};
-use super::dest::describe::hide_url_paths;
-use super::dest::{Delivered, DeliveryError, Destination};
+use super::dest::{Delivered, Destination};
 use super::engine::Engine;
 use super::model::{DeliveryAttempt, Drain, DrainStatus};
 use super::open::{self, OpenDestError};
@@ -96,7 +95,7 @@ impl Drains {
         let dest = self.destination(org, &v.destination, &v.secret_id).await?;
         dest.preflight(drain_id)
             .await
-            .map_err(|e| DrainError::Preflight(describe(&e)))
+            .map_err(|e| DrainError::Preflight(e.describe()))
     }
 
     /// Creates a drain after its destination passed preflight.
@@ -323,7 +322,7 @@ impl Drains {
                 bytes,
                 ..
             }) => (true, *status, None, note.clone(), Some(*bytes)),
-            Err(e) => (false, e.status, Some(describe(e)), None, None),
+            Err(e) => (false, e.status, Some(e.describe()), None, None),
         };
         repo::record_attempt(
             &self.store,
@@ -468,16 +467,6 @@ impl Drains {
         }
         Ok(())
     }
-}
-
-/// "HTTP 500: …" — the status once, then the message; any URL in it shown as
-/// `scheme://host[:port]` (destinations already say it so; this holds for every message).
-pub fn describe(e: &DeliveryError) -> String {
-    let text = match e.status {
-        Some(s) if !e.message.contains(&s.to_string()) => format!("HTTP {s}: {}", e.message),
-        _ => e.message.clone(),
-    };
-    hide_url_paths(&text)
 }
 
 /// One synthetic record with the drain's fields (test sends).

@@ -20,7 +20,6 @@
 //!   resolver into (the S3 SDK). That one does leave a window between check and connect;
 //!   it is the best available there.
 
-use crate::drain::dest::DestContext;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
 
@@ -109,14 +108,15 @@ impl reqwest::dns::Resolve for GuardedResolver {
     }
 }
 
-/// The HTTP client destinations use: no redirects, no system proxy, the context's timeout,
-/// and — unless private destinations are allowed — the guarded resolver.
+/// The HTTP client destinations use: no redirects, no system proxy, `request_timeout`, and —
+/// unless `allow_private` — the guarded resolver. Plain parameters rather than the
+/// destinations' `DestContext`, so the guard depends on nothing above it.
 ///
 /// One client is shared by every destination with the same settings: a client carries its
 /// TLS configuration and connection pool, and thousands of drains each building their own
 /// cost tens of kilobytes apiece (measured: 10,000 idle drains went from 575 MB to the
 /// figure in the README). Cloning a client is a reference-count increment.
-pub fn client(ctx: &DestContext) -> reqwest::Client {
+pub fn client(allow_private: bool, request_timeout: std::time::Duration) -> reqwest::Client {
     use std::collections::HashMap;
     use std::sync::{Mutex, OnceLock};
     static CLIENTS: OnceLock<Mutex<HashMap<(bool, std::time::Duration), reqwest::Client>>> =
@@ -126,18 +126,18 @@ pub fn client(ctx: &DestContext) -> reqwest::Client {
         .lock()
         .unwrap_or_else(|e| e.into_inner());
     clients
-        .entry((ctx.allow_private, ctx.request_timeout))
-        .or_insert_with(|| build_client(ctx))
+        .entry((allow_private, request_timeout))
+        .or_insert_with(|| build_client(allow_private, request_timeout))
         .clone()
 }
 
-fn build_client(ctx: &DestContext) -> reqwest::Client {
+fn build_client(allow_private: bool, request_timeout: std::time::Duration) -> reqwest::Client {
     let mut builder = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .no_proxy()
-        .timeout(ctx.request_timeout)
+        .timeout(request_timeout)
         .user_agent(concat!("outflow/", env!("CARGO_PKG_VERSION")));
-    if !ctx.allow_private {
+    if !allow_private {
         builder = builder.dns_resolver(Arc::new(GuardedResolver));
     }
     builder

@@ -268,8 +268,9 @@ async fn a_failure_after_a_split_names_the_request_that_failed() {
 async fn an_unreachable_intake_is_transient() {
     let rx = datadog_receiver::start(API_KEY).await;
     let d = destination(&rx, API_KEY);
+    let url = rx.url.clone();
     drop(rx);
-    tokio::time::sleep(Duration::from_millis(50)).await;
+    crate::helpers::wait_refused(&url).await;
     let err = d.deliver(&batch(numbered(1))).await.unwrap_err();
     assert!(!err.permanent, "{err:?}");
     assert_eq!(err.status, None);

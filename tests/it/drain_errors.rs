@@ -5,12 +5,11 @@
 //! address is refused when it is stored, unless the operator allows private destinations.
 
 use crate::both_backends;
+use crate::drain_support::Ctx;
 use crate::helpers::*;
 use crate::http_receiver::{Receiver, Reply};
 use serde_json::{Value, json};
-use std::time::{Duration, Instant};
 
-const WAIT: Duration = Duration::from_secs(20);
 /// The credential part of a Slack-style webhook URL.
 const PATH_SECRET: &str = "XoxbPathSecret0123456789";
 
@@ -36,50 +35,7 @@ fn closed_port() -> u16 {
         .port()
 }
 
-struct Ctx {
-    app: TestApp,
-    key: String,
-}
-
 impl Ctx {
-    async fn new(backend: Backend, tweak: impl FnOnce(&mut outflow::config::Config)) -> Ctx {
-        let app = spawn_app_with(backend, tweak).await;
-        app.put_org("acme").await;
-        let (_, key) = app.org_key("acme", "drains").await;
-        Ctx { app, key }
-    }
-
-    /// Status and body text.
-    async fn call(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        body: Option<Value>,
-    ) -> (u16, String) {
-        let mut r = self
-            .app
-            .client
-            .request(method, format!("{}{path}", self.app.url))
-            .bearer_auth(&self.key);
-        if let Some(b) = body {
-            r = r.json(&b);
-        }
-        let r = r.send().await.unwrap();
-        (r.status().as_u16(), r.text().await.unwrap())
-    }
-
-    async fn ok(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        body: Option<Value>,
-        status: u16,
-    ) -> Value {
-        let (got, text) = self.call(method, path, body).await;
-        assert_eq!(got, status, "{path}: {text}");
-        serde_json::from_str(&text).unwrap_or(Value::Null)
-    }
-
     async fn secret(&self, url: &str) -> String {
         let s = self
             .ok(
@@ -98,37 +54,6 @@ impl Ctx {
             "fields": ["run_id", "credit_cost"],
             "destination": {"type": "http", "format": "json"}, "secret_id": secret,
         })
-    }
-
-    async fn wait_drain(&self, id: &str, pred: impl Fn(&Value) -> bool) -> Value {
-        let until = Instant::now() + WAIT;
-        loop {
-            let d = self
-                .ok(reqwest::Method::GET, &format!("/v1/drains/{id}"), None, 200)
-                .await;
-            if pred(&d) {
-                return d;
-            }
-            assert!(Instant::now() < until, "drain condition not met: {d}");
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        }
-    }
-
-    /// The outbox email naming `needle`, waited for with a deadline.
-    async fn email_naming(&self, needle: &str) -> String {
-        let outbox = self.app._db.dir.path().join("outbox");
-        let until = Instant::now() + WAIT;
-        loop {
-            let found = std::fs::read_dir(&outbox).ok().and_then(|dir| {
-                dir.filter_map(|e| std::fs::read_to_string(e.ok()?.path()).ok())
-                    .find(|m| m.contains(needle))
-            });
-            if let Some(m) = found {
-                return m;
-            }
-            assert!(Instant::now() < until, "no email naming {needle}");
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        }
     }
 }
 

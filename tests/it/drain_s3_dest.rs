@@ -249,8 +249,9 @@ async fn wrong_credentials_are_a_permanent_error_that_names_no_secret() {
 async fn an_unreachable_endpoint_is_transient() {
     let s3 = start_s3().await;
     let d = destination(&s3, "drains", S3Format::Ndjson);
+    let endpoint = s3.endpoint.clone();
     drop(s3);
-    tokio::time::sleep(Duration::from_millis(50)).await;
+    crate::helpers::wait_refused(&endpoint).await;
     let err = d.deliver(&batch(1, &[at(1, 1)])).await.unwrap_err();
     assert!(!err.permanent, "{err:?}");
     assert_eq!(err.status, None);

@@ -4,11 +4,13 @@
 //! the reference `/data-drains` routes.
 
 use crate::both_backends;
+use crate::drain_support::Ctx;
 use crate::helpers::*;
 use crate::http_receiver::{Receiver, Reply, verify_outflow_signature, verify_webhook};
+use outflow::drain::engine::Ran;
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const SIGNING: &str = "whsec_c2VjcmV0LWZvci1kcmFpbnMtdGVzdHM=";
 const WAIT: Duration = Duration::from_secs(20);
@@ -25,50 +27,7 @@ fn fast(c: &mut outflow::config::Config) {
     c.drains.lease_seconds = 3;
 }
 
-struct Ctx {
-    app: TestApp,
-    key: String,
-}
-
 impl Ctx {
-    async fn new(backend: Backend, tweak: impl FnOnce(&mut outflow::config::Config)) -> Ctx {
-        let app = spawn_app_with(backend, tweak).await;
-        app.put_org("acme").await;
-        let (_, key) = app.org_key("acme", "drains").await;
-        Ctx { app, key }
-    }
-
-    async fn send(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        body: Option<Value>,
-    ) -> reqwest::Response {
-        let mut r = self
-            .app
-            .client
-            .request(method, format!("{}{path}", self.app.url))
-            .bearer_auth(&self.key);
-        if let Some(b) = body {
-            r = r.json(&b);
-        }
-        r.send().await.unwrap()
-    }
-
-    async fn ok(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        body: Option<Value>,
-        status: u16,
-    ) -> Value {
-        let r = self.send(method, path, body).await;
-        let got = r.status().as_u16();
-        let text = r.text().await.unwrap();
-        assert_eq!(got, status, "{path}: {text}");
-        serde_json::from_str(&text).unwrap_or(Value::Null)
-    }
-
     async fn http_secret(&self, url: &str) -> String {
         let s = self
             .ok(
@@ -93,23 +52,6 @@ impl Ctx {
         }
         self.ok(reqwest::Method::POST, "/v1/drains", Some(body), 201)
             .await
-    }
-
-    async fn get_drain(&self, id: &str) -> Value {
-        self.ok(reqwest::Method::GET, &format!("/v1/drains/{id}"), None, 200)
-            .await
-    }
-
-    async fn wait_drain(&self, id: &str, pred: impl Fn(&Value) -> bool) -> Value {
-        let until = Instant::now() + WAIT;
-        loop {
-            let d = self.get_drain(id).await;
-            if pred(&d) {
-                return d;
-            }
-            assert!(Instant::now() < until, "drain condition not met: {d}");
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        }
     }
 }
 
@@ -258,27 +200,12 @@ both_backends!(
         assert_eq!(rx.count() - before, 6);
         assert_eq!(d["failed_cycles"], 3);
         assert!(d["status_reason"].as_str().unwrap().contains("500"), "{d}");
-        // The admins were emailed (outbox: no SMTP configured).
-        let outbox = ctx.app._db.dir.path().join("outbox");
-        // The email follows the status change: wait for it, with a deadline.
-        let until = Instant::now() + WAIT;
-        let mail = loop {
-            let found = std::fs::read_dir(&outbox).ok().and_then(|dir| {
-                dir.filter_map(|e| std::fs::read_to_string(e.ok()?.path()).ok())
-                    .find(|m| m.contains(&id))
-            });
-            if let Some(m) = found {
-                break m;
-            }
-            assert!(
-                Instant::now() < until,
-                "no drain error email naming the drain"
-            );
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        };
+        // The admins were emailed (outbox: no SMTP configured); the email follows the status
+        // change.
+        let mail = ctx.email_naming(&id).await;
         assert!(mail.contains("admin@acme.example"));
-        // Nothing more is attempted while in error.
-        tokio::time::sleep(Duration::from_millis(300)).await;
+        // Nothing more is attempted while in error: a cycle run now finds nothing to do.
+        assert_eq!(ctx.run_once(&id).await, Ran::Idle);
         assert_eq!(rx.count() - before, 6);
 
         rx.set_default(Reply::status(200));
@@ -326,6 +253,107 @@ both_backends!(
     }
 );
 
+/// A drain service whose engine never runs on its own (node `stepper`), with its own drain:
+/// the app's lease loop ran at start-up and runs again only when the app's service asks it
+/// to (or after 200 s with `lease_seconds` 600), so only the test's cycles deliver it.
+async fn stepped_drain(ctx: &Ctx, secret: &str) -> (outflow::drain::Drains, String) {
+    use outflow::drain::request::{self, DrainRequest};
+    let store = ctx.app.store.clone();
+    let secrets = ctx.app.drains.secrets.clone();
+    let config = outflow::config::DrainsConfig {
+        allow_private_destinations: true,
+        attempts_per_cycle: 2,
+        retry_base_ms: 20,
+        cycle_backoff_seconds: 0,
+        lease_seconds: 600,
+        ..Default::default()
+    };
+    let engine = outflow::drain::engine::Engine::new(
+        store.clone(),
+        secrets.clone(),
+        ctx.app.exports.mailer.clone(),
+        config,
+        "stepper".into(),
+    );
+    let stepper = outflow::drain::Drains {
+        store: store.clone(),
+        secrets,
+        engine,
+    };
+    let org = store.get_org("acme").await.unwrap().unwrap();
+    let req = DrainRequest {
+        name: Some("stepped".into()),
+        data_type: Some("workflows".into()),
+        fields: Some(vec!["run_id".into()]),
+        destination: Some(
+            serde_json::from_value(json!({"type": "http", "format": "json"})).unwrap(),
+        ),
+        secret_id: Some(secret.to_string()),
+        ..Default::default()
+    };
+    let valid = request::validate(&store, &org, &req, request::NATIVE, chrono::Utc::now())
+        .await
+        .unwrap();
+    let drain = stepper
+        .create("acme", valid, &outflow::audit::Actor::system())
+        .await
+        .unwrap();
+    (stepper, drain.id)
+}
+
+both_backends!(
+    run_once_drives_a_drain_cycle_by_cycle,
+    |backend| async move {
+        let ctx = Ctx::new(backend, |c| {
+            fast(c);
+            c.drains.lease_seconds = 600;
+        })
+        .await;
+        let rx = Receiver::start().await;
+        let secret = ctx.http_secret(&rx.url).await;
+        let (stepper, id) = stepped_drain(&ctx, &secret).await;
+        let engine = &stepper.engine;
+        // Not held by the stepper yet: nothing to do.
+        assert_eq!(engine.run_once(&id).await.unwrap(), Ran::Idle);
+        // run_due claims it; nothing after its cursor.
+        assert_eq!(engine.run_due().await.unwrap(), Ran::Idle);
+        assert_eq!(ctx.get_drain(&id).await["node"], "stepper");
+
+        rx.set_default(Reply::status(500).body("receiver down"));
+        ctx.app.ingest_ok("workflows", &runs("r", 2)).await;
+        // Readable (PostgreSQL: older transactions elsewhere in the cluster have ended).
+        read_all(&ctx.app.store, outflow::domain::DataType::Workflows, "acme").await;
+        let before = batches(&rx.requests()).len();
+        // A failed cycle: attempts_per_cycle tries, counted, the batch left pending.
+        assert_eq!(engine.run_once(&id).await.unwrap(), Ran::Worked);
+        assert_eq!(batches(&rx.requests()).len(), before + 2);
+        let d = ctx.get_drain(&id).await;
+        assert_eq!(d["failed_cycles"], 1);
+        assert_eq!(d["records_delivered"], 0);
+
+        rx.set_default(Reply::status(200));
+        assert_eq!(engine.run_once(&id).await.unwrap(), Ran::Worked);
+        // Delivered and committed when run_once returns: no waiting.
+        let reqs = rx.requests();
+        let b = batches(&reqs);
+        assert_eq!(b.len(), before + 3);
+        assert_eq!(delivered_ids(&reqs[reqs.len() - 1..]), ["r-0", "r-1"]);
+        assert_eq!(
+            b[before].header("webhook-id"),
+            b[before + 2].header("webhook-id"),
+            "the pending batch is re-sent under its key"
+        );
+        let d = ctx.get_drain(&id).await;
+        assert_eq!(d["records_delivered"], 2);
+        assert_eq!(d["failed_cycles"], 0);
+        assert_eq!(d["status"], "active");
+        // Caught up.
+        assert_eq!(engine.run_once(&id).await.unwrap(), Ran::Idle);
+        assert_eq!(engine.run_due().await.unwrap(), Ran::Idle);
+        assert_eq!(batches(&rx.requests()).len(), before + 3);
+    }
+);
+
 both_backends!(
     retry_after_is_honoured_within_a_cycle,
     |backend| async move {
@@ -369,7 +397,8 @@ both_backends!(
             .await;
         assert_eq!(d["status"], "paused");
         ctx.app.ingest_ok("workflows", &runs("b", 2)).await;
-        tokio::time::sleep(Duration::from_millis(500)).await;
+        // A cycle run now (after any the drain's task had under way) finds nothing to do.
+        assert_eq!(ctx.run_once(&id).await, Ran::Idle);
         assert_eq!(
             delivered_ids(&rx.requests()).len(),
             2,

@@ -142,6 +142,8 @@ pub struct TestApp {
     pub store: Store,
     /// The app's export service (tests drive its workers and sweeper).
     pub exports: outflow::export::Exports,
+    /// The app's drain service (tests run drain cycles with `drains.engine.run_once`).
+    pub drains: outflow::drain::Drains,
     pub _db: TestDb,
     _stop: tokio::sync::oneshot::Sender<()>,
 }
@@ -172,6 +174,7 @@ pub async fn spawn_app_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -
     let app = App::with_parts(config, store.clone(), listener).unwrap();
     let url = format!("http://{}", app.local_addr());
     let exports = app.exports().clone();
+    let drains = app.drains().clone();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(app.run(async move {
         let _ = stopped.await;
@@ -181,6 +184,7 @@ pub async fn spawn_app_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -
         client: reqwest::Client::new(),
         store,
         exports,
+        drains,
         _db: db,
         _stop: stop,
     }
@@ -345,5 +349,21 @@ pub async fn wait_export(app: &TestApp, key: &str, id: &str) -> Value {
         }
         assert!(Instant::now() < deadline, "export {id} stuck in {state}");
         tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+/// Waits, with a deadline, until nothing accepts connections at `url`'s host and port: a test
+/// server just dropped has closed its listener (its task is aborted, not joined).
+pub async fn wait_refused(url: &str) {
+    let u = url::Url::parse(url).unwrap();
+    let addr = format!(
+        "{}:{}",
+        u.host_str().unwrap(),
+        u.port_or_known_default().unwrap()
+    );
+    let until = Instant::now() + Duration::from_secs(10);
+    while tokio::net::TcpStream::connect(&addr).await.is_ok() {
+        assert!(Instant::now() < until, "{addr} still accepts connections");
+        tokio::time::sleep(Duration::from_millis(5)).await;
     }
 }

@@ -16,6 +16,7 @@ mod drain_errors;
 mod drain_http_dest;
 mod drain_nodes;
 mod drain_s3_dest;
+mod drain_support;
 mod drains;
 mod export_jobs;
 mod export_read;

@@ -77,6 +77,19 @@ impl DeliveryError {
         self.retry_after = after;
         self
     }
+
+    /// "HTTP 500: …" — the status once, then the message; any URL in it shown as
+    /// `scheme://host[:port]` (destinations already say it so; this holds for every message).
+    /// What status reasons, test results and preflight refusals show.
+    pub fn describe(&self) -> String {
+        let text = match self.status {
+            Some(s) if !self.message.contains(&s.to_string()) => {
+                format!("HTTP {s}: {}", self.message)
+            }
+            _ => self.message.clone(),
+        };
+        describe::hide_url_paths(&text)
+    }
 }
 
 /// The usual HTTP classification: 408, 429 and 5xx are transient, other 4xx permanent.

@@ -7,11 +7,23 @@
 //! notification a drain polls, backing off from `poll_min_seconds` to `poll_max_seconds` while
 //! nothing arrives. A task ends when its drain is paused, deleted, fails into `error`, or the
 //! node loses its lease; the lease loop starts it again when it becomes active.
+//!
+//! - `worker` — a drain's task: cycle, then wait;
+//! - `cycle` — one cycle as named steps (read, mark pending, deliver, commit, carry over);
+//! - `deliver` — sending one batch with retries; `failure` — the failed-cycle policy;
+//! - `policy` — retry timing; `replay` — re-delivering a past window.
+//!
+//! [`Engine::run_once`] and [`Engine::run_due`] run cycles in the caller's task, so tests
+//! drive drains step by step (as `Exports::run_next` drives export workers).
 
+mod cycle;
+mod deliver;
+mod failure;
 mod policy;
 mod replay;
 mod worker;
 
+pub use cycle::Ran;
 pub use policy::backoff;
 
 use super::dest::DestContext;
@@ -67,11 +79,15 @@ struct Running {
     cancel: CancellationToken,
 }
 
-/// How a drain task is woken, and what the poller needs to know to wake it.
+/// How a drain task is woken, what the poller needs to know to wake it, and what its cycles
+/// keep between them.
 pub(crate) struct Wake {
     pub notify: Notify,
     /// The cursor when the task last caught up (`None` while it is busy).
     idle_at: Mutex<Option<IdleState>>,
+    /// The drain's memory between cycles, held for the length of one: the task and
+    /// [`Engine::run_once`] take turns on it and never run a cycle of the drain at once.
+    memory: tokio::sync::Mutex<cycle::Memory>,
 }
 
 /// A caught-up drain's place in the poller's schedule.
@@ -87,6 +103,7 @@ impl Wake {
         Wake {
             notify: Notify::new(),
             idle_at: Mutex::new(None),
+            memory: tokio::sync::Mutex::new(cycle::Memory::default()),
         }
     }
 
@@ -187,6 +204,35 @@ impl Engine {
         id
     }
 
+    /// Runs one cycle of drain `id` in the caller's task, as this node: `Worked` when it read
+    /// a batch (delivered, skipped or failed it) or counted a failed cycle; `Idle` when there
+    /// was nothing readable, or the drain is not active or not held by this node. If the
+    /// drain's task runs here, this waits for its cycle to end and continues where it left
+    /// off: the two never overlap. Tests drive drains with it instead of sleeping.
+    pub async fn run_once(&self, id: &str) -> Result<Ran, crate::store::StoreError> {
+        let wake = self
+            .inner
+            .running
+            .lock()
+            .unwrap()
+            .get(id)
+            .map(|r| r.wake.clone());
+        worker::run_once(&self.inner, id, wake).await
+    }
+
+    /// Renews and claims this node's leases (as the lease loop does, without starting tasks),
+    /// then runs one cycle of every drain it holds, in id order, in the caller's task.
+    /// `Worked` if any of them worked.
+    pub async fn run_due(&self) -> Result<Ran, crate::store::StoreError> {
+        let mut ran = Ran::Idle;
+        for id in self.inner.hold().await? {
+            if self.run_once(&id).await? == Ran::Worked {
+                ran = Ran::Worked;
+            }
+        }
+        Ok(ran)
+    }
+
     /// Ids of the drains this node is running.
     pub fn running(&self) -> Vec<String> {
         let mut ids: Vec<String> = self.inner.running.lock().unwrap().keys().cloned().collect();
@@ -247,11 +293,7 @@ impl Engine {
 impl Inner {
     /// Renews, claims, and reconciles running tasks with what this node holds.
     async fn lease_round(this: &Arc<Inner>) -> Result<(), crate::store::StoreError> {
-        let now = Utc::now();
-        let until = now + chrono::Duration::seconds(this.config.lease_seconds.max(1) as i64);
-        let mut held = repo::renew(&this.store, &this.node, until).await?;
-        held.extend(repo::claim(&this.store, &this.node, now, until, CLAIM_BATCH).await?);
-        let held: std::collections::HashSet<String> = held.into_iter().collect();
+        let held = this.hold().await?;
         let mut to_start = Vec::new();
         {
             let mut running = this.running.lock().unwrap();
@@ -287,6 +329,15 @@ impl Inner {
             tokio::spawn(worker::run(this.clone(), id, wake, cancel));
         }
         Ok(())
+    }
+
+    /// Renews what this node holds and claims what nobody holds: the drains it now holds.
+    async fn hold(&self) -> Result<std::collections::BTreeSet<String>, crate::store::StoreError> {
+        let now = Utc::now();
+        let until = now + chrono::Duration::seconds(self.config.lease_seconds.max(1) as i64);
+        let mut held = repo::renew(&self.store, &self.node, until).await?;
+        held.extend(repo::claim(&self.store, &self.node, now, until, CLAIM_BATCH).await?);
+        Ok(held.into_iter().collect())
     }
 
     /// Wakes the drains a commit concerns.

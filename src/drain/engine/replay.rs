@@ -3,7 +3,7 @@
 //! it; its batches are recorded as `replay` deliveries. A replay interrupted by a restart is
 //! not resumed (ask for it again; receivers dedupe by key only within one replay).
 
-use super::{Inner, worker};
+use super::{Inner, deliver};
 use crate::drain::batch::Batch;
 use crate::drain::dest::Destination;
 use crate::drain::model::Drain;
@@ -93,11 +93,11 @@ pub(super) async fn run(
             at: Utc::now(),
         };
         let (result, tries) =
-            worker::deliver_with_retries(&inner, dest.as_ref(), &batch, &mut attempt, &cancel)
+            deliver::deliver_with_retries(&inner, dest.as_ref(), &batch, &mut attempt, &cancel)
                 .await;
         match result {
             Ok(d) => {
-                worker::fill(&mut attempt, &d);
+                deliver::fill(&mut attempt, &d);
                 attempt.attempt = tries;
                 attempt.at = Utc::now();
                 let _ = repo::record_attempt(&inner.store, &attempt).await;

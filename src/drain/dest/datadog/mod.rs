@@ -160,7 +160,7 @@ pub fn build(
         redact = redact.with_url(&intake);
     }
     Ok(DatadogDestination {
-        client: ssrf::client(ctx),
+        client: ssrf::client(ctx.allow_private, ctx.request_timeout),
         site,
         redact,
         timeout: ctx.request_timeout,

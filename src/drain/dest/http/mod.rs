@@ -128,7 +128,7 @@ pub fn build(
         }
     };
     Ok(HttpDestination {
-        client: ssrf::client(ctx),
+        client: ssrf::client(ctx.allow_private, ctx.request_timeout),
         shown_url: describe::display(&url),
         redact: Redactor::new(redact).with_url(&url),
         url,

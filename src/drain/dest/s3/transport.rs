@@ -29,7 +29,7 @@ impl GuardedConnector {
     /// A connector with the context's timeout and private-address policy.
     pub fn new(ctx: &DestContext) -> GuardedConnector {
         GuardedConnector {
-            client: ssrf::client(ctx),
+            client: ssrf::client(ctx.allow_private, ctx.request_timeout),
             allow_private: ctx.allow_private,
             timeout: ctx.request_timeout,
         }
