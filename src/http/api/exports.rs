@@ -4,9 +4,9 @@
 use crate::audit::Actor;
 use crate::domain::entity::Org;
 use crate::export::files::{SignatureError, org_of_key};
-use crate::export::{CancelOutcome, ExportJob, JobState};
 use crate::export::request::RequestError;
 use crate::export::spec::{self, ExportInput, InputError};
+use crate::export::{CancelOutcome, ExportJob, JobState};
 use crate::http::auth::OrgAuth;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery, Client};

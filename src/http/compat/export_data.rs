@@ -10,8 +10,8 @@
 //! `workspace_ids` / `entity_ids` (see [`crate::export::filters`]). Unknown keys are refused,
 //! as on `/v1/exports`, so a misspelt filter never silently widens an export.
 
-use crate::export::{ExportJob, JobState};
 use crate::export::spec::{ExportInput, REFERENCE};
+use crate::export::{ExportJob, JobState};
 use crate::http::api::exports::{create_job, file_response};
 use crate::http::auth::OrgAuth;
 use crate::http::error::{ApiError, ErrorBody};
