@@ -335,14 +335,10 @@ pub async fn renew(
             "renewed drain",
         )
         .await?;
-    // Drains paused or failed while held: let go so the lease does not linger.
-    store
-        .execute(
-            "UPDATE drains SET lease_owner = NULL, lease_until = NULL \
-             WHERE lease_owner = ? AND status <> 'active'",
-            &[node.into()],
-        )
-        .await?;
+    // A drain paused or failed while held is not renewed: the engine stops its task, which
+    // finishes the batch it has in flight (commits it: the receiver took it) and then lets go
+    // (`release`). Letting go here instead would fence that commit out, and the batch would be
+    // sent a second time on resume.
     ids(rows)
 }
 
@@ -465,9 +461,10 @@ pub async fn record_attempt(store: &Store, a: &NewAttempt<'_>) -> Result<(), Sto
 
 /// After a delivered batch: moves the cursor to `last`, makes `next_pending` (the next batch,
 /// already read) pending, counts the records and records the delivery — in one transaction,
-/// fenced by the lease, the status and the cursor the batch was read from. False (nothing
-/// written) when the node lost the drain or it was paused meanwhile; the batch then stays
-/// pending and is re-sent under the same key.
+/// fenced by the lease and the cursor the batch was read from. False (nothing written) when
+/// the node lost the drain; the batch then stays pending and is re-sent under the same key.
+/// A pause while the batch was in flight does not fence it out: the receiver took the batch,
+/// so it is recorded and not sent a second time on resume.
 pub async fn commit_batch(
     store: &Store,
     node: &str,
@@ -501,7 +498,7 @@ pub async fn commit_batch(
         format!(
             "UPDATE drains SET cursor_pos = ?, pending_last = {pending}, {synced}\
              records_delivered = records_delivered + ?, failed_cycles = 0, oldest_pending_at = ? \
-             WHERE id = ? AND lease_owner = ? AND cursor_pos = ? AND status = 'active'"
+             WHERE id = ? AND lease_owner = ? AND cursor_pos = ?"
         ),
         params,
     )];

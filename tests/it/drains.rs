@@ -418,6 +418,48 @@ both_backends!(
     }
 );
 
+both_backends!(
+    a_batch_in_flight_when_the_drain_is_paused_is_recorded_not_sent_again,
+    |backend| async move {
+        let ctx = Ctx::new(backend, fast).await;
+        let rx = Receiver::start().await;
+        let secret = ctx.http_secret(&rx.url).await;
+        let id = ctx.drain(&secret, json!({})).await["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        // The first batch (after the creation's preflight) is answered only after the pause
+        // below has landed.
+        rx.reply_next(vec![Reply::status(200).delay(Duration::from_millis(1500))]);
+        ctx.app.ingest_ok("workflows", &runs("a", 2)).await;
+        // Received; the receiver holds its answer.
+        rx.wait_for(WAIT, |r| delivered_ids(r).len() == 2).await;
+        ctx.ok(
+            reqwest::Method::POST,
+            &format!("/v1/drains/{id}/pause"),
+            None,
+            200,
+        )
+        .await;
+        // The receiver took the batch: it counts as delivered although the drain is paused
+        // now, so the cursor is past it.
+        let d = ctx.wait_drain(&id, |d| d["records_delivered"] == 2).await;
+        assert_eq!(d["status"], "paused");
+        ctx.ok(
+            reqwest::Method::POST,
+            &format!("/v1/drains/{id}/resume"),
+            None,
+            200,
+        )
+        .await;
+        ctx.app.ingest_ok("workflows", &runs("b", 2)).await;
+        let reqs = rx.wait_for(WAIT, |r| delivered_ids(r).len() >= 4).await;
+        let mut ids = delivered_ids(&reqs);
+        ids.sort();
+        assert_eq!(ids, ["a-0", "a-1", "b-0", "b-1"], "nothing sent twice");
+    }
+);
+
 both_backends!(concurrent_ingest_is_never_skipped, |backend| async move {
     let ctx = Ctx::new(backend, fast).await;
     let rx = Receiver::start().await;
