@@ -126,13 +126,17 @@ impl OrgLookup for LoadedLookup {
 /// Whether any credit record of `org` carries `role` as one of its custom-role ids or names
 /// (stored joined with "; ", as the export query matches them).
 async fn credit_records_carry(store: &Store, org: &str, role: &str) -> Result<bool, StoreError> {
-    let pattern = format!("%; {}; %", super::query::escape_like(role));
+    use super::query::{ROLE_ELEMENT, role_element};
+    let element = role_element(role);
+    let sql = format!(
+        "SELECT org_id FROM credit_logs WHERE org_id = ? AND ({} OR {}) LIMIT 1",
+        ROLE_ELEMENT.replace("{col}", "permission_group_id"),
+        ROLE_ELEMENT.replace("{col}", "permission_group_name")
+    );
     let rows = store
         .query(
-            "SELECT org_id FROM credit_logs WHERE org_id = ? AND \
-             (('; ' || permission_group_id || '; ') LIKE ? ESCAPE '\\' \
-              OR ('; ' || permission_group_name || '; ') LIKE ? ESCAPE '\\') LIMIT 1",
-            &[org.into(), pattern.as_str().into(), pattern.as_str().into()],
+            &sql,
+            &[org.into(), element.as_str().into(), element.as_str().into()],
             &[FieldType::Text],
         )
         .await?;

@@ -102,13 +102,14 @@ pub fn build(spec: &ExportSpec, with_team: bool) -> ExportQuery {
     }
     if let Some(role) = &spec.permission_group {
         // Roles are stored joined with "; "; match one whole element, by id or by name.
-        let pattern = format!("%; {}; %", escape_like(role));
-        sql.push_str(
-            " AND (('; ' || \"permission_group_id\" || '; ') LIKE ? ESCAPE '\\' \
-             OR ('; ' || \"permission_group_name\" || '; ') LIKE ? ESCAPE '\\')",
-        );
-        params.push(Value::Text(pattern.clone()));
-        params.push(Value::Text(pattern));
+        sql.push_str(&format!(
+            " AND ({} OR {})",
+            ROLE_ELEMENT.replace("{col}", "\"permission_group_id\""),
+            ROLE_ELEMENT.replace("{col}", "\"permission_group_name\"")
+        ));
+        let element = role_element(role);
+        params.push(Value::Text(element.clone()));
+        params.push(Value::Text(element));
     }
     if !spec.event_types.is_empty() {
         sql.push_str(&format!(
@@ -157,11 +158,16 @@ fn marks(n: usize) -> String {
     vec!["?"; n].join(", ")
 }
 
-/// `s` for a LIKE pattern with `ESCAPE '\\'`.
-pub(crate) fn escape_like(s: &str) -> String {
-    s.replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_")
+/// True when `{col}` (elements joined with "; ") holds the bound `"; element; "` exactly.
+/// `replace` compares case-sensitively on both backends, where `LIKE` does not: SQLite's
+/// ignores ASCII case and PostgreSQL's does not, so one backend accepted a role in another
+/// case that the other refused. Drains compare the same way (`drain/select.rs`).
+pub(crate) const ROLE_ELEMENT: &str =
+    "replace('; ' || {col} || '; ', ?, '') <> ('; ' || {col} || '; ')";
+
+/// The bound value of [`ROLE_ELEMENT`] for `role`.
+pub(crate) fn role_element(role: &str) -> String {
+    format!("; {role}; ")
 }
 
 #[cfg(test)]
@@ -228,17 +234,15 @@ mod tests {
     }
 
     #[test]
-    fn org_wide_types_ignore_teams_and_like_patterns_are_escaped() {
+    fn org_wide_types_ignore_teams_and_roles_match_whole_elements_literally() {
         let mut s = spec(DataType::CreditLogs, &["log_id", "type"]);
         s.permission_group = Some("role_a%".into());
         let q = build(&s, false);
         assert!(!q.stream.sql.contains("teams"));
         assert!(q.stream.sql.contains("\"type\""));
-        assert!(
-            q.stream
-                .params
-                .contains(&Value::Text("%; role\\_a\\%; %".into()))
-        );
+        // No LIKE: wildcards in a role are plain characters, and case counts on both backends.
+        assert!(!q.stream.sql.contains("LIKE"), "{}", q.stream.sql);
+        assert!(q.stream.params.contains(&Value::Text("; role_a%; ".into())));
         let (count_sql, _) = count(&s);
         assert!(count_sql.starts_with("SELECT COUNT(*) FROM credit_logs WHERE"));
         assert!(!count_sql.contains("ORDER BY"));

@@ -462,6 +462,45 @@ both_backends!(
     }
 );
 
+both_backends!(
+    a_custom_role_known_only_from_records_matches_exactly_on_both_backends,
+    |backend| async move {
+        let ctx = Ctx::new(backend).await;
+        // The platform never upserted this role: it is known only from credit records.
+        let at = (chrono::Utc::now() - chrono::Duration::days(1)).to_rfc3339();
+        ctx.app
+            .ingest_ok(
+                "credit_logs",
+                &json!([
+                    {"org_id": "acme", "log_id": "c-night", "timestamp": at, "category": "pipeline_run",
+                     "amount": -1.0, "permission_group_id": "role_night; role_x",
+                     "permission_group_name": "Night Ops; X"},
+                    {"org_id": "acme", "log_id": "c-day", "timestamp": at, "category": "pipeline_run",
+                     "amount": -2.0, "permission_group_id": "role_day",
+                     "permission_group_name": "Day Ops"}
+                ]),
+            )
+            .await;
+        let credit = |role: &str| {
+            json!({"data_type": "credit_logs", "preset": "last_7_days", "field_preset": "minimal",
+                "permission_group_filter": role})
+        };
+        // The exact spelling is found on both backends …
+        for role in ["role_night", "Night Ops"] {
+            ctx.ok(Method::POST, "/v1/exports", Some(credit(role)), 202)
+                .await;
+        }
+        // … and another case is not, on either (SQLite's LIKE once ignored case, PostgreSQL's
+        // did not: one backend accepted what the other refused).
+        for role in ["night ops", "ROLE_NIGHT", "Ops"] {
+            let msg = ctx
+                .refused(Method::POST, "/v1/exports", credit(role), 404)
+                .await;
+            assert!(msg.contains(role), "{msg}");
+        }
+    }
+);
+
 both_backends!(unknown_keys_are_refused_naming_them, |backend| async move {
     let ctx = Ctx::new(backend).await;
     let msg = ctx
