@@ -415,6 +415,36 @@ pub struct NewAttempt<'a> {
     pub at: DateTime<Utc>,
 }
 
+impl<'a> NewAttempt<'a> {
+    /// The record of a batch of `drain` at positions `first..=last` before its first try:
+    /// successful until a try says otherwise, timed and sized by the delivery (`fill`).
+    pub fn batch(
+        drain: &'a Drain,
+        kind: &'a str,
+        batch_key: &'a str,
+        (first, last): (i64, i64),
+        records: usize,
+    ) -> NewAttempt<'a> {
+        NewAttempt {
+            drain_id: &drain.id,
+            org_id: &drain.org_id,
+            kind,
+            batch_key,
+            first_pos: Some(first),
+            last_pos: Some(last),
+            records: records as i64,
+            ok: true,
+            status_code: None,
+            error: None,
+            note: None,
+            duration_ms: 0,
+            bytes: None,
+            attempt: 1,
+            at: Utc::now(),
+        }
+    }
+}
+
 fn attempt_statement(a: &NewAttempt<'_>) -> (String, Vec<Value>) {
     // Absent numbers are written as literal NULLs: PostgreSQL caches a statement with the
     // types of its first parameters, and an untyped NULL would make that text.

@@ -336,23 +336,7 @@ fn live_attempt<'a>(
     bounds: Bounds,
     records: usize,
 ) -> NewAttempt<'a> {
-    NewAttempt {
-        drain_id: &drain.id,
-        org_id: &drain.org_id,
-        kind: "live",
-        batch_key: key,
-        first_pos: Some(bounds.first),
-        last_pos: Some(bounds.last),
-        records: records as i64,
-        ok: true,
-        status_code: None,
-        error: None,
-        note: None,
-        duration_ms: 0,
-        bytes: None,
-        attempt: 1,
-        at: Utc::now(),
-    }
+    NewAttempt::batch(drain, "live", key, (bounds.first, bounds.last), records)
 }
 
 /// Delivers (or skips) the batch `bounds` marks in `read`, commits it, and carries on.

@@ -75,23 +75,8 @@ pub(super) async fn run(
             key: key.clone(),
             records,
         };
-        let mut attempt = NewAttempt {
-            drain_id: &drain.id,
-            org_id: &drain.org_id,
-            kind: "replay",
-            batch_key: &key,
-            first_pos: Some(first),
-            last_pos: Some(last),
-            records: batch.records.len() as i64,
-            ok: true,
-            status_code: None,
-            error: None,
-            note: None,
-            duration_ms: 0,
-            bytes: None,
-            attempt: 1,
-            at: Utc::now(),
-        };
+        let mut attempt =
+            NewAttempt::batch(&drain, "replay", &key, (first, last), batch.records.len());
         let (result, tries) =
             deliver::deliver_with_retries(&inner, dest.as_ref(), &batch, &mut attempt, &cancel)
                 .await;
