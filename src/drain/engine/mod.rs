@@ -82,7 +82,12 @@ struct Running {
 /// How a drain task is woken, what the poller needs to know to wake it, and what its cycles
 /// keep between them.
 pub(crate) struct Wake {
+    /// Someone asked for a cycle now: the drain was changed, resumed or replayed.
     pub notify: Notify,
+    /// New records for the drain (a commit notification or the poller). Unlike `notify`, it
+    /// does not cut a failed cycle's backoff short: a failing destination is not retried on
+    /// every ingest.
+    pub data: Notify,
     /// The cursor when the task last caught up (`None` while it is busy).
     idle_at: Mutex<Option<IdleState>>,
     /// The drain's memory between cycles, held for the length of one: the task and
@@ -102,6 +107,7 @@ impl Wake {
     fn new() -> Self {
         Wake {
             notify: Notify::new(),
+            data: Notify::new(),
             idle_at: Mutex::new(None),
             memory: tokio::sync::Mutex::new(cycle::Memory::default()),
         }
@@ -349,7 +355,7 @@ impl Inner {
                 Some(t) => t == r.data_type && c.org == r.org,
             };
             if concerned {
-                r.wake.notify.notify_one();
+                r.wake.data.notify_one();
             }
         }
     }
@@ -385,7 +391,7 @@ impl Inner {
             let top = self.store.max_position(data_type, &org).await?;
             for (wake, cursor) in drains {
                 if top > cursor {
-                    wake.notify.notify_one();
+                    wake.data.notify_one();
                 }
             }
         }

@@ -58,20 +58,43 @@ pub(super) async fn run(inner: Arc<Inner>, id: String, wake: Arc<Wake>, cancel: 
                 Some(Duration::from_secs(cfg.cycle_backoff_seconds))
             }
         };
-        let sleep = async {
-            match wait {
-                Some(w) => tokio::time::sleep(w).await,
-                None => std::future::pending().await,
-            }
-        };
-        tokio::select! {
-            _ = cancel.cancelled() => break,
-            _ = wake.notify.notified() => {}
-            _ = sleep => {}
+        let failed = matches!(outcome, Outcome::Failed);
+        if !pause(&wake, wait, failed, &cancel).await {
+            break;
         }
     }
     inner.finished(&id);
     let _ = repo::release(&inner.store, &inner.node, &id).await;
+}
+
+/// Waits before the next cycle: `wait` (or until woken, when `None`). New records wake the
+/// task too, except after a failed cycle, whose backoff only an explicit wake (the drain was
+/// changed or resumed) cuts short. False when `cancel` fired.
+async fn pause(
+    wake: &Wake,
+    wait: Option<Duration>,
+    failed: bool,
+    cancel: &CancellationToken,
+) -> bool {
+    let sleep = async {
+        match wait {
+            Some(w) => tokio::time::sleep(w).await,
+            None => std::future::pending().await,
+        }
+    };
+    let data = async {
+        if failed {
+            std::future::pending::<()>().await
+        } else {
+            wake.data.notified().await
+        }
+    };
+    tokio::select! {
+        _ = cancel.cancelled() => false,
+        _ = wake.notify.notified() => true,
+        _ = data => true,
+        _ = sleep => true,
+    }
 }
 
 /// The drain's next cycle, holding its memory: the task and [`run_once`] take turns, never
@@ -108,4 +131,54 @@ pub(super) async fn run_once(
     };
     let ended = Box::pin(turn(inner, id, &wake, &cancel)).await?;
     Ok(ended.ran)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Whether `pause` is still waiting after `after`. The waits asserted to go on are far
+    /// longer than `after`, and the ones asserted to end end at once, so a slow machine
+    /// cannot turn either answer around.
+    async fn waiting_after(
+        wake: &Wake,
+        wait: Option<Duration>,
+        failed: bool,
+        after: Duration,
+    ) -> bool {
+        let cancel = CancellationToken::new();
+        tokio::time::timeout(after, pause(wake, wait, failed, &cancel))
+            .await
+            .is_err()
+    }
+
+    const BRIEF: Duration = Duration::from_millis(50);
+    const LONG: Option<Duration> = Some(Duration::from_secs(600));
+
+    #[tokio::test]
+    async fn new_records_do_not_cut_a_failed_cycles_backoff_short() {
+        let wake = Wake::new();
+        wake.data.notify_one();
+        assert!(
+            waiting_after(&wake, LONG, true, BRIEF).await,
+            "new records woke a drain in its failure backoff"
+        );
+        // An explicit wake (the drain was changed) does cut it short.
+        wake.notify.notify_one();
+        assert!(!waiting_after(&wake, LONG, true, Duration::from_secs(30)).await);
+        // And the backoff ends by itself.
+        let short = Some(Duration::from_millis(1));
+        assert!(!waiting_after(&wake, short, true, Duration::from_secs(30)).await);
+    }
+
+    #[tokio::test]
+    async fn new_records_wake_a_caught_up_or_settling_drain() {
+        let wake = Wake::new();
+        wake.data.notify_one();
+        assert!(!waiting_after(&wake, None, false, Duration::from_secs(30)).await);
+        wake.data.notify_one();
+        assert!(!waiting_after(&wake, LONG, false, Duration::from_secs(30)).await);
+        // Without anything new, a caught-up drain waits.
+        assert!(waiting_after(&wake, None, false, BRIEF).await);
+    }
 }
