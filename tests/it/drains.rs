@@ -355,6 +355,43 @@ both_backends!(
 );
 
 both_backends!(
+    a_drain_paused_elsewhere_sends_none_of_the_batches_it_read_ahead,
+    |backend| async move {
+        let ctx = Ctx::new(backend, |c| {
+            fast(c);
+            c.drains.lease_seconds = 600;
+        })
+        .await;
+        let rx = Receiver::start().await;
+        let secret = ctx.http_secret(&rx.url).await;
+        // The stepper plays another node: nothing on this one stops its work.
+        let (stepper, id) = stepped_drain(&ctx, &secret).await;
+        let engine = &stepper.engine;
+        assert_eq!(engine.run_due().await.unwrap(), Ran::Idle);
+        ctx.app.ingest_ok("workflows", &runs("r", 2500)).await;
+        read_all(&ctx.app.store, outflow::domain::DataType::Workflows, "acme").await;
+        // One batch delivered; the next was read ahead and is carried over.
+        assert_eq!(engine.run_once(&id).await.unwrap(), Ran::Worked);
+        assert_eq!(delivered_ids(&rx.requests()).len(), 1000);
+        ctx.ok(
+            reqwest::Method::POST,
+            &format!("/v1/drains/{id}/pause"),
+            None,
+            200,
+        )
+        .await;
+        // The carried batch is not sent: the cycle sees the pause first.
+        engine.run_once(&id).await.unwrap();
+        assert_eq!(
+            delivered_ids(&rx.requests()).len(),
+            1000,
+            "sent after the pause"
+        );
+        assert_eq!(ctx.get_drain(&id).await["records_delivered"], 1000);
+    }
+);
+
+both_backends!(
     retry_after_is_honoured_within_a_cycle,
     |backend| async move {
         let ctx = Ctx::new(backend, fast).await;
@@ -457,6 +494,36 @@ both_backends!(
         let mut ids = delivered_ids(&reqs);
         ids.sort();
         assert_eq!(ids, ["a-0", "a-1", "b-0", "b-1"], "nothing sent twice");
+    }
+);
+
+both_backends!(
+    a_pause_during_a_backlog_stops_after_the_batch_in_flight,
+    |backend| async move {
+        let ctx = Ctx::new(backend, fast).await;
+        let rx = Receiver::start().await;
+        let secret = ctx.http_secret(&rx.url).await;
+        let id = ctx.drain(&secret, json!({})).await["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        // Three batches of 1,000, each answered slowly, so the pause lands during the first.
+        rx.set_default(Reply::status(200).delay(Duration::from_millis(300)));
+        ctx.app.ingest_ok("workflows", &runs("a", 3000)).await;
+        rx.wait_for(WAIT, |r| !delivered_ids(r).is_empty()).await;
+        ctx.ok(
+            reqwest::Method::POST,
+            &format!("/v1/drains/{id}/pause"),
+            None,
+            200,
+        )
+        .await;
+        // The drain's task has ended (it lets go of the drain when it stops) …
+        let d = ctx.wait_drain(&id, |d| d["node"].is_null()).await;
+        // … after the batch in flight, recorded, and nothing after it: the batches it had
+        // read ahead stay for the resume.
+        assert_eq!(d["records_delivered"], 1000, "{d}");
+        assert_eq!(delivered_ids(&rx.requests()).len(), 1000);
     }
 );
 
