@@ -3,6 +3,7 @@
 //! Everything here is shared by ingest, storage, exports and drains, so it stays free of
 //! database and HTTP concerns.
 
+pub mod calendar;
 pub mod catalog;
 pub mod credit;
 pub mod data_type;
