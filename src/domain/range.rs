@@ -52,7 +52,8 @@
 //!   `this_billing_period` = [start of the period containing today, next period's start);
 //!   `last_billing_period` the period before it.
 //!
-//! Every boundary is a local midnight resolved as above. Nothing here panics on any input:
+//! Every boundary is a local midnight resolved as above (the rule and the billing dates live in
+//! `domain/calendar/local.rs`, shared with usage buckets and schedules). Nothing here panics on any input:
 //! texts are parsed by hand with checked arithmetic and `now` is clamped to years 1..=9999.
 
 use std::fmt;
