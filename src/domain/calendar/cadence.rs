@@ -9,8 +9,9 @@
 //! Wall-clock `at` follows the calendar's one rule: inside a DST gap the run happens at the
 //! first instant after the gap; inside a fold at the first (earlier) of the two. A run date
 //! whose `at` does not exist on that date at all (the zone skipped the rest of the day, or
-//! the whole day as Pacific/Apia did on 2011-12-30) has no run: the runner catches up the
-//! period it would have covered, oldest first, like any missed period.
+//! the whole day as Pacific/Apia did on 2011-12-30) has no run rather than a second run on
+//! the next date: the period it would have covered must then come from catch-up, so a runner
+//! should key its work on periods (`period_of_run`), not on run instants.
 
 use std::fmt;
 

@@ -16,9 +16,10 @@
 //!   instants the zone's offset changes. An hour is therefore one real hour, except around a
 //!   change that is not a whole hour (Lord_Howe's 30-minute shift cuts a 30-minute bucket);
 //!   Berlin's 25-hour day has 25 hourly buckets, two of them labelled 02:00 (+02:00, then
-//!   +01:00). Every local midnight is also an hour boundary, so days are unions of hours, and
-//!   with every current offset a multiple of 15 minutes, every boundary falls on a UTC
-//!   quarter hour (rollups at that granularity stay exact in every zone).
+//!   +01:00). Every local midnight is also an hour boundary, so days are unions of hours.
+//!   Every current offset is a multiple of 15 minutes and every current clock change falls
+//!   on a local quarter hour, so every boundary since the 1980s falls on a UTC quarter hour:
+//!   rollups at that granularity stay exact in every zone (not for LMT-era dates).
 //! - Billing periods start on the anchor day (1..=31, clamped; on the month's last day when
 //!   the month is shorter), exactly as the `this_billing_period` preset of
 //!   `domain/range.rs`, which uses the same dates ([`local::billing_period_dates`]).

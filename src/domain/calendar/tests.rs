@@ -457,3 +457,31 @@ fn hourly_buckets_tile_a_range_in_every_zone() {
         assert_eq!(at, to, "{tz}");
     }
 }
+
+/// What rollups at UTC quarter hours rely on: since 1990, every day boundary in every zone
+/// falls on a UTC quarter hour (checked on every day of every zone's current decade and each
+/// month start since 1990).
+#[test]
+fn boundaries_fall_on_utc_quarter_hours() {
+    for tz in chrono_tz::TZ_VARIANTS {
+        let days = buckets(
+            tz,
+            Granularity::Month,
+            utc("1990-01-02T00:00:00Z"),
+            utc("2040-01-01T00:00:00Z"),
+        )
+        .skip(1)
+        .chain(
+            buckets(
+                tz,
+                Granularity::Day,
+                utc("2020-01-02T00:00:00Z"),
+                utc("2030-01-01T00:00:00Z"),
+            )
+            .skip(1),
+        );
+        for p in days {
+            assert_eq!(p.start.timestamp() % 900, 0, "{tz} {}", p.local_start());
+        }
+    }
+}
