@@ -54,7 +54,9 @@
 //!   paging.rs        the one paging rule of every listing
 //!   named.rs         rows read by column name from one declared column list
 //! domain/          pure values: data types, the field catalog (catalog/), credit categories,
-//!                  entities, ids, time ranges (range.rs), accepted values (values.rs) — no I/O
+//!                  entities, ids, time ranges (range.rs), accepted values (values.rs), the
+//!                  local calendar (calendar/: periods, buckets, schedule cadences) and
+//!                  mergeable latency histograms (histogram.rs) — no I/O
 //! migrations/      {sqlite,postgres}/ — one migration set per backend
 //! tests/it/        one integration-test binary: the real app on port 0, both backends
 //! docs/            spec.md (the product, cited as `docs/spec.md §N`), field-catalog.md

@@ -52,17 +52,20 @@
 //!   `this_billing_period` = [start of the period containing today, next period's start);
 //!   `last_billing_period` the period before it.
 //!
-//! Every boundary is a local midnight resolved as above. Nothing here panics on any input:
+//! Every boundary is a local midnight resolved as above (the rule and the billing dates live in
+//! `domain/calendar/local.rs`, shared with usage buckets and schedules). Nothing here panics on any input:
 //! texts are parsed by hand with checked arithmetic and `now` is clamped to years 1..=9999.
 
 use std::fmt;
 use std::str::FromStr;
 
-use chrono::{
-    DateTime, Datelike, FixedOffset, LocalResult, Months, NaiveDate, NaiveDateTime, NaiveTime,
-    TimeDelta, TimeZone, Utc,
-};
+use chrono::{DateTime, FixedOffset, LocalResult, NaiveDate, NaiveTime, TimeDelta, TimeZone, Utc};
 use chrono_tz::Tz;
+
+use super::calendar::local::{
+    add_days, add_months, billing_period_dates, clamp_instant, first_after_gap, first_of_month,
+    local_midnight, monday_of,
+};
 
 /// A resolved window: `start` inclusive, `end` exclusive, and the zones it was read in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -292,9 +295,9 @@ pub fn preset_range(
     now: DateTime<Utc>,
     billing_anchor_day: u8,
 ) -> DateRange {
-    let today = clamp_now(now).with_timezone(&tz).date_naive();
+    let today = clamp_instant(now).with_timezone(&tz).date_naive();
     let month = first_of_month(today);
-    let monday = add_days(today, -i64::from(today.weekday().num_days_from_monday()));
+    let monday = monday_of(today);
     let (from, to) = match p {
         RangePreset::ThisMonth => (month, add_months(month, 1)),
         RangePreset::LastMonth => (add_months(month, -1), month),
@@ -303,8 +306,8 @@ pub fn preset_range(
         RangePreset::Last7Days => last_days(today, 7),
         RangePreset::Last30Days => last_days(today, 30),
         RangePreset::Last90Days => last_days(today, 90),
-        RangePreset::ThisBillingPeriod => billing_period(today, billing_anchor_day, 0),
-        RangePreset::LastBillingPeriod => billing_period(today, billing_anchor_day, -1),
+        RangePreset::ThisBillingPeriod => billing_period_dates(today, billing_anchor_day, 0),
+        RangePreset::LastBillingPeriod => billing_period_dates(today, billing_anchor_day, -1),
     };
     DateRange {
         start: local_midnight(tz, from),
@@ -537,97 +540,9 @@ fn resolve(text: Text, tz: Tz) -> Bound {
     }
 }
 
-/// The first instant whose wall clock in `tz` reads `date` 00:00 or later.
-fn local_midnight(tz: Tz, date: NaiveDate) -> DateTime<Utc> {
-    let wall = date.and_time(NaiveTime::MIN);
-    match tz.from_local_datetime(&wall) {
-        LocalResult::Single(t) => t.to_utc(),
-        LocalResult::Ambiguous(a, b) => a.min(b).to_utc(),
-        LocalResult::None => first_after_gap(tz, wall),
-    }
-}
-
-/// The first instant whose wall clock reads `wall` or later, for a `wall` that falls in a
-/// gap: the instant the clocks jumped. chrono-tz does not expose its transitions, so this
-/// bisects whole seconds (transitions fall on whole seconds) in a window wide enough for any
-/// UTC offset ever used (all are within ±16 h).
-fn first_after_gap(tz: Tz, wall: NaiveDateTime) -> DateTime<Utc> {
-    const WINDOW: i64 = 26 * 3600;
-    let guess = wall.and_utc().timestamp();
-    let (mut lo, mut hi) = (guess - WINDOW, guess + WINDOW);
-    let reads_at_least = |secs: i64| {
-        DateTime::from_timestamp(secs, 0)
-            .is_some_and(|t| t.with_timezone(&tz).naive_local() >= wall)
-    };
-    while hi - lo > 1 {
-        let mid = lo + (hi - lo) / 2;
-        if reads_at_least(mid) {
-            hi = mid;
-        } else {
-            lo = mid;
-        }
-    }
-    DateTime::from_timestamp(hi, 0).unwrap_or_else(|| wall.and_utc())
-}
-
-/// Keeps `now` within years 1..=9999 so local dates and month arithmetic stay far from
-/// chrono's limits (where converting to local time would panic).
-fn clamp_now(now: DateTime<Utc>) -> DateTime<Utc> {
-    const MIN: i64 = -62_135_596_800; // 0001-01-01T00:00:00Z
-    const MAX: i64 = 253_402_300_799; // 9999-12-31T23:59:59Z
-    let secs = now.timestamp();
-    if (MIN..=MAX).contains(&secs) {
-        now
-    } else {
-        DateTime::from_timestamp(secs.clamp(MIN, MAX), 0).unwrap_or_default()
-    }
-}
-
-fn add_days(d: NaiveDate, n: i64) -> NaiveDate {
-    d.checked_add_signed(TimeDelta::days(n)).unwrap_or(d)
-}
-
-fn add_months(d: NaiveDate, n: i32) -> NaiveDate {
-    let months = Months::new(n.unsigned_abs());
-    let shifted = if n >= 0 {
-        d.checked_add_months(months)
-    } else {
-        d.checked_sub_months(months)
-    };
-    shifted.unwrap_or(d)
-}
-
-fn first_of_month(d: NaiveDate) -> NaiveDate {
-    d.with_day(1).unwrap_or(d)
-}
-
 /// The `n` calendar days ending today inclusive, as [first day, tomorrow).
 fn last_days(today: NaiveDate, n: i64) -> (NaiveDate, NaiveDate) {
     (add_days(today, 1 - n), add_days(today, 1))
-}
-
-/// The day the billing period starting in `month` (a 1st) begins: the anchor day, or the
-/// month's last day when the month is shorter.
-fn period_start(month: NaiveDate, anchor: u8) -> NaiveDate {
-    let last = add_days(add_months(month, 1), -1).day();
-    let day = u32::from(anchor.clamp(1, 31)).min(last);
-    month.with_day(day).unwrap_or(month)
-}
-
-/// The billing period `offset` periods away from the one containing `today`, as dates.
-fn billing_period(today: NaiveDate, anchor: u8, offset: i32) -> (NaiveDate, NaiveDate) {
-    let month = first_of_month(today);
-    // Before this month's anchor day, today still belongs to the period begun last month.
-    let current = if today >= period_start(month, anchor) {
-        month
-    } else {
-        add_months(month, -1)
-    };
-    let first = add_months(current, offset);
-    (
-        period_start(first, anchor),
-        period_start(add_months(first, 1), anchor),
-    )
 }
 
 /// An input as quoted in messages, cut short so a huge value cannot flood a response.
