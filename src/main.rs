@@ -44,7 +44,7 @@ fn main() -> anyhow::Result<()> {
 async fn run() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let config = Config::load(cli.config.as_deref(), &cli.overrides())?;
-    init_tracing(&config);
+    init_tracing(&config, matches!(cli.command, Command::Bench(_)));
     match cli.command {
         Command::Serve { .. } => commands::serve(config).await,
         Command::Migrate => {
@@ -72,11 +72,16 @@ async fn run() -> anyhow::Result<()> {
     }
 }
 
-fn init_tracing(config: &Config) {
+fn init_tracing(config: &Config, bench: bool) {
     // PostgreSQL NOTICEs (e.g. "database … does not exist, skipping") are chatter, not events.
     let mut directives = config.log_level.clone();
     if !directives.contains("sqlx::postgres::notice") {
         directives.push_str(",sqlx::postgres::notice=warn");
+    }
+    // A benchmark's bulk fill is slow by design; sqlx's slow-statement warning would print the
+    // whole INSERT … SELECT in the middle of its table.
+    if bench && !directives.contains("sqlx::query") {
+        directives.push_str(",sqlx::query=error");
     }
     let filter = tracing_subscriber::EnvFilter::try_new(&directives)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
