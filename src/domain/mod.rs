@@ -9,6 +9,7 @@ pub mod data_type;
 pub mod entity;
 pub mod ids;
 pub mod range;
+pub mod schema;
 pub mod time;
 pub mod values;
 
