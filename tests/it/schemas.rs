@@ -121,7 +121,10 @@ both_backends!(
         let ctx = Ctx::new(backend, fast).await;
         let rx = Receiver::start().await;
         ctx.app.ingest_ok("credit_logs", &credit_logs()).await;
-        let runs = json!([run_record("acme", "r-1"), run_record("acme", "r-2")]);
+        let mut rich = run_record("acme", "r-1");
+        rich["run_status"] = json!("Failed");
+        rich["pipeline"] = json!({"nodes": [{"id": "n1", "kind": "llm"}], "version": 3});
+        let runs = json!([rich, run_record("acme", "r-2")]);
         ctx.app.ingest_ok("workflows", &runs).await;
         ctx.full_drain(&rx.url, "credit_logs", "json").await;
         ctx.full_drain(&rx.url, "workflows", "ndjson").await;
@@ -162,6 +165,9 @@ both_backends!(
         assert_eq!(full["balance_scope"], "user");
         let sparse = credit.iter().find(|r| r["log_id"] == "c-2").unwrap();
         assert_eq!(sparse["amount"], Value::Null);
+        let run = records(&reqs, "workflows");
+        let run = run.iter().find(|r| r["run_id"] == "r-1").unwrap();
+        assert_eq!(run["pipeline"]["version"], 3);
         let v = validator(&ctx.published_schema("credit_logs").await);
         let mut amount = full.clone();
         amount["amount"] = json!("-3.0");
@@ -194,4 +200,26 @@ async fn an_unknown_data_type_lists_the_allowed_ones() {
         .unwrap();
     assert_eq!(r.status(), 200);
     assert_eq!(r.headers()["x-outflow-schema"], "tool_calls@1");
+}
+
+#[tokio::test]
+async fn the_route_is_in_the_openapi_document_without_a_key() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let doc: Value = app
+        .client
+        .get(format!("{}/v1/openapi.json", app.url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let op = &doc["paths"]["/v1/schemas/{data_type}"]["get"];
+    assert!(
+        op.is_object(),
+        "GET /v1/schemas/{{data_type}} is documented"
+    );
+    assert!(op.get("security").is_none(), "no key needed: {op}");
+    assert!(op["responses"]["200"]["content"]["application/schema+json"].is_object());
+    assert!(op["responses"]["400"].is_object());
 }
