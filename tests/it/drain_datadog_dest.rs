@@ -95,8 +95,9 @@ async fn a_batch_arrives_as_one_entry_per_record_with_the_drains_attributes() {
         assert_eq!(entry["hostname"], "outflow");
         assert_eq!(
             entry["ddtags"],
-            "drain_id:drn_dd1,drain_name:Usage_to_Datadog,data_type:credit_logs,env:test"
+            "drain_id:drn_dd1,drain_name:Usage_to_Datadog,data_type:credit_logs,schema:credit_logs_1,env:test"
         );
+        assert_eq!(entry["outflow_schema"], "credit_logs@1");
         assert_eq!(entry["timestamp"], time(n).timestamp_millis());
         assert_eq!(message(entry), Value::Object(b.records[n].fields.clone()));
         assert!(entry.get("outflow_truncated").is_none());
@@ -127,7 +128,7 @@ async fn service_and_source_come_from_the_drain_not_the_record() {
     assert_eq!(got[0]["ddsource"], "platform");
     assert_eq!(
         got[0]["ddtags"],
-        "drain_id:drn_dd1,drain_name:Usage_to_Datadog,data_type:credit_logs"
+        "drain_id:drn_dd1,drain_name:Usage_to_Datadog,data_type:credit_logs,schema:credit_logs_1"
     );
     assert_eq!(message(&got[0])["service"], "evil");
 }

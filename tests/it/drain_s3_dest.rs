@@ -305,3 +305,31 @@ async fn the_ssrf_guard_refuses_a_private_endpoint_at_delivery_and_preflight() {
     );
     assert!(objects(&s3).is_empty());
 }
+
+#[tokio::test]
+async fn a_batch_object_names_its_schema_in_its_metadata() {
+    use object_store::{Attribute, ObjectStoreExt as _};
+    let s3 = start_s3().await;
+    let d = destination(&s3, "schema", S3Format::Json);
+    let delivered = d.deliver(&batch(1, &[at(1, 12)])).await.unwrap();
+    let key = delivered.object_key.unwrap();
+    // Read back through an S3 client, as a receiver would: `x-amz-meta-outflow-schema`.
+    let store = object_store::aws::AmazonS3Builder::new()
+        .with_bucket_name(BUCKET)
+        .with_region("us-east-1")
+        .with_endpoint(&s3.endpoint)
+        .with_allow_http(true)
+        .with_access_key_id(ACCESS_KEY)
+        .with_secret_access_key(SECRET_KEY)
+        .build()
+        .unwrap();
+    let got = store
+        .get(&object_store::path::Path::from(key.as_str()))
+        .await
+        .unwrap();
+    let schema = got
+        .attributes
+        .get(&Attribute::Metadata("outflow-schema".into()))
+        .map(|v| v.as_ref().to_string());
+    assert_eq!(schema.as_deref(), Some("workflows@1"));
+}

@@ -30,6 +30,7 @@ mod openapi;
 mod pages_fixes;
 mod reports;
 mod s3;
+mod schemas;
 mod scope;
 mod storage;
 mod tenancy;

@@ -9,6 +9,7 @@ mod ingest;
 mod keys;
 mod orgs;
 pub(crate) mod reports;
+mod schemas;
 mod secrets;
 
 use crate::state::AppState;
@@ -35,7 +36,7 @@ use utoipa_axum::routes;
     tags(
         (name = "ingest", description = "The platform writes records and entities (ingest key)"),
         (name = "entities", description = "Organization entities (organization keys)"),
-        (name = "catalog", description = "The field catalog"),
+        (name = "catalog", description = "The field catalog and the record schemas"),
         (name = "keys", description = "Organization keys (admin scope)"),
         (name = "exports", description = "One-time exports (usage_export scope)"),
         (name = "drains", description = "Data drains and their secrets (drains scope)"),
@@ -73,6 +74,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(entities::put_entity))
         .routes(routes!(entities::list_entities))
         .routes(routes!(fields::list_fields))
+        .routes(routes!(schemas::get_schema))
         .routes(routes!(keys::list_keys, keys::create_key))
         .routes(routes!(keys::revoke_key))
         .routes(routes!(reports::create_report))

@@ -6,8 +6,9 @@
 //!
 //! ```json
 //! {"ddsource":"outflow","service":"outflow.workflows",
-//!  "ddtags":"drain_id:drn_…,drain_name:Nightly,data_type:workflows,env:prod",
-//!  "hostname":"outflow","message":"{\"run_id\":\"r1\",…}","timestamp":1772323200000}
+//!  "ddtags":"drain_id:drn_…,drain_name:Nightly,data_type:workflows,schema:workflows_1,env:prod",
+//!  "hostname":"outflow","message":"{\"run_id\":\"r1\",…}","timestamp":1772323200000,
+//!  "outflow_schema":"workflows@1"}
 //! ```
 //!
 //! The record travels only inside `message`, as a JSON string. Every attribute Datadog routes
@@ -15,6 +16,7 @@
 //! record's content cannot re-route itself to another service or pose as another drain.
 
 use super::limits::{MAX_ENTRIES_PER_REQUEST, MAX_LOG_BYTES, MAX_REQUEST_BYTES, MAX_TAG_LEN};
+use crate::domain::schema;
 use crate::drain::batch::Batch;
 use serde::Serialize;
 
@@ -37,6 +39,9 @@ struct Entry<'a> {
     hostname: &'static str,
     message: &'a str,
     timestamp: i64,
+    /// The record's schema name, exactly (`credit_logs@1`); the `schema` tag carries it in
+    /// Datadog's tag alphabet, which has no `@` (`schema:credit_logs_1`).
+    outflow_schema: &'a str,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     outflow_truncated: bool,
 }
@@ -95,10 +100,12 @@ pub fn encode(batch: &Batch, settings: &EntrySettings) -> Encoded {
     let default_service = format!("outflow.{data_type}");
     let source = settings.source.as_deref().unwrap_or("outflow");
     let service = settings.service.as_deref().unwrap_or(&default_service);
+    let schema_name = schema::name(batch.data_type);
     let mut tags = vec![
         tag("drain_id", &batch.drain_id),
         tag("drain_name", &batch.drain_name),
         tag("data_type", data_type),
+        tag("schema", &schema_name),
     ];
     tags.extend(settings.tags.iter().cloned());
     let ddtags = tags.join(",");
@@ -116,6 +123,7 @@ pub fn encode(batch: &Batch, settings: &EntrySettings) -> Encoded {
             hostname: "outflow",
             message: &message,
             timestamp: record.time.timestamp_millis(),
+            outflow_schema: &schema_name,
             outflow_truncated: false,
         };
         let mut bytes = serde_json::to_vec(&entry).expect("entries serialize");
@@ -200,9 +208,9 @@ mod tests {
         assert_eq!(
             all,
             [json!({"ddsource":"outflow","service":"outflow.workflows",
-                    "ddtags":"drain_id:drn_1,drain_name:Nightly__prod,data_type:workflows,env:prod",
+                    "ddtags":"drain_id:drn_1,drain_name:Nightly__prod,data_type:workflows,schema:workflows_1,env:prod",
                     "hostname":"outflow","message":"{\"run_id\":\"r1\",\"service\":\"evil\"}",
-                    "timestamp":1_772_323_200_123_i64})]
+                    "timestamp":1_772_323_200_123_i64,"outflow_schema":"workflows@1"})]
         );
         assert_eq!(e.truncated, 0);
     }

@@ -33,7 +33,7 @@ use std::io::Write;
 use std::time::Duration;
 
 /// Tag keys the drain sets itself; a drain's extra tags may not claim them.
-const RESERVED_TAG_KEYS: [&str; 4] = ["drain_id", "drain_name", "data_type", "truncated"];
+const RESERVED_TAG_KEYS: [&str; 5] = ["drain_id", "drain_name", "data_type", "schema", "truncated"];
 
 /// A configured Datadog destination, ready to deliver.
 pub struct DatadogDestination {

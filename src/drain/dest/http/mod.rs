@@ -5,7 +5,8 @@
 //! - `otlp` — the OTLP logs mapping and partial-success responses;
 //! - `sign` — `X-Outflow-Signature` and the Standard Webhooks signature.
 //!
-//! Every request carries `Content-Type`, `X-Outflow-Drain-Id`, `X-Outflow-Data-Type` (not on
+//! Every request carries `Content-Type`, `X-Outflow-Drain-Id`, `X-Outflow-Data-Type` and
+//! `X-Outflow-Schema` (the records' schema, `credit_logs@1`; see `domain::schema`; neither on
 //! preflight probes, which have no data type), `Authorization` when set, and with signing
 //! secrets `X-Outflow-Signature` and `webhook-signature`; always `webhook-id` and
 //! `webhook-timestamp`. `webhook-id` is the batch key — or `{key}-{n}` for part `n` of a batch
@@ -30,7 +31,7 @@ use super::{
     Delivered, DeliveryError, DestContext, Destination, DestinationConfig, SecretPayload,
     parse_retry_after, status_is_transient,
 };
-use crate::domain::DataType;
+use crate::domain::{DataType, schema};
 use crate::drain::batch::Batch;
 use crate::drain::ssrf;
 use reqwest::header::{AUTHORIZATION, CONTENT_ENCODING, CONTENT_TYPE, HeaderMap, HeaderValue};
@@ -208,6 +209,7 @@ impl HttpDestination {
         h.insert("x-outflow-drain-id", value("drain id", drain_id)?);
         if let Some(dt) = data_type {
             h.insert("x-outflow-data-type", HeaderValue::from_static(dt.as_str()));
+            h.insert("x-outflow-schema", value("schema name", &schema::name(dt))?);
         }
         if let Some(auth) = &self.authorization {
             h.insert(AUTHORIZATION, auth.clone());
@@ -455,9 +457,11 @@ mod tests {
                 "webhook-timestamp",
                 "x-outflow-data-type",
                 "x-outflow-drain-id",
+                "x-outflow-schema",
                 "x-outflow-signature",
             ]
         );
+        assert_eq!(h["x-outflow-schema"], "audit_logs@1");
         assert_eq!(h["content-type"], "application/x-ndjson");
         assert_eq!(h["content-encoding"], "gzip");
         assert_eq!(h["x-outflow-data-type"], "audit_logs");

@@ -7,6 +7,9 @@
 //! - `errors` — which object_store failures are permanent, which transient;
 //! - `transport` — object_store's requests through the SSRF-guarded client.
 //!
+//! Every batch object carries its records' schema name in the user metadata
+//! `x-amz-meta-outflow-schema` ([`SCHEMA_METADATA`]).
+//!
 //! Delivering a batch is three requests: put the object, read the day's manifest, write it
 //! back with this batch's entry. If the manifest write fails the batch fails, and the retry
 //! writes the same object (same key, same bytes) again before trying the manifest anew.
@@ -26,6 +29,7 @@ pub use manifest::{Manifest, ManifestEntry};
 
 use super::config::S3Format;
 use super::{Delivered, DeliveryError, DestContext, Destination, DestinationConfig, SecretPayload};
+use crate::domain::schema;
 use crate::drain::batch::Batch;
 use crate::drain::ssrf;
 use errors::{Redactor, classify};
@@ -40,6 +44,9 @@ use sha2::{Digest, Sha256};
 pub const MAX_RECORDS: usize = 5000;
 
 const DEFAULT_REGION: &str = "us-east-1";
+/// User metadata naming a batch object's record schema (`credit_logs@1`, see
+/// `domain::schema`): `x-amz-meta-outflow-schema` on the wire.
+pub const SCHEMA_METADATA: &str = "outflow-schema";
 
 /// A configured bucket, ready to deliver.
 pub struct S3Destination {
@@ -212,9 +219,14 @@ impl S3Destination {
         key: &str,
         bytes: Vec<u8>,
         content_type: &'static str,
+        schema: Option<String>,
     ) -> Result<(), DeliveryError> {
         let mut attributes = Attributes::new();
         attributes.insert(Attribute::ContentType, content_type.into());
+        if let Some(schema) = schema {
+            // S3 sends it as `x-amz-meta-outflow-schema`.
+            attributes.insert(Attribute::Metadata(SCHEMA_METADATA.into()), schema.into());
+        }
         let opts = PutOptions {
             attributes,
             ..PutOptions::default()
@@ -280,6 +292,7 @@ impl Destination for S3Destination {
             &key,
             object.bytes,
             object.content_type,
+            Some(schema::name(batch.data_type)),
         )
         .await?;
 
@@ -303,6 +316,7 @@ impl Destination for S3Destination {
             &manifest_key,
             manifest_bytes,
             "application/json",
+            None,
         )
         .await?;
 
@@ -331,6 +345,7 @@ impl Destination for S3Destination {
             &probe,
             content.clone().into_bytes(),
             "text/plain",
+            None,
         )
         .await?;
 
