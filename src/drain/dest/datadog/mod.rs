@@ -32,8 +32,10 @@ use reqwest::header::{CONTENT_ENCODING, CONTENT_TYPE, HeaderValue, RETRY_AFTER};
 use std::io::Write;
 use std::time::Duration;
 
-/// Tag keys the drain sets itself; a drain's extra tags may not claim them.
-const RESERVED_TAG_KEYS: [&str; 5] = ["drain_id", "drain_name", "data_type", "schema", "truncated"];
+/// Tag keys the drain sets itself; a drain's extra tags may not claim them. `schema` (added
+/// later) is not among them: drains stored with a `schema:…` tag of their own keep working,
+/// and Datadog tags may repeat a key.
+const RESERVED_TAG_KEYS: [&str; 4] = ["drain_id", "drain_name", "data_type", "truncated"];
 
 /// A configured Datadog destination, ready to deliver.
 pub struct DatadogDestination {
@@ -420,6 +422,7 @@ mod tests {
         assert!(err.contains("commas"), "{err}");
         let err = build(&config("US1", &["drain_id:x"], None), &key(), &ctx(false)).unwrap_err();
         assert!(err.contains("sets itself"), "{err}");
+        assert!(build(&config("US1", &["schema:v2"], None), &key(), &ctx(false)).is_ok());
         let local = Some("http://127.0.0.1:9/api/v2/logs");
         let err = build(&config("US1", &[], local), &key(), &ctx(false)).unwrap_err();
         assert!(err.contains("allow_private_destinations"), "{err}");
