@@ -93,7 +93,9 @@ impl App {
         let store = self.state.store.clone();
         let workers_stop = tokio_util::sync::CancellationToken::new();
         let mut workers = self.state.exports.spawn(workers_stop.clone());
-        workers.push(self.state.drains.engine.spawn(workers_stop.clone()));
+        if self.state.config.drains.run {
+            workers.push(self.state.drains.engine.spawn(workers_stop.clone()));
+        }
         let router = router(self.state);
         let (stopped_tx, stopped_rx) = tokio::sync::oneshot::channel::<()>();
         let server = axum::serve(

@@ -73,6 +73,10 @@ pub struct Config {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct DrainsConfig {
+    /// Whether this process runs drains (claims leases and delivers). `false` makes an API-only
+    /// node: drains are still created, changed and shown, and other nodes deliver them.
+    /// Default true.
+    pub run: bool,
     /// Let destinations resolve to loopback, private, link-local or metadata addresses.
     /// Default false (the SSRF guard refuses them).
     pub allow_private_destinations: bool,
@@ -105,6 +109,7 @@ pub struct DrainsConfig {
 impl Default for DrainsConfig {
     fn default() -> Self {
         DrainsConfig {
+            run: true,
             allow_private_destinations: false,
             master_key: None,
             lease_seconds: 30,
