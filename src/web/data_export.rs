@@ -49,6 +49,9 @@ pub fn notice_text(code: &str) -> Option<&'static str> {
         "replay_started" => "Replay started: the window is being delivered again.",
         "privacy_saved" => "Privacy setting saved.",
         "key_revoked" => "Key revoked.",
+        "export_cancelled" => "Export cancelled.",
+        "export_cancel_requested" => "Cancel requested: the export stops at its next check.",
+        "export_cancel_too_late" => "The export had already ended; nothing was cancelled.",
         _ => return None,
     })
 }
@@ -211,7 +214,7 @@ async fn exports_tab_body(state: &AppState, admin: &Admin, page: u32) -> Result<
                     @for job in &items {
                         tr data-id=(job.id) data-final=(if job.state.is_final() { "true" } else { "false" }) {
                             td {
-                                (job.spec.data_type.label())
+                                a href=(super::export_detail::path(&job.id)) { (job.spec.data_type.label()) }
                                 span.progress { (job.spec.format) @if job.spec.gzip { " · gzip" } }
                                 span.progress data-role="choice" { (choice_text(job, &team_names)) }
                             }

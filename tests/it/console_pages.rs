@@ -1,0 +1,172 @@
+//! The console pages that show what the API shows, over HTTP as a browser without JavaScript
+//! uses them: an export's detail page (cancel, clone, tenancy), the export history's search
+//! and filters, and a drain's destination host and status history.
+
+use crate::admin_pages::Browser;
+use crate::both_backends;
+use crate::helpers::*;
+use serde_json::json;
+
+const DE: &str = "/settings/organization/data_export";
+
+fn config(c: &mut outflow::config::Config) {
+    c.drains.allow_private_destinations = true;
+    c.drains.retry_base_ms = 20;
+    c.drains.cycle_backoff_seconds = 0;
+    c.drains.attempts_per_cycle = 1;
+    // No export workers: jobs stay REQUESTED until a test moves them.
+    c.exports.workers = 0;
+}
+
+/// Requests a workflows export through the wizard's last step; its id, read from the link
+/// the history row now carries.
+async fn wizard_export(b: &Browser, timezone: &str, format: &str) -> String {
+    let before = export_ids(&b.page(&format!("{DE}?tab=exports")).await);
+    let (status, html) = b
+        .submit_text(
+            &format!("{DE}/exports/new"),
+            &[
+                ("data_type", "workflows"),
+                ("preset", "custom"),
+                ("start", "2026-03-01"),
+                ("end", "2026-03-31"),
+                ("timezone", timezone),
+                ("teams", "team-eng"),
+                ("field_preset", "minimal"),
+                ("format", format),
+                ("gzip", "on"),
+                ("step", "create"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 303, "{html}");
+    let after = export_ids(&b.page(&format!("{DE}?tab=exports")).await);
+    let new: Vec<_> = after.into_iter().filter(|i| !before.contains(i)).collect();
+    assert_eq!(new.len(), 1, "one new export linked from the history");
+    new[0].clone()
+}
+
+/// The export ids the history links to, in page order.
+fn export_ids(html: &str) -> Vec<String> {
+    let marker = format!("href=\"{DE}/exports/exp_");
+    html.match_indices(&marker)
+        .map(|(at, _)| {
+            let id = &html[at + marker.len() - 4..];
+            id[..id.find('"').unwrap()].to_string()
+        })
+        .collect()
+}
+
+both_backends!(
+    the_export_page_shows_the_job_cancels_it_and_clones_it,
+    |backend| async move {
+        let b = Browser::signed_in_with(backend, config).await;
+        let r = b
+            .app
+            .put_entity("acme", "teams", "team-eng", json!({"name": "Engineering"}))
+            .await;
+        assert_eq!(r.status(), 200);
+        let id = wizard_export(&b, "America/New_York", "ndjson").await;
+
+        let page = b.page(&format!("{DE}/exports/{id}")).await;
+        // The range in the organization's zone (Europe/Berlin), the request's zone named.
+        assert!(page.contains("2026-03-01 06:00 CET"), "{page}");
+        assert!(page.contains("2026-04-01 06:00 CEST"), "{page}");
+        assert!(page.contains("requested in America/New_York"), "{page}");
+        for expected in [
+            "Workflow Runs",
+            "Engineering",
+            "ndjson · gzip",
+            "admin@acme.example",
+            "REQUESTED",
+            "Filters",
+            "Duration",
+        ] {
+            assert!(page.contains(expected), "{expected}: {page}");
+        }
+        let fields = catalog_minimal_fields();
+        assert!(page.contains(&fields.join(", ")), "{page}");
+        assert!(page.contains(&format!("action=\"{DE}/exports/{id}/cancel\"")));
+
+        // Clone: the wizard with the job's settings carried as its choices.
+        let clone = b.page(&format!("{DE}/exports/new?clone={id}")).await;
+        for input in [
+            "name=\"start\" value=\"2026-03-01\"",
+            "name=\"end\" value=\"2026-03-31\"",
+            "name=\"timezone\" value=\"America/New_York\"",
+            "name=\"teams\" value=\"team-eng\"",
+            "name=\"field_preset\" value=\"minimal\"",
+            "name=\"format\" value=\"ndjson\"",
+            "name=\"gzip\" value=\"on\"",
+        ] {
+            assert!(clone.contains(input), "{input}: {clone}");
+        }
+
+        // Cancel, through the form: the page now says CANCELLED and offers no cancel.
+        let (status, _) = b
+            .submit_text(&format!("{DE}/exports/{id}/cancel"), &[])
+            .await;
+        assert_eq!(status, 303);
+        let page = b
+            .page(&format!("{DE}/exports/{id}?notice=export_cancelled"))
+            .await;
+        assert!(page.contains("Export cancelled."), "{page}");
+        assert!(page.contains("CANCELLED"), "{page}");
+        assert!(
+            !page.contains("/cancel\""),
+            "no cancel for a final job: {page}"
+        );
+        assert_eq!(
+            b.app.exports.get("acme", &id).await.unwrap().unwrap().state,
+            outflow::export::JobState::Cancelled
+        );
+    }
+);
+
+fn catalog_minimal_fields() -> Vec<String> {
+    outflow::domain::catalog::spec(outflow::domain::DataType::Workflows)
+        .preset_fields(outflow::domain::catalog::Preset::Minimal)
+        .into_iter()
+        .map(str::to_string)
+        .collect()
+}
+
+both_backends!(
+    another_organizations_export_is_not_found,
+    |backend| async move {
+        let b = Browser::signed_in_with(backend, config).await;
+        b.app.put_org("other").await;
+        let (_, key) = b.app.org_key("other", "usage_export").await;
+        let body = json!({"data_type": "audit_logs", "start": "2026-03-01", "end": "2026-03-31",
+            "field_preset": "minimal"});
+        let r = post_json(&b.app, "/v1/exports", &key, body).await;
+        assert_eq!(r.status(), 202, "{}", r.text().await.unwrap());
+        let id = r.json::<serde_json::Value>().await.unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        for path in [
+            format!("{DE}/exports/{id}"),
+            format!("{DE}/exports/new?clone={id}"),
+        ] {
+            let r = b.get(&path).await;
+            assert_eq!(r.status(), 404, "{path}");
+            assert!(r.text().await.unwrap().contains("Not found"));
+        }
+        let (status, _) = b
+            .submit_text(&format!("{DE}/exports/{id}/cancel"), &[])
+            .await;
+        assert_eq!(status, 404);
+        assert_eq!(
+            b.app
+                .exports
+                .get("other", &id)
+                .await
+                .unwrap()
+                .unwrap()
+                .state,
+            outflow::export::JobState::Requested,
+            "another organization's job is left alone"
+        );
+    }
+);
