@@ -170,3 +170,89 @@ both_backends!(
         );
     }
 );
+
+/// Queues an audit-log export of `acme` through the API; its id.
+async fn api_export(b: &Browser, key: &str) -> String {
+    let body = json!({"data_type": "audit_logs", "start": "2026-03-01", "end": "2026-03-31",
+        "field_preset": "minimal"});
+    let r = post_json(&b.app, "/v1/exports", key, body).await;
+    assert_eq!(r.status(), 202, "{}", r.text().await.unwrap());
+    r.json::<serde_json::Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+both_backends!(
+    the_export_history_filters_by_type_state_and_text_across_pages,
+    |backend| async move {
+        let b = Browser::signed_in_with(backend, config).await;
+        let r = b
+            .app
+            .put_entity("acme", "teams", "team-eng", json!({"name": "Engineering"}))
+            .await;
+        assert_eq!(r.status(), 200);
+        let kept = wizard_export(&b, "Europe/Berlin", "csv").await;
+        let cancelled = wizard_export(&b, "Europe/Berlin", "csv").await;
+        b.app.exports.cancel("acme", &cancelled).await.unwrap();
+        let (_, key) = b.app.org_key("acme", "usage_export").await;
+        let mut audits = Vec::new();
+        for _ in 0..26 {
+            audits.push(api_export(&b, &key).await);
+        }
+        let ids = |html: &str| export_ids(html);
+
+        // By data type: 26 audit-log jobs over two pages, no workflow job on either, and the
+        // pager keeps the filter.
+        let page1 = b
+            .page(&format!("{DE}?tab=exports&data_type=audit_logs"))
+            .await;
+        let shown = ids(&page1);
+        assert_eq!(shown.len(), 25, "{page1}");
+        assert!(shown.iter().all(|i| audits.contains(i)));
+        assert!(page1.contains("Page 1 of 2"), "{page1}");
+        assert!(
+            page1.contains("?tab=exports&amp;page=2&amp;data_type=audit_logs"),
+            "{page1}"
+        );
+        assert!(page1.contains("<option value=\"audit_logs\" selected>"));
+        let page2 = b
+            .page(&format!("{DE}?tab=exports&page=2&data_type=audit_logs"))
+            .await;
+        let shown2 = ids(&page2);
+        assert_eq!(shown2.len(), 1, "{page2}");
+        assert!(audits.contains(&shown2[0]));
+        assert!(page2.contains("?tab=exports&amp;page=1&amp;data_type=audit_logs"));
+
+        // By state.
+        let page = b.page(&format!("{DE}?tab=exports&state=CANCELLED")).await;
+        assert_eq!(ids(&page), vec![cancelled.clone()], "{page}");
+        let page = b
+            .page(&format!(
+                "{DE}?tab=exports&data_type=workflows&state=REQUESTED"
+            ))
+            .await;
+        assert_eq!(ids(&page), vec![kept.clone()], "{page}");
+
+        // By text: part of an id (any case), or the requester's email.
+        let part = kept[kept.len() - 12..].to_uppercase();
+        let page = b.page(&format!("{DE}?tab=exports&q={part}")).await;
+        assert_eq!(ids(&page), vec![kept.clone()], "{page}");
+        assert!(
+            page.contains(&format!("value=\"{part}\"")),
+            "search kept: {page}"
+        );
+        let page = b
+            .page(&format!("{DE}?tab=exports&q=ADMIN%40acme.example"))
+            .await;
+        let mut found = ids(&page);
+        found.sort();
+        let mut wizard = vec![kept.clone(), cancelled.clone()];
+        wizard.sort();
+        assert_eq!(found, wizard, "{page}");
+        // `%` is looked for literally, not as a wildcard.
+        let page = b.page(&format!("{DE}?tab=exports&q=%25")).await;
+        assert!(ids(&page).is_empty(), "{page}");
+        assert!(page.contains("No exports match this search."));
+    }
+);
