@@ -256,3 +256,109 @@ both_backends!(
         assert!(page.contains("No exports match this search."));
     }
 );
+
+/// The cells of each status-history row of a drain page, in page order.
+fn history_rows(html: &str) -> Vec<String> {
+    html.split("<tr data-role=\"status-event\">")
+        .skip(1)
+        .map(|row| row[..row.find("</tr>").unwrap()].to_string())
+        .collect()
+}
+
+fn failing_fast(c: &mut outflow::config::Config) {
+    config(c);
+    c.drains.max_failed_cycles = 1;
+}
+
+both_backends!(
+    the_drain_page_shows_the_host_and_the_status_history,
+    |backend| async move {
+        let b = Browser::signed_in_with(backend, failing_fast).await;
+        let rx = crate::http_receiver::Receiver::start().await;
+        let (_, key) = b.app.org_key("acme", "drains").await;
+        let url = format!(
+            "{}/services/T000/B000/xoxb-very-secret-path?token=sekrit123",
+            rx.url
+        );
+        let s = post_json(
+            &b.app,
+            "/v1/secrets",
+            &key,
+            json!({"name": "rx", "kind": "http", "url": url}),
+        )
+        .await;
+        assert_eq!(s.status(), 201, "{}", s.text().await.unwrap());
+        let secret = s.json::<serde_json::Value>().await.unwrap()["id"].clone();
+        let r = post_json(
+            &b.app,
+            "/v1/drains",
+            &key,
+            json!({"name": "runs", "data_type": "workflows",
+            "field_preset": "minimal", "destination": {"type": "http"}, "secret_id": secret}),
+        )
+        .await;
+        assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+        let id = r.json::<serde_json::Value>().await.unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+
+        // Paused and resumed on the page, then stopped by a receiver that refuses.
+        for action in ["pause", "resume"] {
+            let (status, _) = b
+                .submit_text(&format!("{DE}/drains/{id}/{action}"), &[("back", "detail")])
+                .await;
+            assert_eq!(status, 303, "{action}");
+        }
+        rx.set_default(
+            crate::http_receiver::Reply::status(403)
+                .body("invalid_token: this webhook was revoked"),
+        );
+        b.app
+            .ingest_ok("workflows", &json!([run_record("acme", "r-1")]))
+            .await;
+        let mut stopped = false;
+        for _ in 0..20 {
+            b.app.drains.engine.run_once(&id).await.unwrap();
+            if b.app.drains.get("acme", &id).await.unwrap().status.as_str() == "error" {
+                stopped = true;
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        assert!(stopped, "the drain stops after its failed cycle");
+
+        let page = b.page(&format!("{DE}/drains/{id}")).await;
+        assert!(
+            page.contains(&format!("<code data-role=\"host\">{}</code>", rx.url)),
+            "{page}"
+        );
+        for secret_part in ["/services/T000", "very-secret-path", "sekrit123", "token="] {
+            assert!(!page.contains(secret_part), "{secret_part} leaked: {page}");
+        }
+        let rows = history_rows(&page);
+        let labels: Vec<&str> = ["Stopped by errors", "Resumed", "Paused", "Created"].to_vec();
+        assert_eq!(rows.len(), labels.len(), "{rows:#?}");
+        for (row, label) in rows.iter().zip(&labels) {
+            assert!(row.contains(&format!("<td>{label}</td>")), "{label}: {row}");
+        }
+        assert!(rows[0].contains("HTTP 403"), "{}", rows[0]);
+        assert!(
+            rows[0].contains("invalid_token: this webhook was revoked"),
+            "{}",
+            rows[0]
+        );
+        assert!(rows[1].contains("was paused"), "{}", rows[1]);
+        assert!(rows[1].contains("admin:admin@acme.example"), "{}", rows[1]);
+        assert!(rows[2].contains("was active"), "{}", rows[2]);
+        // Times in the organization's zone (Europe/Berlin), its abbreviation shown.
+        let zone = chrono::Utc::now()
+            .with_timezone(&chrono_tz::Europe::Berlin)
+            .format("%Z")
+            .to_string();
+        assert!(
+            rows.iter().all(|r| r.contains(&format!(" {zone}</time>"))),
+            "{rows:#?}"
+        );
+    }
+);
