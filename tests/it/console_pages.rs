@@ -101,6 +101,36 @@ both_backends!(
         ] {
             assert!(clone.contains(input), "{input}: {clone}");
         }
+        assert!(clone.contains("name=\"data_type\" value=\"workflows\" required checked"));
+        // Creating it as carried asks for the same export again.
+        let mut form = hidden_inputs(&clone);
+        form.retain(|(k, _)| k != "csrf");
+        form.push(("data_type".into(), "workflows".into()));
+        form.push(("step".into(), "create".into()));
+        let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let (status, html) = b.submit_text(&format!("{DE}/exports/new"), &form).await;
+        assert_eq!(status, 303, "{html}");
+        let (jobs, _) = b.app.exports.list("acme", 1, 10).await.unwrap();
+        assert_eq!(jobs.len(), 2);
+        let (copy, original) = (&jobs[0].spec, &jobs[1].spec);
+        assert_eq!(jobs[1].id, id);
+        assert_eq!(
+            (
+                copy.start,
+                copy.end,
+                &copy.timezone,
+                &copy.teams,
+                &copy.fields
+            ),
+            (
+                original.start,
+                original.end,
+                &original.timezone,
+                &original.teams,
+                &original.fields
+            )
+        );
+        assert_eq!((&copy.format, copy.gzip), (&original.format, original.gzip));
 
         // Cancel, through the form: the page now says CANCELLED and offers no cancel.
         let (status, _) = b
@@ -122,6 +152,22 @@ both_backends!(
         );
     }
 );
+
+/// The `(name, value)` of every hidden input of a page, in page order.
+fn hidden_inputs(html: &str) -> Vec<(String, String)> {
+    let attr = |tag: &str, name: &str| {
+        let marker = format!("{name}=\"");
+        let at = tag.find(&marker)? + marker.len();
+        Some(tag[at..at + tag[at..].find('"')?].to_string())
+    };
+    html.split("<input type=\"hidden\"")
+        .skip(1)
+        .filter_map(|rest| {
+            let tag = &rest[..rest.find('>')?];
+            Some((attr(tag, "name")?, attr(tag, "value")?))
+        })
+        .collect()
+}
 
 fn catalog_minimal_fields() -> Vec<String> {
     outflow::domain::catalog::spec(outflow::domain::DataType::Workflows)
