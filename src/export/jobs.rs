@@ -586,3 +586,21 @@ pub async fn mark_expired(store: &Store, id: &str) -> Result<(), StoreError> {
         .await?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_search_text_is_matched_literally_and_in_any_case() {
+        let filter = ListFilter {
+            text: Some("  A_b%c\\d ".into()),
+            ..ListFilter::default()
+        };
+        let (sql, params) = filter.conditions();
+        assert_eq!(sql.matches("LIKE ? ESCAPE").count(), 2, "{sql}");
+        let pattern = Value::from("%a\\_b\\%c\\\\d%");
+        assert_eq!(params, vec![pattern.clone(), pattern]);
+        assert_eq!(ListFilter::default().conditions(), (String::new(), vec![]));
+    }
+}
