@@ -18,7 +18,8 @@
 //!                  one file per section), seeding
 //! bench/           `outflow bench …`: benchmarks with in-run baselines
 //! app.rs           App::build(config) / App::with_parts(…), the router, run(shutdown)
-//! web/             the admin pages: sign-in, data export tabs, wizards, drains, keys, privacy
+//! web/             the admin pages: sign-in, data export tabs, wizards, export and drain
+//!                  detail, keys, privacy
 //! http/            the HTTP API: routes() for api/ (native /v1, one file per resource, with
 //!                  OpenAPI annotations), compat/ (the reference routes), health, metrics;
 //!                  error type, extractors (extract.rs, auth.rs), paging, openapi.rs
@@ -30,7 +31,8 @@
 //!                  repo.rs (SQL), engine/ (leases, worker task, cycle steps, retries,
 //!                  failure policy, replay; run_once for tests),
 //!                  dest/ (http, s3, datadog; describe.rs shows destinations), ssrf.rs,
-//!                  secrets.rs (encrypted destination secrets), select.rs, batch.rs
+//!                  secrets.rs (encrypted destination secrets), select.rs, batch.rs,
+//!                  history.rs (status history read from the drain's audit events)
 //! export/          one-time exports: service.rs (requests, reads, queue, workers,
 //!                  completion), request.rs (lookup → validate, shared by every surface),
 //!                  spec.rs and filters.rs (validation), lookup.rs, query.rs, pipeline.rs, encode/

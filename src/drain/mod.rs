@@ -7,6 +7,7 @@
 //!   `request` validates what they send;
 //! - `repo` — the SQL of the `drains` and `drain_deliveries` tables, rows read by column name;
 //! - `secrets` — destination credentials, encrypted at rest;
+//! - `history` — a drain's status history, read from its `drain_*` audit events;
 //! - `batch` — what one delivery carries, and how records become it;
 //! - `dest/` — the destinations, one folder each, behind [`dest::Destination`];
 //! - `ssrf` — the guard that keeps destinations off private addresses;
@@ -15,6 +16,7 @@
 pub mod batch;
 pub mod dest;
 pub mod engine;
+pub mod history;
 pub mod model;
 pub mod open;
 pub mod repo;
@@ -24,5 +26,6 @@ pub mod select;
 pub mod service;
 pub mod ssrf;
 
+pub use history::{StatusChange, StatusEvent};
 pub use secrets::SecretInfo;
 pub use service::{DrainError, Drains};

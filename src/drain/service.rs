@@ -183,6 +183,44 @@ impl Drains {
         Ok(repo::attempts(&self.store, &drain.id, limit).await?)
     }
 
+    /// The newest `limit` status changes of a drain read with [`Drains::get`] (created,
+    /// paused, resumed, stopped by errors, settings changed), newest first, from its audit
+    /// events.
+    pub async fn status_history(
+        &self,
+        drain: &Drain,
+        limit: i64,
+    ) -> Result<Vec<super::history::StatusEvent>, DrainError> {
+        Ok(super::history::list(&self.store, &drain.org_id, &drain.id, limit).await?)
+    }
+
+    /// Where a drain read with [`Drains::get`] delivers, as `scheme://host[:port]`: never the
+    /// path, query or credentials (see `dest::describe::display`). For HTTP drains the URL
+    /// lives in the sealed secret, which is opened here for its host alone; S3 names its
+    /// custom endpoint, if any. `None` when there is nothing more to show than the page's
+    /// other facts (Datadog's site, S3 on AWS) or the secret cannot be read.
+    pub async fn destination_host(&self, drain: &Drain) -> Result<Option<String>, DrainError> {
+        use super::dest::{DestinationConfig, SecretPayload, describe};
+        let url = match &drain.destination {
+            DestinationConfig::S3 { endpoint, .. } => endpoint.clone(),
+            DestinationConfig::Datadog { .. } => None,
+            DestinationConfig::Http { .. } => {
+                let Some(sealed) =
+                    secrets::sealed(&self.store, &drain.org_id, &drain.secret_id).await?
+                else {
+                    return Ok(None);
+                };
+                match self.secrets.open(&drain.org_id, &drain.secret_id, &sealed) {
+                    Ok(SecretPayload::Http { url, .. }) => Some(url),
+                    _ => None,
+                }
+            }
+        };
+        Ok(url
+            .and_then(|u| url::Url::parse(&u).ok())
+            .map(|u| describe::display(&u)))
+    }
+
     /// Every drain's live delivery attempts totalled by outcome (metrics).
     pub async fn live_attempt_totals(&self) -> Result<Vec<AttemptTotals>, DrainError> {
         Ok(repo::live_attempt_totals(&self.store).await?)

@@ -230,6 +230,55 @@ pub async fn get(store: &Store, org: &str, id: &str) -> Result<Option<ExportJob>
     Ok(from_rows(rows)?.into_iter().next())
 }
 
+/// What the export history is narrowed to: every part optional, all parts must hold.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListFilter {
+    /// Only jobs of this data type.
+    pub data_type: Option<crate::domain::DataType>,
+    /// Only jobs in this state.
+    pub state: Option<JobState>,
+    /// Only jobs whose id or requester email contains this text (any case).
+    pub text: Option<String>,
+}
+
+impl ListFilter {
+    /// The `AND …` conditions after `org_id = ?` and their parameters. The text is matched
+    /// with `LIKE … ESCAPE`, its `%`, `_` and `\` escaped, so it is found literally; both
+    /// sides are lower-cased because PostgreSQL's `LIKE` is case-sensitive and SQLite's not.
+    fn conditions(&self) -> (String, Vec<Value>) {
+        let mut sql = String::new();
+        let mut params = Vec::new();
+        if let Some(dt) = self.data_type {
+            sql.push_str(" AND data_type = ?");
+            params.push(dt.as_str().into());
+        }
+        if let Some(state) = self.state {
+            sql.push_str(" AND state = ?");
+            params.push(state.as_str().into());
+        }
+        if let Some(text) = self
+            .text
+            .as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+        {
+            let escaped = text
+                .to_lowercase()
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_");
+            let pattern = format!("%{escaped}%");
+            sql.push_str(
+                " AND (LOWER(id) LIKE ? ESCAPE '\\' \
+                 OR LOWER(COALESCE(requester_email, '')) LIKE ? ESCAPE '\\')",
+            );
+            params.push(pattern.as_str().into());
+            params.push(pattern.as_str().into());
+        }
+        (sql, params)
+    }
+}
+
 /// A page of `org`'s history, newest first, and the total.
 pub async fn list(
     store: &Store,
@@ -237,31 +286,43 @@ pub async fn list(
     page: u32,
     page_size: u32,
 ) -> Result<(Vec<ExportJob>, i64), StoreError> {
+    list_filtered(store, org, &ListFilter::default(), page, page_size).await
+}
+
+/// A page of `org`'s history narrowed by `filter`, newest first, and the filtered total.
+pub async fn list_filtered(
+    store: &Store,
+    org: &str,
+    filter: &ListFilter,
+    page: u32,
+    page_size: u32,
+) -> Result<(Vec<ExportJob>, i64), StoreError> {
     let offset = i64::from(page.max(1) - 1) * i64::from(page_size);
-    let rows = store
-        .query(
-            &format!(
-                "SELECT {COLUMNS} FROM export_jobs WHERE org_id = ? \
-                 ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?"
-            ),
-            &[
-                org.into(),
-                Value::Integer(page_size.into()),
-                Value::Integer(offset),
-            ],
-            &TYPES,
-        )
-        .await?;
+    let (conditions, extra) = filter.conditions();
+    let mut params: Vec<Value> = vec![org.into()];
+    params.extend(extra);
     let total = store
         .query(
-            "SELECT COUNT(*) FROM export_jobs WHERE org_id = ?",
-            &[org.into()],
+            &format!("SELECT COUNT(*) FROM export_jobs WHERE org_id = ?{conditions}"),
+            &params,
             &[FieldType::Integer],
         )
         .await?
         .first()
         .and_then(|r| r[0].as_i64())
         .unwrap_or_default();
+    params.push(Value::Integer(page_size.into()));
+    params.push(Value::Integer(offset));
+    let rows = store
+        .query(
+            &format!(
+                "SELECT {COLUMNS} FROM export_jobs WHERE org_id = ?{conditions} \
+                 ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?"
+            ),
+            &params,
+            &TYPES,
+        )
+        .await?;
     Ok((from_rows(rows)?, total))
 }
 
@@ -524,4 +585,22 @@ pub async fn mark_expired(store: &Store, id: &str) -> Result<(), StoreError> {
         )
         .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_search_text_is_matched_literally_and_in_any_case() {
+        let filter = ListFilter {
+            text: Some("  A_b%c\\d ".into()),
+            ..ListFilter::default()
+        };
+        let (sql, params) = filter.conditions();
+        assert_eq!(sql.matches("LIKE ? ESCAPE").count(), 2, "{sql}");
+        let pattern = Value::from("%a\\_b\\%c\\\\d%");
+        assert_eq!(params, vec![pattern.clone(), pattern]);
+        assert_eq!(ListFilter::default().conditions(), (String::new(), vec![]));
+    }
 }

@@ -23,5 +23,5 @@ pub mod request;
 pub mod service;
 pub mod spec;
 
-pub use jobs::{CancelOutcome, ExportJob, JobState};
+pub use jobs::{CancelOutcome, ExportJob, JobState, ListFilter};
 pub use service::Exports;

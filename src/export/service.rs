@@ -4,7 +4,7 @@
 //! Several processes on one PostgreSQL share the queue (see `jobs`).
 
 use super::files::{Files, export_key};
-use super::jobs::{self, CancelOutcome, ExportJob, Finished, JobState};
+use super::jobs::{self, CancelOutcome, ExportJob, Finished, JobState, ListFilter};
 use super::pipeline::{self, Control, ExportError, Outcome};
 use super::request::{self, CheckError, Checked, RequestError};
 use super::spec::{ExportInput, ExportSpec, ParamNames};
@@ -117,6 +117,18 @@ impl Exports {
         page_size: u32,
     ) -> Result<(Vec<ExportJob>, i64), StoreError> {
         jobs::list(&self.store, org, page, page_size).await
+    }
+
+    /// As [`Exports::list`], narrowed by `filter` (the admin pages' search of the history);
+    /// the total counts the matching jobs.
+    pub async fn list_filtered(
+        &self,
+        org: &str,
+        filter: &ListFilter,
+        page: u32,
+        page_size: u32,
+    ) -> Result<(Vec<ExportJob>, i64), StoreError> {
+        jobs::list_filtered(&self.store, org, filter, page, page_size).await
     }
 
     /// Writes the `export_downloaded` audit record of a download of job `id` (a failure is

@@ -4,9 +4,10 @@
 use super::error::WebError;
 use super::layout::{self, Nav};
 use super::session::Admin;
+use crate::domain::DataType;
 use crate::domain::catalog::{self, Preset};
 use crate::drain::model::Drain;
-use crate::export::ExportJob;
+use crate::export::{ExportJob, JobState, ListFilter};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Query, State};
@@ -34,6 +35,93 @@ pub struct TabQuery {
     /// A notice code from a redirect after a form.
     #[serde(default)]
     pub notice: Option<String>,
+    /// History filter: a data type name (empty: every type).
+    #[serde(default)]
+    pub data_type: Option<String>,
+    /// History filter: a state name (empty: every state).
+    #[serde(default)]
+    pub state: Option<String>,
+    /// History search: text in the id or the requester's email.
+    #[serde(default)]
+    pub q: Option<String>,
+}
+
+impl TabQuery {
+    /// The history filter the query asks for; unknown type or state names are ignored
+    /// (they come from hand-edited URLs, and every job matching beats an error page).
+    pub fn filter(&self) -> ListFilter {
+        let text = self.q.as_deref().map(str::trim).filter(|t| !t.is_empty());
+        ListFilter {
+            data_type: self
+                .data_type
+                .as_deref()
+                .and_then(super::pickers::parse_type),
+            state: self.state.as_deref().and_then(|s| s.parse().ok()),
+            text: text.map(str::to_string),
+        }
+    }
+}
+
+/// `&data_type=…&state=…&q=…` for `filter`, so the pager links keep it.
+fn filter_params(filter: &ListFilter) -> String {
+    let mut out = url::form_urlencoded::Serializer::new(String::new());
+    if let Some(dt) = filter.data_type {
+        out.append_pair("data_type", dt.as_str());
+    }
+    if let Some(state) = filter.state {
+        out.append_pair("state", state.as_str());
+    }
+    if let Some(text) = &filter.text {
+        out.append_pair("q", text);
+    }
+    let query = out.finish();
+    if query.is_empty() {
+        query
+    } else {
+        format!("&{query}")
+    }
+}
+
+/// The search form above the history: a plain GET form, so the filter lives in the URL.
+fn filter_form(filter: &ListFilter) -> Markup {
+    const STATES: [JobState; 6] = [
+        JobState::Requested,
+        JobState::InProgress,
+        JobState::Completed,
+        JobState::Failed,
+        JobState::Cancelled,
+        JobState::Expired,
+    ];
+    html! {
+        form.row method="get" action=(PATH) role="search" aria-label="Search exports" {
+            input type="hidden" name="tab" value="exports";
+            div {
+                label for="filter-type" { "Data type" }
+                select #filter-type name="data_type" {
+                    option value="" { "All types" }
+                    @for dt in DataType::ALL {
+                        option value=(dt.as_str()) selected[filter.data_type == Some(dt)] { (dt.label()) }
+                    }
+                }
+            }
+            div {
+                label for="filter-state" { "Status" }
+                select #filter-state name="state" {
+                    option value="" { "All statuses" }
+                    @for st in STATES {
+                        option value=(st.as_str()) selected[filter.state == Some(st)] { (st.as_str()) }
+                    }
+                }
+            }
+            div {
+                label for="filter-q" { "Search" }
+                input #filter-q type="search" name="q" placeholder="Export id or requester email"
+                    value=(filter.text.as_deref().unwrap_or(""));
+            }
+            button.secondary type="submit" { "Filter" }
+            @if *filter != ListFilter::default() { a href={(PATH) "?tab=exports"} { "Clear" } }
+        }
+    }
 }
 
 /// The fixed text of a notice code (codes, not text, travel in URLs).
@@ -49,6 +137,9 @@ pub fn notice_text(code: &str) -> Option<&'static str> {
         "replay_started" => "Replay started: the window is being delivered again.",
         "privacy_saved" => "Privacy setting saved.",
         "key_revoked" => "Key revoked.",
+        "export_cancelled" => "Export cancelled.",
+        "export_cancel_requested" => "Cancel requested: the export stops at its next check.",
+        "export_cancel_too_late" => "The export had already ended; nothing was cancelled.",
         _ => return None,
     })
 }
@@ -68,7 +159,7 @@ pub async fn show(
     let content = if drains_tab {
         drains_tab_body(&state, &admin).await?
     } else {
-        exports_tab_body(&state, &admin, q.page.unwrap_or(1).max(1)).await?
+        exports_tab_body(&state, &admin, &q.filter(), q.page.unwrap_or(1).max(1)).await?
     };
     let current = |on: bool| on.then_some("page");
     let body = html! {
@@ -182,8 +273,18 @@ fn size_text(job: &ExportJob) -> String {
         .unwrap_or_else(|| "—".into())
 }
 
-async fn exports_tab_body(state: &AppState, admin: &Admin, page: u32) -> Result<Markup, WebError> {
-    let (items, total) = state.exports.list(admin.org_id(), page, PAGE_SIZE).await?;
+async fn exports_tab_body(
+    state: &AppState,
+    admin: &Admin,
+    filter: &ListFilter,
+    page: u32,
+) -> Result<Markup, WebError> {
+    let (items, total) = state
+        .exports
+        .list_filtered(admin.org_id(), filter, page, PAGE_SIZE)
+        .await?;
+    let kept = filter_params(filter);
+    let filtered = *filter != ListFilter::default();
     let team_names: HashMap<String, String> = super::pickers::teams(&state.store, admin.org_id())
         .await?
         .into_iter()
@@ -196,6 +297,7 @@ async fn exports_tab_body(state: &AppState, admin: &Admin, page: u32) -> Result<
             h2 { "Exports" }
             a.button href={(PATH) "/exports/new"} { "+ New Export" }
         }
+        (filter_form(filter))
         div.table-wrap {
             table data-poll-url={(PATH) "/exports.json"} {
                 caption.sr-only { "Export history, newest first" }
@@ -211,7 +313,7 @@ async fn exports_tab_body(state: &AppState, admin: &Admin, page: u32) -> Result<
                     @for job in &items {
                         tr data-id=(job.id) data-final=(if job.state.is_final() { "true" } else { "false" }) {
                             td {
-                                (job.spec.data_type.label())
+                                a href=(super::export_detail::path(&job.id)) { (job.spec.data_type.label()) }
                                 span.progress { (job.spec.format) @if job.spec.gzip { " · gzip" } }
                                 span.progress data-role="choice" { (choice_text(job, &team_names)) }
                             }
@@ -230,7 +332,9 @@ async fn exports_tab_body(state: &AppState, admin: &Admin, page: u32) -> Result<
                             }
                         }
                     }
-                    @if items.is_empty() {
+                    @if items.is_empty() && filtered {
+                        tr { td.empty colspan="6" { "No exports match this search." } }
+                    } @else if items.is_empty() {
                         tr { td.empty colspan="6" { "No exports yet. Start one with " strong { "+ New Export" } "." } }
                     }
                 }
@@ -238,9 +342,9 @@ async fn exports_tab_body(state: &AppState, admin: &Admin, page: u32) -> Result<
         }
         @if pages > 1 {
             nav.row aria-label="Export history pages" {
-                @if page > 1 { a href={(PATH) "?tab=exports&page=" (page - 1)} { "← Newer" } }
+                @if page > 1 { a href={(PATH) "?tab=exports&page=" (page - 1) (kept)} { "← Newer" } }
                 span.muted { "Page " (page) " of " (pages) }
-                @if page < pages { a href={(PATH) "?tab=exports&page=" (page + 1)} { "Older →" } }
+                @if page < pages { a href={(PATH) "?tab=exports&page=" (page + 1) (kept)} { "Older →" } }
             }
         }
     })

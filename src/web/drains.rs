@@ -1,5 +1,5 @@
-//! A drain's detail page (status and reason, lag, records delivered, recent attempts, test,
-//! replay) and the drain actions of the Drains tab: pause, resume, delete (confirmed).
+//! A drain's detail page (status and reason, destination host, lag, records delivered, status
+//! history, recent attempts, test, replay) and the drain actions of the Drains tab: pause, resume, delete (confirmed).
 
 use super::data_export::{self, PATH, org_tz};
 use super::error::WebError;
@@ -7,6 +7,7 @@ use super::layout::{self, Nav};
 use super::session::{Admin, Checked};
 use crate::audit::Actor;
 use crate::drain::DrainError;
+use crate::drain::StatusEvent;
 use crate::drain::dest::DestinationConfig;
 use crate::drain::model::{Drain, DrainStatus};
 use crate::http::extract::Client;
@@ -20,6 +21,8 @@ use serde::Deserialize;
 
 /// Attempts shown on the detail page.
 const ATTEMPTS: i64 = 25;
+/// Status changes shown on the detail page.
+const HISTORY: i64 = 25;
 
 /// The audit actor of an admin's request.
 pub fn actor(admin: &Admin, client: Client) -> Actor {
@@ -83,8 +86,10 @@ pub fn duration_text(secs: f64) -> String {
     }
 }
 
-fn destination_facts(d: &DestinationConfig) -> Markup {
-    match d {
+/// The destination's settings; `host` is where it delivers (`scheme://host[:port]`, from
+/// `Drains::destination_host`: never a path, query or secret).
+fn destination_facts(d: &DestinationConfig, host: Option<&str>) -> Markup {
+    let facts = match d {
         DestinationConfig::Http {
             format,
             otlp_encoding,
@@ -111,6 +116,41 @@ fn destination_facts(d: &DestinationConfig) -> Markup {
             dt { "Site" } dd { (site) }
             @if let Some(s) = service { dt { "Service" } dd { (s) } }
         },
+    };
+    html! {
+        @if let Some(h) = host { dt { "Host" } dd { code data-role="host" { (h) } } }
+        (facts)
+    }
+}
+
+/// The drain's status history, newest first, times in the organization's zone.
+fn history_section(events: &[StatusEvent], tz: chrono_tz::Tz) -> Markup {
+    html! {
+        section {
+            h2 { "Status history" }
+            div.table-wrap {
+                table {
+                    caption.sr-only { "Status changes, newest first" }
+                    thead { tr {
+                        th scope="col" { "When" } th scope="col" { "Change" }
+                        th scope="col" { "By" } th scope="col" { "Reason" }
+                    } }
+                    tbody {
+                        @for e in events {
+                            tr data-role="status-event" {
+                                td { (layout::time(e.at, tz)) }
+                                td { (e.change.label()) }
+                                td { (e.actor) }
+                                td { (e.reason.as_deref().unwrap_or("")) }
+                            }
+                        }
+                        @if events.is_empty() {
+                            tr { td.empty colspan="4" { "No status changes recorded." } }
+                        }
+                    }
+                }
+            }
+        }
     }
 }
 
@@ -146,6 +186,8 @@ async fn detail(
 ) -> Result<Response, WebError> {
     let d = state.drains.get(admin.org_id(), id).await?;
     let attempts = state.drains.attempts(&d, ATTEMPTS).await?;
+    let history = state.drains.status_history(&d, HISTORY).await?;
+    let host = state.drains.destination_host(&d).await?;
     let tz = org_tz(admin);
     let now = Utc::now();
     let today = now.with_timezone(&tz);
@@ -186,7 +228,7 @@ async fn detail(
                 @if let Some(c) = &d.scope.category { dt { "Category" } dd { (c) } }
                 dt { "Fields" } dd { (d.scope.fields.join(", ")) }
                 dt { "Destination" } dd { (layout::dest_label(d.destination.kind())) }
-                (destination_facts(&d.destination))
+                (destination_facts(&d.destination, host.as_deref()))
                 dt { "Created" } dd { (layout::time(d.created_at, tz)) " by " (d.created_by) }
                 @if let Some(s) = d.start_ts { dt { "Delivers records from" } dd { (layout::time(s, tz)) } }
             }
@@ -214,6 +256,7 @@ async fn detail(
                 div.actions-bar { button.secondary type="submit" { "Replay" } }
             }
         }
+        (history_section(&history, tz))
         section {
             h2 { "Recent delivery attempts" }
             div.table-wrap {

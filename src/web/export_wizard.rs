@@ -11,12 +11,14 @@ use super::pickers::{self, TeamItem};
 use super::session::{Admin, Checked};
 use crate::audit::Actor;
 use crate::domain::DataType;
+use crate::domain::catalog::{self, Preset};
 use crate::domain::range::{RangePreset, preset_range};
+use crate::export::ExportJob;
 use crate::export::request::{CheckError, RequestError};
 use crate::export::spec::{self, ExportInput, InputError};
 use crate::http::extract::Client;
 use crate::state::AppState;
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::Utc;
@@ -172,10 +174,76 @@ async fn check(
     }
 }
 
-/// `GET …/exports/new`.
-pub async fn start(State(state): State<AppState>, admin: Admin) -> Result<Response, WebError> {
-    let f = ExportForm::default().with_defaults(&admin);
+/// `?clone=exp_…`: start from that job's settings.
+#[derive(Debug, Default, Deserialize)]
+pub struct StartQuery {
+    /// A job of the admin's organization to clone.
+    #[serde(default)]
+    pub clone: Option<String>,
+}
+
+/// `GET …/exports/new`, or `…/exports/new?clone={id}` (Clone on an export's page): the
+/// wizard with every step prefilled from that job; the admin walks the steps and creates it.
+pub async fn start(
+    State(state): State<AppState>,
+    admin: Admin,
+    Query(q): Query<StartQuery>,
+) -> Result<Response, WebError> {
+    let f = match q.clone.as_deref() {
+        None => ExportForm::default(),
+        Some(id) => {
+            let job = state
+                .exports
+                .get(admin.org_id(), id)
+                .await?
+                .ok_or_else(|| {
+                    WebError::NotFound(format!("No export {id} in this organization."))
+                })?;
+            form_of(&job)
+        }
+    }
+    .with_defaults(&admin);
     render(&state, &admin, &f, "type", None, StatusCode::OK).await
+}
+
+/// The wizard's form standing for `job`'s settings: its exact range as custom dates in its
+/// zone, its teams, its fields (as their preset when they are one) and its file format.
+/// The wizard has no inputs for row filters (category, event types …); a clone leaves them out.
+fn form_of(job: &ExportJob) -> ExportForm {
+    let spec = &job.spec;
+    let tz = spec.tz();
+    let last = spec.end - chrono::Duration::microseconds(1);
+    let mut chosen: Vec<&str> = spec.fields.iter().map(String::as_str).collect();
+    chosen.sort_unstable();
+    let preset = Preset::ALL.into_iter().find(|p| {
+        let mut set = catalog::spec(spec.data_type).preset_fields(*p);
+        set.sort_unstable();
+        set == chosen
+    });
+    let on = |b: bool| b.then(|| "on".to_string());
+    let teams = &spec.teams;
+    ExportForm {
+        step: String::new(),
+        data_type: spec.data_type.as_str().into(),
+        preset: "custom".into(),
+        start: spec.start.with_timezone(&tz).format("%Y-%m-%d").to_string(),
+        end: last.with_timezone(&tz).format("%Y-%m-%d").to_string(),
+        timezone: spec.timezone.clone(),
+        teams: teams.ids.clone(),
+        all_teams: on(teams.org_teams),
+        personal: on(teams.personal),
+        field_preset: match preset {
+            Some(p) => p.as_str().into(),
+            None => "custom".into(),
+        },
+        fields: if preset.is_some() {
+            Vec::new()
+        } else {
+            spec.fields.clone()
+        },
+        format: spec.format.clone(),
+        gzip: on(spec.gzip),
+    }
 }
 
 /// `POST …/exports/new`: the next step, or (`step=create`) the export.

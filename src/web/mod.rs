@@ -13,7 +13,8 @@
 //! layout.rs        page shell, badges, times, icons, security headers; assets/ (CSS, JS)
 //! signin.rs        /signin, /signout
 //! data_export.rs   /settings/organization/data_export (tabs) and its live-status JSON
-//! export_wizard.rs the New Export wizard
+//! export_wizard.rs the New Export wizard (also prefilled from a job: Clone)
+//! export_detail.rs an export's detail page, cancel
 //! drain_wizard.rs  the Add Drain wizard
 //! drains.rs        drain detail, pause / resume / delete / test / replay
 //! pickers.rs       data-type, team and field pickers the wizards share
@@ -30,6 +31,7 @@ pub mod data_export;
 pub mod drain_wizard;
 pub mod drains;
 pub mod error;
+pub mod export_detail;
 pub mod export_wizard;
 pub mod keys;
 pub mod layout;
@@ -66,6 +68,11 @@ pub fn routes() -> Router<AppState> {
         .route(
             drain_wizard::NEW,
             get(drain_wizard::start).post(drain_wizard::step),
+        )
+        .route(&format!("{de}/exports/{{id}}"), get(export_detail::show))
+        .route(
+            &format!("{de}/exports/{{id}}/cancel"),
+            post(export_detail::cancel),
         )
         .route(&format!("{de}/drains/{{id}}"), get(drains::show))
         .route(&format!("{de}/drains/{{id}}/pause"), post(drains::pause))

@@ -8,6 +8,7 @@ mod admin_pages;
 mod architecture;
 mod browser;
 mod cli;
+mod console_pages;
 mod datadog_receiver;
 mod delivery_order;
 mod demo;
