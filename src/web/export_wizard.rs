@@ -1,5 +1,5 @@
-//! The export wizard: data type → date range → teams (team-scoped types only) → fields and
-//! format. Plain forms: every step posts the choices so far (as hidden fields) and the button
+//! The export wizard: data type → date range → teams and entity ids (team-scoped types) or
+//! filters (credit logs, audit logs) → fields and format. Plain forms: every step posts the choices so far (as hidden fields) and the button
 //! pressed names the step to show next; moving forward checks the steps being left, and the
 //! last step requests the export through `state.exports.request` — the same checks and
 //! messages as the API — which validates the whole request and queues the job.
@@ -24,6 +24,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use chrono::Utc;
 use maud::{Markup, html};
 use serde::Deserialize;
+
+mod filters;
 
 /// The wizard's path.
 pub const NEW: &str = "/settings/organization/data_export/exports/new";
@@ -50,6 +52,14 @@ pub struct ExportForm {
     pub all_teams: Option<String>,
     /// The personal-spaces toggle.
     pub personal: Option<String>,
+    /// Workbook or agent ids, comma-separated (team-scoped types).
+    pub entity_ids: String,
+    /// Credit-log category (internal value); empty for any.
+    pub category: String,
+    /// Credit-log custom role (id or name); empty for any.
+    pub custom_role: String,
+    /// Audit-log event types; none for every event.
+    pub event_types: Vec<String>,
     /// minimal, default, full or custom.
     pub field_preset: String,
     /// Custom field ids.
@@ -89,6 +99,9 @@ fn steps(dt: Option<DataType>) -> Vec<(&'static str, &'static str)> {
     if dt.is_none_or(pickers::team_scoped) {
         s.push(("teams", "Teams"));
     }
+    if dt.is_none_or(filters::has_filter_step) {
+        s.push(("filters", "Filters"));
+    }
     s.push(("fields", "Fields and format"));
     s
 }
@@ -101,7 +114,7 @@ fn input(f: &ExportForm, all_team_ids: &[String]) -> ExportInput {
     let personal = f.personal.is_some();
     let scoped = f.data_type().is_some_and(pickers::team_scoped);
     let custom_fields = f.field_preset == "custom";
-    ExportInput {
+    let mut input = ExportInput {
         data_type: Some(f.data_type.clone()),
         start: custom_range
             .then(|| f.start.clone())
@@ -123,7 +136,9 @@ fn input(f: &ExportForm, all_team_ids: &[String]) -> ExportInput {
         format: Some(f.format.clone()),
         gzip: f.gzip.is_some(),
         ..ExportInput::default()
-    }
+    };
+    filters::apply(f, f.data_type(), &mut input);
+    input
 }
 
 /// The step an invalid parameter belongs to.
@@ -132,6 +147,7 @@ fn step_of(e: &InputError) -> &'static str {
         "data_type" => "type",
         "start" | "end" | "timezone" | "preset" => "range",
         "workspace_ids" | "entity_ids" => "teams",
+        "category_filter" | "permission_group_filter" | "event_type_filter" => "filters",
         _ => "fields",
     }
 }
@@ -147,23 +163,31 @@ async fn check(
         return Ok((step == "type").then(|| "Choose a data type.".to_string()));
     };
     match step {
-        "range" => {
-            // Validate the range alone: the other steps' parts are stand-ins here.
+        "range" | "filters" => {
+            // Validate the range (and the filters) alone: the other steps' parts are
+            // stand-ins here; an error of a later step is left for that step.
             let mut probe = input(f, &[]);
             probe.include_all_workspaces = true;
             probe.workspace_ids.clear();
+            probe.entity_ids.clear();
             probe.fields = None;
             probe.field_preset = Some("minimal".into());
             probe.format = None;
             probe.gzip = false;
             match state.exports.check(&admin.org, &probe, spec::NATIVE).await {
                 Ok(_) => Ok(None),
-                Err(CheckError::Input(e)) => Ok((step_of(&e) == "range").then_some(e.message)),
+                Err(CheckError::Input(e)) if step_of(&e) != step => Ok(None),
+                // The range step's messages read on their own; a filter's names its field.
+                Err(CheckError::Input(e)) if step == "range" => Ok(Some(e.message)),
+                Err(CheckError::Input(e)) => Ok(Some(format!("{}: {}", e.param, e.message))),
                 Err(CheckError::Store(e)) => Err(e.into()),
             }
         }
         "teams" if pickers::team_scoped(dt) => {
-            let none = f.teams.is_empty() && f.all_teams.is_none() && f.personal.is_none();
+            let none = f.teams.is_empty()
+                && f.all_teams.is_none()
+                && f.personal.is_none()
+                && filters::entity_ids(&f.entity_ids).is_empty();
             Ok(none.then(|| "Select at least one team, or include personal spaces.".to_string()))
         }
         "fields" => {
@@ -208,7 +232,7 @@ pub async fn start(
 
 /// The wizard's form standing for `job`'s settings: its exact range as custom dates in its
 /// zone, its teams, its fields (as their preset when they are one) and its file format.
-/// The wizard has no inputs for row filters (category, event types …); a clone leaves them out.
+/// and its row filters (entity ids, category, custom role, event types).
 fn form_of(job: &ExportJob) -> ExportForm {
     let spec = &job.spec;
     let tz = spec.tz();
@@ -222,7 +246,7 @@ fn form_of(job: &ExportJob) -> ExportForm {
     });
     let on = |b: bool| b.then(|| "on".to_string());
     let teams = &spec.teams;
-    ExportForm {
+    let mut form = ExportForm {
         step: String::new(),
         data_type: spec.data_type.as_str().into(),
         preset: "custom".into(),
@@ -243,7 +267,10 @@ fn form_of(job: &ExportJob) -> ExportForm {
         },
         format: spec.format.clone(),
         gzip: on(spec.gzip),
-    }
+        ..ExportForm::default()
+    };
+    filters::fill(&mut form, spec);
+    form
 }
 
 /// `POST …/exports/new`: the next step, or (`step=create`) the export.
@@ -331,7 +358,9 @@ fn carried(f: &ExportForm, step: &str) -> Markup {
             @for t in &f.teams { (hidden("teams", t)) }
             @if f.all_teams.is_some() { (hidden("all_teams", "on")) }
             @if f.personal.is_some() { (hidden("personal", "on")) }
+            (hidden("entity_ids", &f.entity_ids))
         }
+        @if step != "filters" { (filters::carried_filters(f)) }
         @if step != "fields" {
             (hidden("field_preset", &f.field_preset)) (hidden("format", &f.format))
             @for x in &f.fields { (hidden("fields", x)) }
@@ -364,7 +393,8 @@ async fn render(
     let fields = match (step, dt) {
         ("type", _) | (_, None) => pickers::data_type_choice(dt),
         ("range", _) => range_step(admin, f),
-        ("teams", _) => teams_step(f, &teams),
+        ("teams", _) => teams_step(f, dt, &teams),
+        ("filters", Some(dt)) => filters::filter_step(f, dt),
         (_, Some(dt)) => fields_step(f, dt),
     };
     let body = html! {
@@ -460,15 +490,18 @@ fn range_step(admin: &Admin, f: &ExportForm) -> Markup {
     }
 }
 
-fn teams_step(f: &ExportForm, teams: &[TeamItem]) -> Markup {
+fn teams_step(f: &ExportForm, dt: Option<DataType>, teams: &[TeamItem]) -> Markup {
     html! {
         p.lead { "Choose the teams whose data to include. Personal spaces are included only when you tick Include the personal spaces; ticked with no team, the export covers the personal spaces alone." }
         (pickers::team_picker(teams, &f.teams, f.all_teams.is_some(), f.personal.is_some()))
+        (filters::entity_input(f, dt))
     }
 }
 
 fn fields_step(f: &ExportForm, dt: DataType) -> Markup {
     html! {
+        // Tool calls have neither a team step nor filters: the note goes here.
+        @if dt == DataType::ToolCalls { (filters::org_wide_note()) }
         (pickers::field_picker(dt, &f.field_preset, &f.fields))
         fieldset {
             legend { "File" }

@@ -37,3 +37,4 @@ mod storage;
 mod tenancy;
 mod time_labels;
 mod values;
+mod wizard_filters;
