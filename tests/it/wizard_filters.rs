@@ -12,7 +12,7 @@ fn config(c: &mut outflow::config::Config) {
     c.exports.workers = 0;
 }
 
-/// The wizard's last step for an organization-wide `data_type`, plus `extra`.
+/// The wizard's last step for `data_type` (no team chosen), plus `extra`.
 fn form<'a>(data_type: &'a str, extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
     let mut form = vec![
         ("data_type", data_type),
@@ -70,6 +70,19 @@ both_backends!(
         let (audit, credit) = (&jobs[0].spec, &jobs[1].spec);
         assert_eq!(credit.category.as_deref(), Some("agent_run"));
         assert_eq!(audit.event_types, ["user_sign_in", "drain_created"]);
+
+        // A team-scoped type: entity ids alone are a scope (the API's rule), comma-separated.
+        let (status, html) = b
+            .submit_text(NEW, &form("workflows", &[("entity_ids", "wb-1, wb-2,,")]))
+            .await;
+        assert_eq!(status, 303, "{html}");
+        let (jobs, _) = b.app.exports.list("acme", 1, 10).await.unwrap();
+        assert_eq!(jobs[0].spec.entity_ids, ["wb-1", "wb-2"]);
+        let clone = b.page(&format!("{NEW}?clone={}", jobs[0].id)).await;
+        assert!(
+            clone.contains("name=\"entity_ids\" value=\"wb-1, wb-2\""),
+            "{clone}"
+        );
     }
 );
 
