@@ -27,6 +27,8 @@ pub enum Nav {
     Keys,
     /// Privacy settings.
     Privacy,
+    /// Usage reports.
+    Reports,
     /// Outside the navigation (sign-in, errors).
     None,
 }
@@ -62,6 +64,7 @@ pub fn page(title: &str, admin: Option<&Admin>, nav: Nav, body: Markup) -> Marku
                                 li { a href="/settings/organization/data_export" aria-current=[current(Nav::DataExport)] { "Data export" } }
                                 li { a href="/settings/organization/api_keys" aria-current=[current(Nav::Keys)] { "API keys" } }
                                 li { a href="/settings/organization/privacy" aria-current=[current(Nav::Privacy)] { "Privacy" } }
+                                li { a href="/settings/organization/reports" aria-current=[current(Nav::Reports)] { "Reports" } }
                             }
                         }
                         div.who {

@@ -20,6 +20,7 @@
 //! pickers.rs       data-type, team and field pickers the wizards share
 //! keys.rs          /settings/organization/api_keys
 //! privacy.rs       /settings/organization/privacy
+//! reports.rs       /settings/organization/reports: usage reports as a table and CSV
 //! ```
 //!
 //! Every handler reaches data only through the signed-in admin's organization, so another
@@ -37,6 +38,7 @@ pub mod keys;
 pub mod layout;
 pub mod pickers;
 pub mod privacy;
+pub mod reports;
 pub mod session;
 pub mod signin;
 
@@ -87,4 +89,6 @@ pub fn routes() -> Router<AppState> {
             &format!("{}/teams/{{id}}", privacy::PATH),
             post(privacy::save_team),
         )
+        .route(reports::PATH, get(reports::show))
+        .route(reports::CSV_PATH, get(reports::csv))
 }

@@ -30,6 +30,7 @@ mod newcomer;
 mod openapi;
 mod pages_fixes;
 mod reports;
+mod reports_page;
 mod s3;
 mod schemas;
 mod scope;

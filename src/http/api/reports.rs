@@ -222,20 +222,26 @@ pub(super) async fn create_report(
     ApiJson(body): ApiJson<ReportBody>,
 ) -> Result<Json<ReportResponse>, ReportFailure> {
     auth.require(&[Scope::UsageExport])?;
-    let report_type = ReportType::parse(&report_type)?;
+    let report = run(&state, auth.org_id(), &report_type, &body).await?;
+    Ok(Json(ReportResponse::from_report(&report)))
+}
+
+/// Validates a report request and computes it for `org_id`: what `POST /v1/reports/{type}`
+/// answers. The admin Reports page calls this too, so the page and the API accept the same
+/// input and give the same messages.
+pub(crate) async fn run(
+    state: &AppState,
+    org_id: &str,
+    report_type: &str,
+    body: &ReportBody,
+) -> Result<Report, ReportFailure> {
+    let report_type = ReportType::parse(report_type)?;
     let group_by = report_type.group_by(body.group_by.as_deref())?;
-    let range = native_range(&state, auth.org_id(), &body).await?;
+    let range = native_range(state, org_id, body).await?;
     let request = ReportRequest {
         report_type,
         group_by,
         range,
     };
-    let report = reports::compute(
-        &state.store,
-        auth.org_id(),
-        &request,
-        state.config.report_max_rows,
-    )
-    .await?;
-    Ok(Json(ReportResponse::from_report(&report)))
+    Ok(reports::compute(&state.store, org_id, &request, state.config.report_max_rows).await?)
 }
