@@ -32,6 +32,22 @@ pub(crate) struct Browser {
     password: String,
 }
 
+/// The `(name, value)` of every hidden input of a page, in page order.
+pub(crate) fn hidden_inputs(html: &str) -> Vec<(String, String)> {
+    let attr = |tag: &str, name: &str| {
+        let marker = format!("{name}=\"");
+        let at = tag.find(&marker)? + marker.len();
+        Some(tag[at..at + tag[at..].find('"')?].to_string())
+    };
+    html.split("<input type=\"hidden\"")
+        .skip(1)
+        .filter_map(|rest| {
+            let tag = &rest[..rest.find('>')?];
+            Some((attr(tag, "name")?, attr(tag, "value")?))
+        })
+        .collect()
+}
+
 fn csrf_of(html: &str) -> String {
     let marker = "name=\"csrf\" value=\"";
     let at = html.find(marker).expect("a page with a CSRF field") + marker.len();

@@ -2,7 +2,7 @@
 //! uses them: an export's detail page (cancel, clone, tenancy), the export history's search
 //! and filters, and a drain's destination host and status history.
 
-use crate::admin_pages::Browser;
+use crate::admin_pages::{Browser, hidden_inputs};
 use crate::both_backends;
 use crate::helpers::*;
 use serde_json::json;
@@ -152,22 +152,6 @@ both_backends!(
         );
     }
 );
-
-/// The `(name, value)` of every hidden input of a page, in page order.
-fn hidden_inputs(html: &str) -> Vec<(String, String)> {
-    let attr = |tag: &str, name: &str| {
-        let marker = format!("{name}=\"");
-        let at = tag.find(&marker)? + marker.len();
-        Some(tag[at..at + tag[at..].find('"')?].to_string())
-    };
-    html.split("<input type=\"hidden\"")
-        .skip(1)
-        .filter_map(|rest| {
-            let tag = &rest[..rest.find('>')?];
-            Some((attr(tag, "name")?, attr(tag, "value")?))
-        })
-        .collect()
-}
 
 fn catalog_minimal_fields() -> Vec<String> {
     outflow::domain::catalog::spec(outflow::domain::DataType::Workflows)

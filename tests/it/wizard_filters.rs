@@ -2,7 +2,7 @@
 //! credit-log category and an audit-log event type reach the job's spec, an unknown category
 //! is refused on the Filters step with the form kept, and Clone carries the filters.
 
-use crate::admin_pages::Browser;
+use crate::admin_pages::{Browser, hidden_inputs};
 use crate::both_backends;
 
 const NEW: &str = "/settings/organization/data_export/exports/new";
@@ -26,22 +26,6 @@ fn form<'a>(data_type: &'a str, extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &
     ];
     form.extend_from_slice(extra);
     form
-}
-
-/// The `(name, value)` of every hidden input of a page, in page order.
-fn hidden_inputs(html: &str) -> Vec<(String, String)> {
-    let attr = |tag: &str, name: &str| {
-        let marker = format!("{name}=\"");
-        let at = tag.find(&marker)? + marker.len();
-        Some(tag[at..at + tag[at..].find('"')?].to_string())
-    };
-    html.split("<input type=\"hidden\"")
-        .skip(1)
-        .filter_map(|rest| {
-            let tag = &rest[..rest.find('>')?];
-            Some((attr(tag, "name")?, attr(tag, "value")?))
-        })
-        .collect()
 }
 
 both_backends!(
