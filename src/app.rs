@@ -238,8 +238,33 @@ pub async fn shutdown_signal() {
     }
 }
 
+/// The `Content-Length` a request announces, if any.
+fn announced_length(req: &axum::extract::Request) -> Option<u64> {
+    req.headers()
+        .get(axum::http::header::CONTENT_LENGTH)?
+        .to_str()
+        .ok()?
+        .parse()
+        .ok()
+}
+
+/// Answers 413 to a body announced over `max_body_bytes`, reading none of it into memory. Up to
+/// 64 MiB of it (for at most 10 s) is read and dropped first: the server would otherwise close
+/// with input unread, the peer's TCP stack would answer with a reset, and a client still
+/// uploading would see that instead of the answer. A larger announcement is refused at once.
+async fn refuse_oversized(req: axum::extract::Request, announced: u64) -> axum::response::Response {
+    use futures::StreamExt;
+    const LINGER_BYTES: u64 = 64 * 1024 * 1024;
+    if announced <= LINGER_BYTES {
+        let mut body = req.into_body().into_data_stream();
+        let drain = async { while let Some(Ok(_)) = body.next().await {} };
+        let _ = tokio::time::timeout(Duration::from_secs(10), drain).await;
+    }
+    axum::response::IntoResponse::into_response(http::error::ApiError::body_too_large())
+}
+
 /// The complete router: the HTTP API and the admin pages over one [`AppState`], with the body
-/// limit and request tracing.
+/// limit (checked on the announced length first, then while reading) and request tracing.
 pub fn router(state: AppState) -> axum::Router {
     let max_body = state.config.max_body_bytes;
     axum::Router::new()
@@ -249,6 +274,14 @@ pub fn router(state: AppState) -> axum::Router {
             http::error::ApiError::NotFound("no such route; see /v1/openapi.json".into())
         })
         .layer(axum::extract::DefaultBodyLimit::max(max_body))
+        .layer(axum::middleware::from_fn(
+            move |req: axum::extract::Request, next: axum::middleware::Next| async move {
+                match announced_length(&req) {
+                    Some(n) if n > max_body as u64 => refuse_oversized(req, n).await,
+                    _ => next.run(req).await,
+                }
+            },
+        ))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
 }

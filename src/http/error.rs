@@ -132,13 +132,18 @@ impl From<QueryRejection> for ApiError {
     }
 }
 
+impl ApiError {
+    /// A body over `max_body_bytes`, announced or read.
+    pub fn body_too_large() -> ApiError {
+        ApiError::PayloadTooLarge("request body is larger than max_body_bytes allows".into())
+    }
+}
+
 impl From<axum::extract::rejection::BytesRejection> for ApiError {
     fn from(r: axum::extract::rejection::BytesRejection) -> Self {
         let status = r.status();
         if status == StatusCode::PAYLOAD_TOO_LARGE {
-            return ApiError::PayloadTooLarge(
-                "request body is larger than max_body_bytes allows".into(),
-            );
+            return ApiError::body_too_large();
         }
         ApiError::Status(status, r.body_text())
     }
