@@ -96,6 +96,11 @@ impl NamedRow {
         StoreError::Corrupt(format!("{} {name}: {problem}", self.what))
     }
 
+    /// A value that must be present: `Corrupt` naming the column when it is not.
+    fn present<T>(&self, name: &str, value: Option<T>) -> StoreResult<T> {
+        value.ok_or_else(|| self.corrupt(name, "missing"))
+    }
+
     /// Takes a column's value (`Null` when the database returned NULL).
     pub fn take(&mut self, name: &str) -> StoreResult<Value> {
         let i = self
@@ -121,8 +126,8 @@ impl NamedRow {
 
     /// Text that must be present.
     pub fn text(&mut self, name: &str) -> StoreResult<String> {
-        self.opt_text(name)?
-            .ok_or_else(|| self.corrupt(name, "missing"))
+        let value = self.opt_text(name)?;
+        self.present(name, value)
     }
 
     /// An integer that may be NULL.
@@ -138,8 +143,8 @@ impl NamedRow {
 
     /// An integer that must be present.
     pub fn i64(&mut self, name: &str) -> StoreResult<i64> {
-        self.opt_i64(name)?
-            .ok_or_else(|| self.corrupt(name, "missing"))
+        let value = self.opt_i64(name)?;
+        self.present(name, value)
     }
 
     /// A number that may be NULL (integers widen).
@@ -154,8 +159,8 @@ impl NamedRow {
 
     /// A number that must be present.
     pub fn f64(&mut self, name: &str) -> StoreResult<f64> {
-        self.opt_f64(name)?
-            .ok_or_else(|| self.corrupt(name, "missing"))
+        let value = self.opt_f64(name)?;
+        self.present(name, value)
     }
 
     /// An instant that may be NULL.
@@ -169,8 +174,8 @@ impl NamedRow {
 
     /// An instant that must be present.
     pub fn ts(&mut self, name: &str) -> StoreResult<DateTime<Utc>> {
-        self.opt_ts(name)?
-            .ok_or_else(|| self.corrupt(name, "missing"))
+        let value = self.opt_ts(name)?;
+        self.present(name, value)
     }
 
     /// A boolean that may be NULL.
@@ -184,8 +189,8 @@ impl NamedRow {
 
     /// A boolean that must be present.
     pub fn bool(&mut self, name: &str) -> StoreResult<bool> {
-        self.opt_bool(name)?
-            .ok_or_else(|| self.corrupt(name, "missing"))
+        let value = self.opt_bool(name)?;
+        self.present(name, value)
     }
 
     /// A JSON document that may be NULL (SQLite hands JSON back as text).
@@ -202,8 +207,8 @@ impl NamedRow {
 
     /// A JSON document that must be present.
     pub fn json(&mut self, name: &str) -> StoreResult<serde_json::Value> {
-        self.opt_json(name)?
-            .ok_or_else(|| self.corrupt(name, "missing"))
+        let value = self.opt_json(name)?;
+        self.present(name, value)
     }
 
     /// A JSON document decoded into `T`.

@@ -253,9 +253,22 @@ both_backends!(
     }
 );
 
-/// A drain service whose engine never runs on its own (node `stepper`), with its own drain:
-/// the app's lease loop ran at start-up and runs again only when the app's service asks it
-/// to (or after 200 s with `lease_seconds` 600), so only the test's cycles deliver it.
+/// An app that runs no drains, a receiver, and a drain to it held by nothing but a stepper
+/// engine (another node that runs only when the test says): nothing but the test moves it.
+async fn stepper_setup(backend: Backend) -> (Ctx, Receiver, outflow::drain::Drains, String) {
+    let ctx = Ctx::new(backend, |c| {
+        fast(c);
+        c.drains.run = false;
+    })
+    .await;
+    let rx = Receiver::start().await;
+    let secret = ctx.http_secret(&rx.url).await;
+    let (stepper, id) = stepped_drain(&ctx, &secret).await;
+    (ctx, rx, stepper, id)
+}
+
+/// A drain service whose engine never runs on its own (node `stepper`), with its own drain;
+/// with an app that runs no drains (`stepper_setup`) only the test's cycles deliver it.
 async fn stepped_drain(ctx: &Ctx, secret: &str) -> (outflow::drain::Drains, String) {
     use outflow::drain::request::{self, DrainRequest};
     let store = ctx.app.store.clone();
@@ -304,15 +317,7 @@ async fn stepped_drain(ctx: &Ctx, secret: &str) -> (outflow::drain::Drains, Stri
 both_backends!(
     run_once_drives_a_drain_cycle_by_cycle,
     |backend| async move {
-        // The app runs no drains: the stepper (another node) is the only one that can take it.
-        let ctx = Ctx::new(backend, |c| {
-            fast(c);
-            c.drains.run = false;
-        })
-        .await;
-        let rx = Receiver::start().await;
-        let secret = ctx.http_secret(&rx.url).await;
-        let (stepper, id) = stepped_drain(&ctx, &secret).await;
+        let (ctx, rx, stepper, id) = stepper_setup(backend).await;
         let engine = &stepper.engine;
         // Not held by the stepper yet: nothing to do.
         assert_eq!(engine.run_once(&id).await.unwrap(), Ran::Idle);
@@ -358,16 +363,7 @@ both_backends!(
 both_backends!(
     a_drain_paused_elsewhere_sends_none_of_the_batches_it_read_ahead,
     |backend| async move {
-        // The app runs no drains: the stepper (another node) is the only one that can take it.
-        let ctx = Ctx::new(backend, |c| {
-            fast(c);
-            c.drains.run = false;
-        })
-        .await;
-        let rx = Receiver::start().await;
-        let secret = ctx.http_secret(&rx.url).await;
-        // The stepper plays another node: nothing on this one stops its work.
-        let (stepper, id) = stepped_drain(&ctx, &secret).await;
+        let (ctx, rx, stepper, id) = stepper_setup(backend).await;
         let engine = &stepper.engine;
         assert_eq!(engine.run_due().await.unwrap(), Ran::Idle);
         ctx.app.ingest_ok("workflows", &runs("r", 2500)).await;
