@@ -262,12 +262,7 @@ impl ListFilter {
             .map(str::trim)
             .filter(|t| !t.is_empty())
         {
-            let escaped = text
-                .to_lowercase()
-                .replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_");
-            let pattern = format!("%{escaped}%");
+            let pattern = crate::store::like_pattern(text);
             sql.push_str(
                 " AND (LOWER(id) LIKE ? ESCAPE '\\' \
                  OR LOWER(COALESCE(requester_email, '')) LIKE ? ESCAPE '\\')",

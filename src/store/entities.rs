@@ -400,8 +400,9 @@ fn listing(kind: EntityKind) -> Listing {
     }
 }
 
-/// Escapes LIKE wildcards so a search for `50%` matches literally.
-fn like_pattern(q: &str) -> String {
+/// The `LIKE … ESCAPE '\\'` pattern of a case-insensitive "contains" search (compare with
+/// `lower(column)`): lower-cased, wildcards escaped so a search for `50%` matches literally.
+pub fn like_pattern(q: &str) -> String {
     let mut p = String::from("%");
     for c in q.to_lowercase().chars() {
         if matches!(c, '%' | '_' | '\\') {

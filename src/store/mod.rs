@@ -23,7 +23,7 @@ pub mod rows;
 pub mod sqlite;
 pub mod value;
 
-pub use entities::{EntityPage, ListQuery};
+pub use entities::{EntityPage, ListQuery, like_pattern};
 pub use keys::{NewOrgKey, OrgKey, Scope};
 pub use paging::Paging;
 pub use records::{InsertOutcome, Record, RecordBatch, StoredRecord};
