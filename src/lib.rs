@@ -18,17 +18,19 @@
 //!                  one file per section), seeding
 //! bench/           `outflow bench …`: benchmarks with in-run baselines
 //! app.rs           App::build(config) / App::with_parts(…), the router, run(shutdown)
-//! web/             the admin pages: sign-in, data export tabs, wizards, export and drain
-//!                  detail, keys, privacy
+//! web/             the admin pages: sign-in, data export tabs (history search), wizards
+//!                  (export_wizard/filters.rs: row filters), export detail (export_detail.rs),
+//!                  drain detail, reports (reports.rs, with CSV), keys, privacy
 //! http/            the HTTP API: routes() for api/ (native /v1, one file per resource, with
-//!                  OpenAPI annotations), compat/ (the reference routes), health, metrics;
+//!                  OpenAPI annotations; schemas.rs serves the record JSON Schemas),
+//!                  compat/ (the reference routes), health, metrics;
 //!                  error type, extractors (extract.rs, auth.rs), paging, openapi.rs
 //! state.rs         AppState: the services handlers and pages reach
 //! reports/         usage reports over the stored records: columns.rs (each report's columns),
 //!                  compute/ (one file per report: users, agents, api_keys, projects,
 //!                  models, workflows; sql.rs and rows.rs shared, rows read by name)
 //! drain/           continuous drains: service.rs (the way in), request.rs (validation),
-//!                  repo.rs (SQL), engine/ (leases, worker task, cycle steps, retries,
+//!                  repo.rs (SQL), engine/ (leases, worker task, cycle.rs steps, retries,
 //!                  failure policy, replay; run_once for tests),
 //!                  dest/ (http, s3, datadog; describe.rs shows destinations), ssrf.rs,
 //!                  secrets.rs (encrypted destination secrets), select.rs, batch.rs,
@@ -57,8 +59,9 @@
 //!   named.rs         rows read by column name from one declared column list
 //! domain/          pure values: data types, the field catalog (catalog/), credit categories,
 //!                  entities, ids, time ranges (range.rs), accepted values (values.rs), the
-//!                  local calendar (calendar/: periods, buckets, schedule cadences) and
-//!                  mergeable latency histograms (histogram.rs) — no I/O
+//!                  local calendar (calendar/: periods, buckets, schedule cadences),
+//!                  mergeable latency histograms (histogram.rs) and the delivered records'
+//!                  JSON Schemas generated from the catalog (schema.rs) — no I/O
 //! migrations/      {sqlite,postgres}/ — one migration set per backend
 //! tests/it/        one integration-test binary: the real app on port 0, both backends
 //! docs/            spec.md (the product, cited as `docs/spec.md §N`), field-catalog.md
