@@ -3,7 +3,7 @@
 //! exports accept the same values and give the same errors.
 
 use super::dest::DestinationConfig;
-use super::model::DrainScope;
+use super::model::{Drain, DrainScope};
 use super::secrets;
 use crate::domain::DataType;
 use crate::domain::entity::Org;
@@ -50,6 +50,32 @@ pub struct DrainRequest {
 }
 
 impl DrainRequest {
+    /// The request that reproduces a stored drain's settings (the base of an update, from the
+    /// API's PATCH or the drain's edit page).
+    pub fn of(d: &Drain) -> DrainRequest {
+        let team_scoped = crate::domain::catalog::spec(d.data_type)
+            .team_field
+            .is_some();
+        DrainRequest {
+            name: Some(d.name.clone()),
+            data_type: Some(d.data_type.as_str().to_string()),
+            fields: Some(d.scope.fields.clone()),
+            field_preset: None,
+            workspace_ids: d.scope.teams.ids.clone(),
+            // Organization-wide types store "everything"; asking for it again is accepted there.
+            include_all_workspaces: d.scope.teams.is_everything() && team_scoped,
+            include_personal_workspaces: d.scope.teams.personal && team_scoped,
+            entity_ids: d.scope.entity_ids.clone(),
+            category_filter: d.scope.category.clone(),
+            permission_group_filter: d.scope.permission_group.clone(),
+            event_type_filter: d.scope.event_types.clone(),
+            hide_child_runs: d.scope.hide_child_runs,
+            start_ts: None,
+            destination: Some(d.destination.clone()),
+            secret_id: Some(d.secret_id.clone()),
+        }
+    }
+
     /// The export request whose scope, filters and fields the drain carries (the range is a
     /// stand-in: a drain has none).
     fn export_input(&self, data_type: &str) -> ExportInput {

@@ -132,6 +132,7 @@ pub fn notice_text(code: &str) -> Option<&'static str> {
         "drain_paused" => "Drain paused. It resumes from where it stopped.",
         "drain_resumed" => "Drain resumed.",
         "drain_created" => "Drain created: the destination passed its preflight check.",
+        "drain_updated" => "Drain saved.",
         "test_ok" => "Test batch delivered.",
         "test_failed" => "The test batch was not delivered; see the attempts below.",
         "replay_started" => "Replay started: the window is being delivered again.",

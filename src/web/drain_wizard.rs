@@ -5,7 +5,7 @@
 //! must pass: when it fails, the secret is deleted again, nothing is stored, and the step shows
 //! why. Credentials are never carried between steps nor rendered back into a page.
 
-use super::data_export::PATH;
+use super::data_export::{self, PATH};
 use super::drains::actor;
 use super::error::WebError;
 use super::layout::{self, Nav};
@@ -17,6 +17,7 @@ use crate::drain::dest::config::{DEFAULT_MAX_BODY_BYTES, HttpFormat, OtlpEncodin
 use crate::drain::dest::datadog::sites;
 use crate::drain::dest::{DestinationConfig, SecretPayload};
 use crate::drain::request::{self, DrainRequest, ValidDrain, ValidateError};
+use crate::drain::secrets::SecretInfo;
 use crate::export::spec::InputError;
 use crate::http::extract::Client;
 use crate::state::AppState;
@@ -79,6 +80,18 @@ pub struct DrainForm {
     pub dd_service: String,
     /// Datadog API key (secret).
     pub dd_api_key: String,
+    /// Gzip HTTP bodies (`Content-Encoding: gzip`).
+    pub gzip: Option<String>,
+    /// `new` (credentials typed in this form), `existing` (`secret_id`) or, when editing,
+    /// `keep` (the drain's current secret).
+    pub secret_mode: String,
+    /// A stored secret chosen by id (`secret_mode=existing`).
+    pub secret_id: String,
+    /// `now` (new records only) or `from` (backfill from `start_ts`).
+    pub start_from: String,
+    /// Backfill start, `YYYY-MM-DDTHH:MM` in the organization's zone (or any form the API's
+    /// `start_ts` takes).
+    pub start_ts: String,
 }
 
 /// Never prints the credentials.
@@ -94,7 +107,7 @@ impl std::fmt::Debug for DrainForm {
 }
 
 impl DrainForm {
-    fn with_defaults(mut self) -> Self {
+    pub(super) fn with_defaults(mut self) -> Self {
         if self.field_preset.is_empty() {
             self.field_preset = "default".into();
         }
@@ -107,6 +120,12 @@ impl DrainForm {
         if self.dd_site.is_empty() {
             self.dd_site = "datadoghq.com".into();
         }
+        if self.secret_mode.is_empty() {
+            self.secret_mode = "new".into();
+        }
+        if self.start_from.is_empty() {
+            self.start_from = "now".into();
+        }
         self
     }
 
@@ -115,7 +134,7 @@ impl DrainForm {
     }
 }
 
-fn has_scope_step(dt: Option<DataType>) -> bool {
+pub(super) fn has_scope_step(dt: Option<DataType>) -> bool {
     dt.is_none_or(|d| pickers::team_scoped(d) || d == DataType::CreditLogs)
 }
 
@@ -130,12 +149,12 @@ fn steps(dt: Option<DataType>) -> Vec<(&'static str, &'static str)> {
     s
 }
 
-fn opt(s: &str) -> Option<String> {
+pub(super) fn opt(s: &str) -> Option<String> {
     Some(s.trim().to_string()).filter(|s| !s.is_empty())
 }
 
 /// The drain request the form stands for, with `secret_id`.
-fn drain_request(f: &DrainForm, secret_id: Option<String>) -> DrainRequest {
+pub(super) fn drain_request(f: &DrainForm, secret_id: Option<String>) -> DrainRequest {
     let dt = f.data_type();
     let scoped = dt.is_some_and(pickers::team_scoped);
     let (all, personal) = (f.all_teams.is_some(), f.personal.is_some());
@@ -155,6 +174,7 @@ fn drain_request(f: &DrainForm, secret_id: Option<String>) -> DrainRequest {
         include_all_workspaces: scoped && all && personal,
         include_personal_workspaces: scoped && personal,
         category_filter: opt(&f.category).filter(|_| dt == Some(DataType::CreditLogs)),
+        start_ts: (f.start_from == "from").then(|| f.start_ts.trim().to_string()),
         destination: destination(f),
         secret_id,
         ..DrainRequest::default()
@@ -162,7 +182,7 @@ fn drain_request(f: &DrainForm, secret_id: Option<String>) -> DrainRequest {
 }
 
 /// The destination settings (nothing secret).
-fn destination(f: &DrainForm) -> Option<DestinationConfig> {
+pub(super) fn destination(f: &DrainForm) -> Option<DestinationConfig> {
     Some(match f.dest_type.as_str() {
         "http" => {
             let (format, otlp_encoding) = match f.http_format.as_str() {
@@ -174,7 +194,7 @@ fn destination(f: &DrainForm) -> Option<DestinationConfig> {
             DestinationConfig::Http {
                 format,
                 otlp_encoding,
-                gzip: false,
+                gzip: f.gzip.is_some(),
                 max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             }
         }
@@ -197,7 +217,7 @@ fn destination(f: &DrainForm) -> Option<DestinationConfig> {
 }
 
 /// The destination's credentials, checked for presence and shape.
-fn payload(f: &DrainForm) -> Result<SecretPayload, String> {
+pub(super) fn payload(f: &DrainForm) -> Result<SecretPayload, String> {
     match f.dest_type.as_str() {
         "http" => {
             let url = f.url.trim();
@@ -237,7 +257,7 @@ fn payload(f: &DrainForm) -> Result<SecretPayload, String> {
     }
 }
 
-fn step_of(e: &InputError) -> &'static str {
+pub(super) fn step_of(e: &InputError) -> &'static str {
     match e.param.as_str() {
         "data_type" => "type",
         "workspace_ids" | "entity_ids" | "category_filter" | "permission_group_filter" => "scope",
@@ -330,11 +350,20 @@ async fn create(
         Err(ValidateError::Store(e)) => return Err(e.into()),
         _ => {}
     }
+    let actor = actor(admin, client);
+    if f.secret_mode == "existing" {
+        let Some(secret_id) = opt(&f.secret_id) else {
+            return Ok(Err((
+                "destination",
+                "Choose a stored secret, or enter new credentials.".into(),
+            )));
+        };
+        return finish(state, admin, f, &secret_id, &actor).await;
+    }
     let payload = match payload(f) {
         Ok(p) => p,
         Err(m) => return Ok(Err(("destination", m))),
     };
-    let actor = actor(admin, client);
     let secret_name = format!("{} ({})", f.name.trim(), payload.kind());
     let secret = state
         .drains
@@ -394,9 +423,12 @@ fn carried(f: &DrainForm, step: &str) -> Markup {
         @if step != "destination" {
             @for (name, value) in [("name", &f.name), ("dest_type", &f.dest_type), ("http_format", &f.http_format),
                 ("url", &f.url), ("s3_bucket", &f.s3_bucket), ("s3_prefix", &f.s3_prefix), ("s3_region", &f.s3_region),
-                ("s3_endpoint", &f.s3_endpoint), ("dd_site", &f.dd_site), ("dd_service", &f.dd_service)] {
+                ("s3_endpoint", &f.s3_endpoint), ("dd_site", &f.dd_site), ("dd_service", &f.dd_service),
+                ("secret_mode", &f.secret_mode), ("secret_id", &f.secret_id), ("start_from", &f.start_from),
+                ("start_ts", &f.start_ts)] {
                 (hidden(name, value))
             }
+            @if f.gzip.is_some() { (hidden("gzip", "on")) }
         }
     }
 }
@@ -429,7 +461,10 @@ async fn render(
             p.lead { "Drains deliver the chosen fields of every new record; the record's time field is always included." }
             (pickers::field_picker(dt, &f.field_preset, &f.fields))
         },
-        _ => destination_step(f),
+        _ => html! {
+            (destination_step(f, &state.drains.secrets(admin.org_id()).await?, false))
+            (start_section(f, data_export::org_tz(admin)))
+        },
     };
     let body = html! {
         p { a href={(PATH) "?tab=drains"} { "← Back to drains" } }
@@ -458,7 +493,7 @@ async fn render(
     ))
 }
 
-fn scope_step(f: &DrainForm, dt: DataType, teams: &[TeamItem]) -> Markup {
+pub(super) fn scope_step(f: &DrainForm, dt: DataType, teams: &[TeamItem]) -> Markup {
     if dt == DataType::CreditLogs {
         return html! {
             p.lead { "Credit logs cover the whole organization; optionally keep one category." }
@@ -480,7 +515,10 @@ fn scope_step(f: &DrainForm, dt: DataType, teams: &[TeamItem]) -> Markup {
     }
 }
 
-fn destination_step(f: &DrainForm) -> Markup {
+/// The destination step: name, destination type and settings, and where the credentials
+/// come from (typed in, a stored secret of the organization, or — `editing` — the drain's
+/// current secret).
+pub(super) fn destination_step(f: &DrainForm, secrets: &[SecretInfo], editing: bool) -> Markup {
     let kinds = [
         (
             "http",
@@ -523,6 +561,10 @@ fn destination_step(f: &DrainForm) -> Markup {
             input #authorization type="password" name="authorization" autocomplete="off";
             label for="signing_secret" { "Signing secret" span.hint { "Optional. Signs every body (X-Outflow-Signature and Standard Webhooks headers)." } }
             input #signing_secret type="password" name="signing_secret" autocomplete="off";
+            label.inline {
+                input type="checkbox" name="gzip" checked[f.gzip.is_some()];
+                "Compress bodies with gzip (Content-Encoding: gzip)"
+            }
         }
         fieldset data-dest="s3" {
             legend { "Amazon S3 or S3-compatible storage" }
@@ -548,6 +590,69 @@ fn destination_step(f: &DrainForm) -> Markup {
             label for="dd_api_key" { "API key" }
             input #dd_api_key type="password" name="dd_api_key" autocomplete="off";
         }
+        (credentials_choice(f, secrets, editing))
         p.hint { "Credentials are stored encrypted and are never shown again. The destination is checked before the drain is saved." }
+    }
+}
+
+/// Typed-in credentials, a stored secret, or (editing) the current one.
+fn credentials_choice(f: &DrainForm, secrets: &[SecretInfo], editing: bool) -> Markup {
+    let mut modes = vec![("new", "Use the credentials entered above")];
+    if editing {
+        modes.insert(0, ("keep", "Keep the drain's current credentials"));
+    }
+    modes.push(("existing", "Use a stored secret"));
+    html! {
+        fieldset data-role="credentials" {
+            legend { "Credentials" }
+            @for (mode, label) in modes {
+                label.inline {
+                    input type="radio" name="secret_mode" value=(mode) checked[f.secret_mode == mode];
+                    (label)
+                }
+            }
+            label for="secret_id" {
+                "Stored secret"
+                span.hint { "A secret holds a destination's credentials; for an HTTP endpoint it holds the URL too, so the URL above is then not used." }
+            }
+            select #secret_id name="secret_id" {
+                option value="" selected[f.secret_id.is_empty()] { "Choose a secret…" }
+                @for s in secrets {
+                    option value=(s.id) selected[f.secret_id == s.id] {
+                        (s.name) " — " (secret_kind_label(&s.kind)) " (" (s.id) ")"
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The destination a secret kind serves.
+fn secret_kind_label(kind: &str) -> &'static str {
+    match kind {
+        "http" => "HTTP endpoint",
+        "aws" => "Amazon S3",
+        "datadog" => "Datadog",
+        _ => "other",
+    }
+}
+
+/// Where a new drain starts: new records only, or a backfill from a time in the
+/// organization's zone.
+fn start_section(f: &DrainForm, tz: chrono_tz::Tz) -> Markup {
+    html! {
+        fieldset data-role="start" {
+            legend { "Start" }
+            label.inline {
+                input type="radio" name="start_from" value="now" checked[f.start_from != "from"];
+                "Deliver new records only, from now"
+            }
+            label.inline {
+                input type="radio" name="start_from" value="from" checked[f.start_from == "from"];
+                "Also deliver past records, from:"
+            }
+            label for="start_ts" { "Backfill from" span.hint { "In " (tz.name()) "; records with a time at or after it are delivered first, oldest first." } }
+            input #start_ts type="datetime-local" name="start_ts" value=(f.start_ts);
+        }
     }
 }

@@ -212,6 +212,7 @@ async fn detail(
                 h2 { "Status" }
                 div.row {
                     (data_export::drain_actions(admin, &d, true))
+                    a.button.small.secondary href={(detail_path(&d.id)) "/edit"} { "Edit" }
                     form method="post" action={(detail_path(&d.id)) "/test"} {
                         (layout::csrf_field(admin))
                         button.small type="submit" { "Send test batch" }

@@ -15,7 +15,8 @@
 //! data_export.rs   /settings/organization/data_export (tabs) and its live-status JSON
 //! export_wizard.rs the New Export wizard (also prefilled from a job: Clone)
 //! export_detail.rs an export's detail page, cancel
-//! drain_wizard.rs  the Add Drain wizard
+//! drain_wizard.rs  the Add Drain wizard (backfill start, gzip, new or stored credentials)
+//! drain_edit.rs    a drain's Edit page (settings and credentials, preflighted)
 //! drains.rs        drain detail, pause / resume / delete / test / replay
 //! pickers.rs       data-type, team and field pickers the wizards share
 //! keys.rs          /settings/organization/api_keys
@@ -29,6 +30,7 @@
 
 pub mod auth;
 pub mod data_export;
+pub mod drain_edit;
 pub mod drain_wizard;
 pub mod drains;
 pub mod error;
@@ -77,6 +79,10 @@ pub fn routes() -> Router<AppState> {
             post(export_detail::cancel),
         )
         .route(&format!("{de}/drains/{{id}}"), get(drains::show))
+        .route(
+            &format!("{de}/drains/{{id}}/edit"),
+            get(drain_edit::show).post(drain_edit::save),
+        )
         .route(&format!("{de}/drains/{{id}}/pause"), post(drains::pause))
         .route(&format!("{de}/drains/{{id}}/resume"), post(drains::resume))
         .route(&format!("{de}/drains/{{id}}/delete"), post(drains::delete))

@@ -365,6 +365,17 @@ try {
     await assertLabelled("drain detail");
   });
 
+  await step("edit the drain: gzip on, the credentials kept", async () => {
+    await submit(page.getByRole("link", { name: "Edit", exact: true }), /\/drains\/[^/?]+\/edit$/);
+    await assertLabelled("drain edit");
+    check((await page.getByLabel("Drain name").inputValue()) === DRAIN, "the form is prefilled");
+    check(await page.getByRole("radio", { name: /Keep the drain's current credentials/ }).isChecked(), "credentials kept by default");
+    await page.getByLabel(/Compress bodies with gzip/).check();
+    await submit(page.getByRole("button", { name: "Check and save" }), /notice=drain_updated/);
+    await page.getByRole("status").filter({ hasText: "Drain saved." }).waitFor();
+    await page.locator("dd", { hasText: /NDJSON · gzip/ }).waitFor();
+  });
+
   await step("the drain is Active and its Last Synced updates after records are ingested", async () => {
     await page.getByRole("link", { name: "← Back to drains" }).click();
     await page.waitForURL(/tab=drains/);

@@ -13,6 +13,7 @@ mod datadog_receiver;
 mod delivery_order;
 mod demo;
 mod drain_datadog_dest;
+mod drain_edit;
 mod drain_errors;
 mod drain_http_dest;
 mod drain_nodes;

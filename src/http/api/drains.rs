@@ -172,34 +172,6 @@ impl DrainBody {
     }
 }
 
-/// The request that reproduces a stored drain's settings (the base of a PATCH).
-pub fn request_of(d: &crate::drain::model::Drain) -> DrainRequest {
-    DrainRequest {
-        name: Some(d.name.clone()),
-        data_type: Some(d.data_type.as_str().to_string()),
-        fields: Some(d.scope.fields.clone()),
-        field_preset: None,
-        workspace_ids: d.scope.teams.ids.clone(),
-        // Organization-wide types store "everything"; asking for it again is accepted there.
-        include_all_workspaces: d.scope.teams.is_everything()
-            && crate::domain::catalog::spec(d.data_type)
-                .team_field
-                .is_some(),
-        include_personal_workspaces: d.scope.teams.personal
-            && crate::domain::catalog::spec(d.data_type)
-                .team_field
-                .is_some(),
-        entity_ids: d.scope.entity_ids.clone(),
-        category_filter: d.scope.category.clone(),
-        permission_group_filter: d.scope.permission_group.clone(),
-        event_type_filter: d.scope.event_types.clone(),
-        hide_child_runs: d.scope.hide_child_runs,
-        start_ts: None,
-        destination: Some(d.destination.clone()),
-        secret_id: Some(d.secret_id.clone()),
-    }
-}
-
 /// Creates a drain: validates, runs the destination's preflight check, stores it.
 #[utoipa::path(
     post,
@@ -314,7 +286,7 @@ pub(super) async fn update_drain(
     }
     let org = org_of(&state, &auth).await?;
     let current = state.drains.get(&org.id, &id).await?;
-    let req = body.into_request(Some(request_of(&current)));
+    let req = body.into_request(Some(DrainRequest::of(&current)));
     let valid = state.drains.validate(&org, &req, request::NATIVE).await?;
     let d = state
         .drains
