@@ -58,9 +58,12 @@ impl ReportQuery {
     }
 
     fn body(&self) -> ReportBody {
+        // The dates belong to the "Custom" choice: with a preset chosen, dates still in the
+        // form are not a second range (the API would refuse the pair).
+        let custom = given(&self.preset).is_none();
         ReportBody {
-            start: given(&self.start),
-            end: given(&self.end),
+            start: given(&self.start).filter(|_| custom),
+            end: given(&self.end).filter(|_| custom),
             timezone: given(&self.timezone),
             preset: given(&self.preset),
             group_by: given(&self.group_by),
@@ -117,9 +120,14 @@ pub async fn show(
         let q = ReportQuery::first_visit(&admin);
         return Ok(page(&admin, &q, None, StatusCode::OK));
     };
-    let (status, outcome) = match compute(&state, &admin, &report, &q).await? {
+    let (status, outcome) = match api::run(&state, admin.org_id(), &report, &q.body()).await {
         Ok(r) => (StatusCode::OK, Ok(r)),
-        Err((status, message)) => (status, Err(message)),
+        // An empty window is an answer on the page (the API's 404 is the reference's).
+        Err(ReportFailure::Report(ReportError::NoData)) => (StatusCode::OK, Err(None)),
+        Err(f) => {
+            let (status, message) = refusal(f)?;
+            (status, Err(Some(message)))
+        }
     };
     Ok(page(&admin, &q, Some(outcome), status))
 }
@@ -160,7 +168,7 @@ pub async fn csv(
 fn page(
     admin: &Admin,
     q: &ReportQuery,
-    outcome: Option<Result<Report, String>>,
+    outcome: Option<Result<Report, Option<String>>>,
     status: StatusCode,
 ) -> Response {
     let body = html! {
@@ -168,8 +176,11 @@ fn page(
         p.lead { "Usage per user, agent, API key, project, model or workflow over a window, as "
             code { "POST /v1/reports/{type}" } " returns it." }
         section.card {
-            @if let Some(Err(message)) = &outcome { (layout::error_box(message)) }
+            @if let Some(Err(Some(message))) = &outcome { (layout::error_box(message)) }
             (form(q))
+        }
+        @if let Some(Err(None)) = &outcome {
+            p.empty data-role="no-data" { "No usage was recorded in this window." }
         }
         @if let Some(Ok(report)) = &outcome { (table(report, q)) }
     };

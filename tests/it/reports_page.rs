@@ -167,3 +167,40 @@ both_backends!(reports_page_and_csv_need_a_session, |backend| async move {
         assert!(to.starts_with("/signin?next="), "{path}: {to}");
     }
 });
+
+both_backends!(
+    an_empty_window_and_a_preset_with_stale_dates_are_not_errors,
+    |backend| async move {
+        let b = Browser::signed_in_with(backend, same_config).await;
+        seed(&b).await;
+        // A window with no usage is an answer, not a missing page.
+        let r = b
+            .get(&format!(
+                "{PATH}?report=agents&start=2025-01-01&end=2025-01-31"
+            ))
+            .await;
+        assert_eq!(r.status(), 200);
+        let html = r.text().await.unwrap();
+        assert!(html.contains("No usage was recorded"), "{html}");
+        assert!(!html.contains("Download CSV"), "{html}");
+        // A preset wins over the custom dates the form still carries (they are only read with
+        // the Custom range choice), as the form's labels say.
+        let recent = (chrono::Utc::now() - chrono::Duration::hours(1)).to_rfc3339();
+        let chat = json!([{
+            "org_id": "acme", "interaction_id": "i-recent", "user_id": "u1",
+            "agent_id": "agent-zeta", "workspace_id": "team-eng", "model": "openai/gpt-4.1",
+            "source": "WEB", "interaction_created_ts": recent, "message_count": 1,
+        }]);
+        assert_eq!(
+            b.app.ingest_ok("agent_interactions", &chat).await["accepted"],
+            1
+        );
+        let html = b
+            .page(&format!(
+                "{PATH}?report=agents&preset=last_7_days&start=2026-03-01&end=2026-03-31"
+            ))
+            .await;
+        assert!(!html.contains("error-box"), "{html}");
+        assert!(html.contains("Download CSV"), "{html}");
+    }
+);
