@@ -300,7 +300,7 @@ async fn exports_tab_body(
         }
         (filter_form(filter))
         div.table-wrap {
-            table data-poll-url={(PATH) "/exports.json"} {
+            table data-poll-url={(PATH) "/exports.json?page=" (page) (kept)} {
                 caption.sr-only { "Export history, newest first" }
                 thead { tr {
                     th scope="col" { "Data type" }
@@ -425,12 +425,18 @@ fn no_store(mut r: Response) -> Response {
     r
 }
 
-/// `GET …/exports.json`: the first history page's live fields.
+/// `GET …/exports.json?page=…&data_type=…&state=…&q=…`: the live fields of the history page
+/// the table shows (the same filter and page), so a filtered or later page updates too.
 pub async fn exports_json(
     State(state): State<AppState>,
     admin: Admin,
+    Query(q): Query<TabQuery>,
 ) -> Result<Response, WebError> {
-    let (items, _) = state.exports.list(admin.org_id(), 1, PAGE_SIZE).await?;
+    let page = q.page.unwrap_or(1).max(1);
+    let (items, _) = state
+        .exports
+        .list_filtered(admin.org_id(), &q.filter(), page, PAGE_SIZE)
+        .await?;
     let items: Vec<_> = items
         .iter()
         .map(|job| {

@@ -253,6 +253,18 @@ both_backends!(
         assert_eq!(shown2.len(), 1, "{page2}");
         assert!(audits.contains(&shown2[0]));
         assert!(page2.contains("?tab=exports&amp;page=1&amp;data_type=audit_logs"));
+        // Each view's live poll follows its filter and page: it answers the rows shown.
+        for (view, shown) in [(&page1, &shown), (&page2, &shown2)] {
+            let url = poll_url(view);
+            let body: serde_json::Value = b.get(&url).await.json().await.unwrap();
+            let polled: Vec<String> = body["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|i| i["id"].as_str().unwrap().to_string())
+                .collect();
+            assert_eq!(&polled, shown, "{url}");
+        }
 
         // By state.
         let page = b.page(&format!("{DE}?tab=exports&state=CANCELLED")).await;
@@ -286,6 +298,13 @@ both_backends!(
         assert!(page.contains("No exports match this search."));
     }
 );
+
+/// The export table's live-status URL (`data-poll-url`), unescaped.
+fn poll_url(html: &str) -> String {
+    let marker = "data-poll-url=\"";
+    let at = html.find(marker).expect("a polled table") + marker.len();
+    html[at..at + html[at..].find('"').unwrap()].replace("&amp;", "&")
+}
 
 /// The cells of each status-history row of a drain page, in page order.
 fn history_rows(html: &str) -> Vec<String> {
