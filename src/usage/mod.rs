@@ -238,7 +238,8 @@ impl Usage {
         let groups: Vec<&'static str> = q.group_by.iter().map(|d| d.column()).collect();
         let mut families: Vec<&'static Family> = Vec::new();
         for m in &q.metrics {
-            if !families.iter().any(|f| std::ptr::eq(*f, m.family())) {
+            // By table: a `const` family has no single address to compare.
+            if !families.iter().any(|f| f.table == m.family().table) {
                 families.push(m.family());
             }
         }
@@ -246,7 +247,7 @@ impl Usage {
         let mut totals: BTreeMap<usize, Acc> = BTreeMap::new();
         for family in families {
             let t = self.family(org, q, family, &parts, &page, &groups).await?;
-            let distinct = std::ptr::eq(family, &crate::store::rollups::ACTIVE);
+            let distinct = family.measures.is_empty();
             if distinct && !groups.is_empty() {
                 // Distinct members are not additive: count the totals on their own.
                 for ((i, _), acc) in self.family(org, q, family, &parts, &page, &[]).await? {

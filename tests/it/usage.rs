@@ -303,7 +303,7 @@ both_backends!(
         let cases = [
             ("credits,credits_granted,active_users", "team,user"),
             ("credits", "category,custom_role"),
-            ("runs,failed_runs,run_credits,active_users", "workbook"),
+            ("runs,failed_runs,run_credits", "workbook"),
             (
                 "interactions,interaction_credits,input_tokens,output_tokens",
                 "model,api_key",
