@@ -96,6 +96,11 @@ impl App {
         if self.state.config.drains.run {
             workers.push(self.state.drains.engine.spawn(workers_stop.clone()));
         }
+        // Rolls up records stored before the usage rollups existed; ends when done.
+        workers.push(crate::usage::backfill::spawn(
+            store.clone(),
+            workers_stop.clone(),
+        ));
         let router = router(self.state);
         let (stopped_tx, stopped_rx) = tokio::sync::oneshot::channel::<()>();
         let server = axum::serve(

@@ -203,6 +203,8 @@ pub enum BenchCommand {
     Export(crate::bench::export::BenchExportArgs),
     /// Drain latency, backlog throughput and idle cost against a local receiver.
     Drain(crate::bench::drain::BenchDrainArgs),
+    /// `GET /v1/usage` from the rollups against a GROUP BY over the raw records.
+    Usage(crate::bench::usage::BenchUsageArgs),
 }
 
 impl Cli {

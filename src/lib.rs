@@ -88,4 +88,5 @@ pub mod reports;
 pub mod secret;
 pub mod state;
 pub mod store;
+pub mod usage;
 pub mod web;

@@ -69,6 +69,7 @@ async fn run() -> anyhow::Result<()> {
         Command::Bench(BenchCommand::Ingest(args)) => outflow::bench::ingest::run(args).await,
         Command::Bench(BenchCommand::Export(args)) => outflow::bench::export::run(args).await,
         Command::Bench(BenchCommand::Drain(args)) => outflow::bench::drain::run(args).await,
+        Command::Bench(BenchCommand::Usage(args)) => outflow::bench::usage::run(args).await,
     }
 }
 

@@ -1,6 +1,7 @@
 //! `outflow bench ingest`: records/s of batched HTTP ingest into a real `outflow serve`
 //! process, per backend, beside the baseline of the same records stored in-process through
-//! `Store::insert_records` (no HTTP, no JSON) — the gap is the API's cost.
+//! `Store::insert_records` (no HTTP, no JSON) — the gap is the API's cost — and the same
+//! in-process ingest with usage-rollup maintenance turned off: what the rollups cost.
 
 use super::BenchBackend;
 use super::support::{Scratch, Server, median};
@@ -49,24 +50,40 @@ pub async fn run(args: BenchIngestArgs) -> anyhow::Result<()> {
         args.records, args.batch, args.concurrency, args.runs
     );
     println!(
-        "{:<10} {:>16} {:>22} {:>8}",
-        "backend", "http records/s", "baseline records/s", "ratio"
+        "{:<10} {:>16} {:>22} {:>8} {:>22} {:>14}",
+        "backend",
+        "http records/s",
+        "baseline records/s",
+        "ratio",
+        "no-rollups records/s",
+        "rollups ratio"
     );
     if matches!(args.backend, BenchBackend::Sqlite | BenchBackend::Both) {
-        let (http, direct) = measure(&args, false).await?;
-        report("sqlite", http, direct);
+        let m = measure(&args, false).await?;
+        report("sqlite", m);
     }
     if matches!(args.backend, BenchBackend::Postgres | BenchBackend::Both) {
-        let (http, direct) = measure(&args, true).await?;
-        report("postgres", http, direct);
+        let m = measure(&args, true).await?;
+        report("postgres", m);
     }
     Ok(())
 }
 
-fn report(backend: &str, http: f64, direct: f64) {
+/// Medians of one backend: over HTTP, in-process, in-process without rollups.
+struct Measured {
+    http: f64,
+    direct: f64,
+    unrolled: f64,
+}
+
+fn report(backend: &str, m: Measured) {
     println!(
-        "{backend:<10} {http:>16.0} {direct:>22.0} {:>8.2}",
-        http / direct
+        "{backend:<10} {:>16.0} {:>22.0} {:>8.2} {:>22.0} {:>14.2}",
+        m.http,
+        m.direct,
+        m.http / m.direct,
+        m.unrolled,
+        m.direct / m.unrolled
     );
 }
 
@@ -78,19 +95,27 @@ async fn scratch(args: &BenchIngestArgs, postgres: bool, label: &str) -> anyhow:
     }
 }
 
-/// Median records/s over HTTP and in-process.
-async fn measure(args: &BenchIngestArgs, postgres: bool) -> anyhow::Result<(f64, f64)> {
+/// Median records/s over HTTP, in-process, and in-process without rollups.
+async fn measure(args: &BenchIngestArgs, postgres: bool) -> anyhow::Result<Measured> {
     let mut http = Vec::new();
     let mut direct = Vec::new();
+    let mut unrolled = Vec::new();
     for run in 0..args.runs {
         let db = scratch(args, postgres, "http").await?;
         http.push(http_run(args, &db.url, run).await?);
         db.drop_db().await?;
         let db = scratch(args, postgres, "direct").await?;
-        direct.push(direct_run(args, &db.url, run).await?);
+        direct.push(direct_run(args, &db.url, run, true).await?);
+        db.drop_db().await?;
+        let db = scratch(args, postgres, "unrolled").await?;
+        unrolled.push(direct_run(args, &db.url, run, false).await?);
         db.drop_db().await?;
     }
-    Ok((median(http), median(direct)))
+    Ok(Measured {
+        http: median(http),
+        direct: median(direct),
+        unrolled: median(unrolled),
+    })
 }
 
 /// One realistic workflow-run record (`run`, `i` make its id).
@@ -162,9 +187,15 @@ async fn http_run(args: &BenchIngestArgs, url: &str, run: usize) -> anyhow::Resu
     Ok(args.records as f64 / elapsed)
 }
 
-async fn direct_run(args: &BenchIngestArgs, url: &str, run: usize) -> anyhow::Result<f64> {
+async fn direct_run(
+    args: &BenchIngestArgs,
+    url: &str,
+    run: usize,
+    rollups: bool,
+) -> anyhow::Result<f64> {
     let store = Store::connect(url, 4).await?;
     store.migrate().await?;
+    store.set_rollups(rollups);
     let org = crate::domain::Id::parse(ORG)?;
     store
         .upsert_org(&org, &serde_json::from_value(json!({"name": "Bench"}))?)

@@ -6,6 +6,7 @@ pub mod drain;
 pub mod export;
 pub mod ingest;
 mod support;
+pub mod usage;
 
 /// Which backends a benchmark runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

@@ -84,6 +84,16 @@ impl LatencyHistogram {
         *count = count.saturating_add(n);
     }
 
+    /// Adds `n` values of bucket `bin` as [`bucket_index`] numbers them, or of the zero
+    /// bucket when `bin` is `None` (rollups store histograms as one row per bucket).
+    pub fn record_bin(&mut self, bin: Option<i32>, n: u64) {
+        let count = match bin {
+            None => &mut self.zero,
+            Some(i) => self.bins.entry(i).or_insert(0),
+        };
+        *count = count.saturating_add(n);
+    }
+
     /// Adds every value recorded in `other` (see "Merging" in the module doc).
     pub fn merge(&mut self, other: &LatencyHistogram) {
         self.zero = self.zero.saturating_add(other.zero);
@@ -137,6 +147,17 @@ impl FromIterator<f64> for LatencyHistogram {
         values.into_iter().for_each(|v| h.record(v));
         h
     }
+}
+
+/// The bucket of a value above [`MIN_VALUE`] (larger values count as [`MAX_VALUE`]): the
+/// numbering [`LatencyHistogram::record_bin`] takes.
+pub fn bucket_index(ms: f64) -> i32 {
+    index_of(ms.clamp(MIN_VALUE, MAX_VALUE))
+}
+
+/// The upper bound `γ^i` of bucket `i`.
+pub fn bucket_upper(i: i32) -> f64 {
+    gamma().powi(i)
 }
 
 /// The bucket of a value in `MIN_VALUE..=MAX_VALUE`: `ceil(log_γ(x))`.

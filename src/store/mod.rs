@@ -19,6 +19,7 @@ pub mod notify;
 pub mod paging;
 pub mod postgres;
 pub mod records;
+pub mod rollups;
 pub mod rows;
 pub mod sqlite;
 pub mod value;
@@ -120,6 +121,9 @@ pub struct Store {
     backend: Backend,
     notifier: notify::Notifier,
     listening: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    /// Whether ingest maintains the usage rollups (always, except in the ingest benchmark's
+    /// comparison run).
+    rollups: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 #[derive(Clone)]
@@ -155,6 +159,7 @@ impl Store {
             backend,
             notifier: notify::Notifier::default(),
             listening: Default::default(),
+            rollups: std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true)),
         })
     }
 
@@ -166,9 +171,28 @@ impl Store {
         }
     }
 
-    /// Applies the backend's pending migrations.
+    /// Applies the backend's pending migrations, then fills the latency-bucket table the
+    /// usage rollups look up (idempotent).
     pub async fn migrate(&self) -> StoreResult<()> {
-        dispatch!(self, b => b.migrate().await)
+        dispatch!(self, b => b.migrate().await)?;
+        for (sql, params) in rollups::seed_bounds_statements() {
+            dispatch!(self, b => b.exec(&sql, &params).await)?;
+        }
+        Ok(())
+    }
+
+    /// Turns usage-rollup maintenance at ingest off or on. Only `outflow bench ingest` turns
+    /// it off, to measure what rollups cost; with it off, `GET /v1/usage` misses records.
+    pub fn set_rollups(&self, on: bool) {
+        self.rollups.store(on, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Which SQL dialect this store speaks (for the usage rollups' raw-row expressions).
+    pub fn dialect(&self) -> rollups::Dialect {
+        match self.kind() {
+            BackendKind::Sqlite => rollups::Dialect::Sqlite,
+            BackendKind::Postgres => rollups::Dialect::Postgres,
+        }
     }
 
     /// Checks the database answers.
@@ -318,7 +342,8 @@ impl Store {
             return Ok(InsertOutcome::default());
         }
         storable_batch(batch)?;
-        let outcome = dispatch!(self, b => b.insert_records(batch).await)?;
+        let rollups = self.rollups.load(std::sync::atomic::Ordering::SeqCst);
+        let outcome = dispatch!(self, b => b.insert_records(batch, rollups).await)?;
         if outcome.accepted > 0 {
             self.announce(batch);
         }

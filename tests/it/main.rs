@@ -38,5 +38,6 @@ mod scope;
 mod storage;
 mod tenancy;
 mod time_labels;
+mod usage;
 mod values;
 mod wizard_filters;

@@ -11,6 +11,7 @@ mod orgs;
 pub(crate) mod reports;
 mod schemas;
 mod secrets;
+mod usage;
 
 use crate::state::AppState;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -40,6 +41,7 @@ use utoipa_axum::routes;
         (name = "keys", description = "Organization keys (admin scope)"),
         (name = "exports", description = "One-time exports (usage_export scope)"),
         (name = "drains", description = "Data drains and their secrets (drains scope)"),
+        (name = "usage", description = "Usage analytics in local time buckets (usage_export scope)"),
         (name = "reference", description = "Reference-compatible routes (see the field catalog)"),
     )
 )]
@@ -99,6 +101,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
             secrets::replace_secret,
             secrets::delete_secret
         ))
+        .routes(routes!(usage::get_usage))
         // The key has slashes: a wildcard route, documented through `paths(…)` above.
         .route(
             "/v1/downloads/{*key}",

@@ -188,9 +188,13 @@ impl PgBackend {
         export_read::stream(&self.pool, query, chunk, tx).await
     }
 
-    pub(super) async fn insert_records(&self, batch: &RecordBatch) -> StoreResult<InsertOutcome> {
+    pub(super) async fn insert_records(
+        &self,
+        batch: &RecordBatch,
+        rollups: bool,
+    ) -> StoreResult<InsertOutcome> {
         let mut tx = self.pool.begin().await?;
-        let outcome = insert_in_tx(&mut tx, batch).await?;
+        let outcome = insert_rolled_up(&mut tx, batch, rollups).await?;
         tx.commit().await?;
         Ok(outcome)
     }
@@ -208,7 +212,7 @@ impl PgBackend {
             q = bind(q, p);
         }
         q.execute(&mut *tx).await?;
-        insert_in_tx(&mut tx, batch).await?;
+        insert_rolled_up(&mut tx, batch, true).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -256,6 +260,16 @@ pub async fn insert_in_tx(
     conn: &mut PgConnection,
     batch: &RecordBatch,
 ) -> StoreResult<InsertOutcome> {
+    insert_rolled_up(conn, batch, true).await
+}
+
+/// [`insert_in_tx`], with the usage rollups of the inserted rows maintained in the same
+/// transaction unless `rollups` is false (the ingest benchmark's comparison).
+async fn insert_rolled_up(
+    conn: &mut PgConnection,
+    batch: &RecordBatch,
+    rollups: bool,
+) -> StoreResult<InsertOutcome> {
     let total = batch.records.len() as u64;
     let mut positions = TxPositions::start(&mut *conn).await?;
     let to_insert;
@@ -267,6 +281,26 @@ pub async fn insert_in_tx(
     };
     let start = positions.take(rows.records.len()).map_err(too_many)?;
     let accepted = insert_rows(conn, rows, start).await?;
+    if accepted > 0 && rollups {
+        let end = start + rows.records.len() as i64;
+        for org in super::rollups::batch_orgs(rows) {
+            let statements = super::rollups::ingest_statements(
+                super::rollups::Dialect::Postgres,
+                batch.data_type,
+                org,
+                start,
+                end,
+            );
+            for (sql, params) in &statements {
+                let sql = numbered(sql);
+                let mut q = sqlx::query(&sql);
+                for p in params {
+                    q = bind(q, p);
+                }
+                q.execute(&mut *conn).await?;
+            }
+        }
+    }
     if accepted > 0 {
         let mut orgs: Vec<&str> = rows.records.iter().map(|r| r.org_id.as_str()).collect();
         orgs.sort_unstable();

@@ -14,6 +14,7 @@ use super::records::{
     agent_content_hash, agent_upsert, column_list, column_types, conflict_target,
     stamp_agent_version,
 };
+use super::rollups::Dialect;
 use super::{
     InsertOutcome, Record, RecordBatch, RowBlock, StoreError, StoreResult, StoredRecord,
     StreamQuery, Value,
@@ -204,10 +205,14 @@ impl SqliteBackend {
         Ok(())
     }
 
-    pub(super) async fn insert_records(&self, batch: &RecordBatch) -> StoreResult<InsertOutcome> {
+    pub(super) async fn insert_records(
+        &self,
+        batch: &RecordBatch,
+        rollups: bool,
+    ) -> StoreResult<InsertOutcome> {
         let mut conn = self.writer.acquire().await?;
         let mut tx = conn.begin().await?;
-        let outcome = insert_in_tx(&mut tx, batch).await?;
+        let outcome = insert_in_tx(&mut tx, batch, rollups).await?;
         tx.commit().await?;
         Ok(outcome)
     }
@@ -224,7 +229,7 @@ impl SqliteBackend {
             q = bind(q, p);
         }
         q.execute(&mut *tx).await?;
-        insert_in_tx(&mut tx, batch).await?;
+        insert_in_tx(&mut tx, batch, true).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -273,6 +278,7 @@ async fn take_positions(conn: &mut SqliteConnection, n: usize) -> Result<i64, sq
 async fn insert_in_tx(
     conn: &mut SqliteConnection,
     batch: &RecordBatch,
+    rollups: bool,
 ) -> StoreResult<InsertOutcome> {
     let total = batch.records.len() as u64;
     if batch.data_type == DataType::Agents {
@@ -287,10 +293,38 @@ async fn insert_in_tx(
     }
     let start = take_positions(conn, batch.records.len()).await?;
     let accepted = insert_rows(conn, batch, start).await?;
+    if accepted > 0 && rollups {
+        let end = start + batch.records.len() as i64;
+        for org in super::rollups::batch_orgs(batch) {
+            let statements = super::rollups::ingest_statements(
+                Dialect::Sqlite,
+                batch.data_type,
+                org,
+                start,
+                end,
+            );
+            exec_all(conn, &statements).await?;
+        }
+    }
     Ok(InsertOutcome {
         accepted,
         duplicates: total - accepted,
     })
+}
+
+/// Runs statements on the transaction's connection.
+async fn exec_all(
+    conn: &mut SqliteConnection,
+    statements: &[(String, Vec<Value>)],
+) -> Result<(), sqlx::Error> {
+    for (sql, params) in statements {
+        let mut q = sqlx::query(sql);
+        for p in params {
+            q = bind(q, p);
+        }
+        q.execute(&mut *conn).await?;
+    }
+    Ok(())
 }
 
 /// Inserts rows at positions `start..`, skipping ids already stored; returns rows written.

@@ -1,0 +1,129 @@
+//! `outflow bench usage`: the latency of a year-long usage query answered from the rollups,
+//! beside the same answer computed by a GROUP BY over the raw records in the same run.
+//!
+//! The demo organization at `--scale N` is seeded into a fresh database (through the normal
+//! ingest path, so its rollups are maintained as in production); then 13 months × daily
+//! buckets × `group_by=team` × `credits,runs` in the organization's zone is asked `--calls`
+//! times through [`Usage::run`] (the service `GET /v1/usage` calls, without HTTP), and
+//! `--baseline-calls` times with `raw` set (the same SQL shape over the raw tables). The two
+//! answers must be equal, or the benchmark fails.
+
+use super::BenchBackend;
+use super::support::Scratch;
+use crate::store::Store;
+use crate::usage::{Usage, UsageParams, request};
+use anyhow::{Context, bail};
+use chrono::{Duration, Utc};
+use std::time::Instant;
+
+/// Options of `outflow bench usage`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct BenchUsageArgs {
+    /// Demo scale (8 ≈ 1.8M records).
+    #[arg(long, default_value_t = 1)]
+    pub scale: u32,
+    /// Backends to measure.
+    #[arg(long, value_enum, default_value = "both")]
+    pub backend: BenchBackend,
+    /// Calls answered from the rollups.
+    #[arg(long, default_value_t = 50)]
+    pub calls: usize,
+    /// Calls answered from the raw records (each reads every row of the window).
+    #[arg(long, default_value_t = 5)]
+    pub baseline_calls: usize,
+    /// PostgreSQL server URL; a fresh database is created on it and dropped afterwards.
+    #[arg(
+        long,
+        env = "OUTFLOW_BENCH_POSTGRES_URL",
+        default_value = "postgres://postgres@127.0.0.1:5432/postgres"
+    )]
+    pub postgres_url: String,
+}
+
+/// Runs the benchmark and prints one line per backend.
+pub async fn run(args: BenchUsageArgs) -> anyhow::Result<()> {
+    println!(
+        "bench usage: demo scale {}, 13 months x 1d x group_by=team x credits,runs; \
+         rollups over {} calls, raw GROUP BY over {} calls",
+        args.scale, args.calls, args.baseline_calls
+    );
+    println!(
+        "{:<10} {:>10} {:>10} {:>10} {:>10} {:>10} {:>9} {:>9}",
+        "backend", "records", "seed s", "p50 ms", "p95 ms", "raw p50", "raw p95", "speedup"
+    );
+    if matches!(args.backend, BenchBackend::Sqlite | BenchBackend::Both) {
+        let scratch = Scratch::sqlite()?;
+        measure("sqlite", &scratch, &args).await?;
+    }
+    if matches!(args.backend, BenchBackend::Postgres | BenchBackend::Both) {
+        let scratch = Scratch::postgres(&args.postgres_url, "usage").await?;
+        let result = measure("postgres", &scratch, &args).await;
+        scratch.drop_db().await?;
+        result?;
+    }
+    Ok(())
+}
+
+async fn measure(label: &str, scratch: &Scratch, args: &BenchUsageArgs) -> anyhow::Result<()> {
+    let store = Store::connect(&scratch.url, 4).await?;
+    store.migrate().await?;
+    let started = Instant::now();
+    let seeded = crate::demo::seed(&store, args.scale).await?;
+    let seed_s = started.elapsed().as_secs_f64();
+    let records: i64 = seeded.counts.iter().map(|(_, n)| n).sum();
+    let org = store
+        .get_org(&seeded.org_id)
+        .await?
+        .context("the demo organization exists")?;
+    let today = Utc::now().date_naive();
+    let params = UsageParams {
+        metrics: Some("credits,runs".into()),
+        start: Some((today - Duration::days(395)).to_string()),
+        end: Some(today.to_string()),
+        bucket: Some("1d".into()),
+        group_by: Some("team".into()),
+        ..Default::default()
+    };
+    let mut q = request::validate(&params, &org, Utc::now()).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let usage = Usage::new(store.clone());
+    let (rolled, fast) = timed(&usage, &org, &q, args.calls).await?;
+    q.raw = true;
+    let (raw, slow) = timed(&usage, &org, &q, args.baseline_calls).await?;
+    if serde_json::to_value(&rolled)? != serde_json::to_value(&raw)? {
+        bail!("{label}: the rollups' answer differs from the raw records'");
+    }
+    let (p50, p95) = (quantile(&fast, 0.5), quantile(&fast, 0.95));
+    let (r50, r95) = (quantile(&slow, 0.5), quantile(&slow, 0.95));
+    println!(
+        "{label:<10} {records:>10} {seed_s:>10.1} {p50:>10.1} {p95:>10.1} {r50:>10.1} {r95:>9.1} {:>8.1}x",
+        r50 / p50
+    );
+    store.close().await;
+    Ok(())
+}
+
+/// The answer and the milliseconds of each of `calls` calls.
+async fn timed(
+    usage: &Usage,
+    org: &crate::domain::entity::Org,
+    q: &crate::usage::UsageQuery,
+    calls: usize,
+) -> anyhow::Result<(crate::usage::UsageAnswer, Vec<f64>)> {
+    let mut times = Vec::new();
+    let mut last = None;
+    for _ in 0..calls.max(1) {
+        let started = Instant::now();
+        let answer = usage.run(org, q).await?;
+        times.push(started.elapsed().as_secs_f64() * 1000.0);
+        last = Some(answer);
+    }
+    Ok((last.expect("at least one call"), times))
+}
+
+/// The nearest-rank quantile of `xs`.
+fn quantile(xs: &[f64], q: f64) -> f64 {
+    let mut v = xs.to_vec();
+    v.sort_by(f64::total_cmp);
+    let rank = ((q * v.len() as f64).ceil() as usize).clamp(1, v.len());
+    v[rank - 1]
+}

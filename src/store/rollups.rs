@@ -1,0 +1,442 @@
+//! Usage rollups (issue 14): what each rollup table sums, and the SQL that keeps them current.
+//!
+//! A **family** is one rollup table fed by one record stream (active users by four): its
+//! dimensions (rollup column ← raw column), its measures (rollup column ← an expression per
+//! raw row, summed) and the 15-minute UTC **slot** of each row. The same definitions give
+//! - the ingest statements ([`ingest_statements`]), run in the transaction that stores the
+//!   batch: they roll up exactly the rows of the batch's own positions `[start, end)`, which
+//!   are the rows this transaction inserted — a duplicate (idempotent re-ingest) takes no
+//!   row, so it is never counted twice;
+//! - the backfill of rows stored before migration 0008 (same statement, older positions);
+//! - the raw-row expressions `usage/` uses to answer window edges that are not whole slots
+//!   and its benchmark baseline, so rollups and raw reads cannot drift apart.
+//!
+//! Credits are summed as integer micro-credits (rounded per record), so sums are exact in any
+//! order and grouping.
+
+use super::Value;
+use crate::domain::{DataType, catalog, histogram};
+
+/// Seconds per slot: every current zone offset and clock change is a whole quarter hour.
+pub const SLOT_SECONDS: i64 = 900;
+
+/// The bin that stands for the histogram's zero bucket (latency ≤ 0).
+pub const ZERO_BIN: i64 = -100_000;
+
+/// Which SQL dialect to write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    /// SQLite: instants are INTEGER microseconds.
+    Sqlite,
+    /// PostgreSQL: instants are timestamptz.
+    Postgres,
+}
+
+/// How a measure is computed from one raw row.
+#[derive(Debug, Clone, Copy)]
+pub enum RawExpr {
+    /// Counts rows.
+    One,
+    /// Counts rows where the condition holds.
+    If(&'static str),
+    /// A credit amount in micro-credits (NULL → 0).
+    Micro(&'static str),
+    /// The negated amount of debits (amount < 0), in micro-credits.
+    Debit(&'static str),
+    /// The amount of grants (amount > 0), in micro-credits.
+    Grant(&'static str),
+    /// An integer column (NULL → 0).
+    Int(&'static str),
+    /// The histogram bin of a latency column (a dimension of the latency family).
+    LatencyBin(&'static str),
+}
+
+impl RawExpr {
+    /// The SQL of the expression over the raw table's columns.
+    pub fn sql(self, d: Dialect) -> String {
+        let micro = |x: &str| match d {
+            Dialect::Sqlite => format!("CAST(ROUND(COALESCE({x}, 0) * 1000000) AS INTEGER)"),
+            Dialect::Postgres => format!("ROUND(COALESCE({x}, 0)::numeric * 1000000)::bigint"),
+        };
+        match self {
+            RawExpr::One => "1".into(),
+            RawExpr::If(cond) => format!("CASE WHEN {cond} THEN 1 ELSE 0 END"),
+            RawExpr::Micro(c) => micro(c),
+            RawExpr::Debit(c) => format!(
+                "CASE WHEN {c} < 0 THEN {} ELSE 0 END",
+                micro(&format!("-{c}"))
+            ),
+            RawExpr::Grant(c) => format!("CASE WHEN {c} > 0 THEN {} ELSE 0 END", micro(c)),
+            RawExpr::Int(c) => format!("COALESCE({c}, 0)"),
+            RawExpr::LatencyBin(c) => format!(
+                "CASE WHEN {c} <= 0 THEN {ZERO_BIN} ELSE (SELECT b.bin FROM usage_latency_bounds b \
+                 WHERE b.first_ms <= {c} ORDER BY b.first_ms DESC LIMIT 1) END"
+            ),
+        }
+    }
+}
+
+/// A dimension of a family: the rollup column and the raw expression it comes from.
+#[derive(Debug, Clone, Copy)]
+pub struct Dim {
+    /// Rollup column.
+    pub col: &'static str,
+    /// Raw column (text; NULL becomes '').
+    pub raw: &'static str,
+}
+
+/// A measure of a family.
+#[derive(Debug, Clone, Copy)]
+pub struct Measure {
+    /// Rollup column.
+    pub col: &'static str,
+    /// What one raw row adds.
+    pub raw: RawExpr,
+}
+
+/// One rollup table and how a stream feeds it.
+#[derive(Debug, Clone, Copy)]
+pub struct Family {
+    /// Rollup table.
+    pub table: &'static str,
+    /// The streams it rolls up.
+    pub sources: &'static [DataType],
+    /// Dimensions (the key after org and slot).
+    pub dims: &'static [Dim],
+    /// Extra key column computed from the raw row (the latency bin), if any.
+    pub bin: Option<Measure>,
+    /// Summed measures (none: a presence table).
+    pub measures: &'static [Measure],
+    /// Raw rows that take part (`AND …`), if not all.
+    pub raw_filter: Option<&'static str>,
+}
+
+const fn dim(col: &'static str, raw: &'static str) -> Dim {
+    Dim { col, raw }
+}
+
+const fn measure(col: &'static str, raw: RawExpr) -> Measure {
+    Measure { col, raw }
+}
+
+/// Credit-log debits and grants.
+pub const CREDITS: Family = Family {
+    table: "usage_credits",
+    sources: &[DataType::CreditLogs],
+    dims: &[
+        dim("team_id", "project_id"),
+        dim("user_id", "user_id"),
+        dim("category", "category"),
+        dim("custom_role", "permission_group_id"),
+    ],
+    bin: None,
+    measures: &[
+        measure("spent", RawExpr::Debit("amount")),
+        measure("granted", RawExpr::Grant("amount")),
+    ],
+    raw_filter: None,
+};
+
+/// Workflow runs.
+pub const RUNS: Family = Family {
+    table: "usage_runs",
+    sources: &[DataType::Workflows],
+    dims: &[
+        dim("team_id", "workspace_id"),
+        dim("user_id", "user_id"),
+        dim("workbook_id", "workbook_id"),
+    ],
+    bin: None,
+    measures: &[
+        measure("runs", RawExpr::One),
+        measure("failed_runs", RawExpr::If("run_status = 'failed'")),
+        measure("run_credits", RawExpr::Micro("credit_cost")),
+    ],
+    raw_filter: None,
+};
+
+/// Agent interactions.
+pub const INTERACTIONS: Family = Family {
+    table: "usage_interactions",
+    sources: &[DataType::AgentInteractions],
+    dims: &[
+        dim("team_id", "workspace_id"),
+        dim("user_id", "user_id"),
+        dim("agent_id", "agent_id"),
+        dim("model", "model"),
+        dim("api_key_id", "api_key_id"),
+    ],
+    bin: None,
+    measures: &[
+        measure("interactions", RawExpr::One),
+        measure("interaction_credits", RawExpr::Micro("credit_cost")),
+        measure("input_tokens", RawExpr::Int("prompt_tokens")),
+        measure("output_tokens", RawExpr::Int("completion_tokens")),
+    ],
+    raw_filter: None,
+};
+
+/// Tool calls.
+pub const TOOL_CALLS: Family = Family {
+    table: "usage_tool_calls",
+    sources: &[DataType::ToolCalls],
+    dims: &[
+        dim("team_id", "workspace_id"),
+        dim("user_id", "user_id"),
+        dim("agent_id", "agent_id"),
+    ],
+    bin: None,
+    measures: &[
+        measure("tool_calls", RawExpr::One),
+        measure("tool_call_errors", RawExpr::If("status = 'error'")),
+    ],
+    raw_filter: None,
+};
+
+/// Tool-call latency histograms (calls without a latency are not in them).
+pub const LATENCY: Family = Family {
+    table: "usage_tool_latency",
+    sources: &[DataType::ToolCalls],
+    dims: &[
+        dim("team_id", "workspace_id"),
+        dim("user_id", "user_id"),
+        dim("agent_id", "agent_id"),
+    ],
+    bin: Some(measure("bin", RawExpr::LatencyBin("latency_ms"))),
+    measures: &[measure("n", RawExpr::One)],
+    raw_filter: Some("latency_ms IS NOT NULL"),
+};
+
+/// Members active in a slot: anyone with a record of the four usage streams.
+pub const ACTIVE: Family = Family {
+    table: "usage_active",
+    sources: &[
+        DataType::CreditLogs,
+        DataType::Workflows,
+        DataType::AgentInteractions,
+        DataType::ToolCalls,
+    ],
+    dims: &[dim("team_id", "TEAM"), dim("user_id", "user_id")],
+    bin: None,
+    measures: &[],
+    raw_filter: Some("user_id IS NOT NULL AND user_id <> ''"),
+};
+
+/// Every family.
+pub const FAMILIES: [&Family; 6] = [
+    &CREDITS,
+    &RUNS,
+    &INTERACTIONS,
+    &TOOL_CALLS,
+    &LATENCY,
+    &ACTIVE,
+];
+
+/// The streams that feed rollups.
+pub const STREAMS: [DataType; 4] = [
+    DataType::CreditLogs,
+    DataType::Workflows,
+    DataType::AgentInteractions,
+    DataType::ToolCalls,
+];
+
+/// The team column of a stream (credit logs attribute charges to `project_id`).
+pub fn team_column(source: DataType) -> &'static str {
+    match source {
+        DataType::CreditLogs => "project_id",
+        _ => "workspace_id",
+    }
+}
+
+/// The raw column of a dimension for `source` (the presence family's team column differs per
+/// stream).
+pub fn raw_dim(d: &Dim, source: DataType) -> &'static str {
+    if d.raw == "TEAM" {
+        team_column(source)
+    } else {
+        d.raw
+    }
+}
+
+/// The quoted time column of a stream.
+pub fn time_column(source: DataType) -> String {
+    format!("\"{}\"", catalog::spec(source).time_field)
+}
+
+/// The slot (Unix seconds of its start) of a raw row's time column.
+pub fn slot_sql(d: Dialect, source: DataType) -> String {
+    let ts = time_column(source);
+    match d {
+        // Floor division, also for instants before 1970.
+        Dialect::Sqlite => {
+            format!("(({ts}) - ((({ts}) % 900000000) + 900000000) % 900000000) / 1000000")
+        }
+        Dialect::Postgres => {
+            format!("(floor(extract(epoch FROM {ts}) / 900) * 900)::bigint")
+        }
+    }
+}
+
+/// The statement that adds the rows of `source` at positions `[?, ?)` of organization `?`
+/// to `family` (parameters: org, first position, end position).
+pub fn rollup_sql(d: Dialect, family: &Family, source: DataType) -> String {
+    let spec = catalog::spec(source);
+    let mut cols = vec!["org_id".to_string(), "slot".to_string()];
+    let mut select = vec!["org_id".to_string(), slot_sql(d, source)];
+    for dm in family.dims {
+        cols.push(dm.col.into());
+        select.push(format!("COALESCE({}, '')", raw_dim(dm, source)));
+    }
+    if let Some(b) = family.bin {
+        cols.push(b.col.into());
+        select.push(b.raw.sql(d));
+    }
+    let keys = cols.len();
+    for m in family.measures {
+        cols.push(m.col.into());
+        select.push(format!("SUM({})", m.raw.sql(d)));
+    }
+    let ordinals = (1..=keys)
+        .map(|i| i.to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let filter = family
+        .raw_filter
+        .map(|f| format!(" AND {f}"))
+        .unwrap_or_default();
+    let action = if family.measures.is_empty() {
+        "DO NOTHING".to_string()
+    } else {
+        let sets = family
+            .measures
+            .iter()
+            .map(|m| format!("{c} = {t}.{c} + excluded.{c}", c = m.col, t = family.table))
+            .collect::<Vec<_>>()
+            .join(", ");
+        format!("DO UPDATE SET {sets}")
+    };
+    // Grouped and ordered by the key: each row is written once per batch, and concurrent
+    // PostgreSQL transactions lock shared rollup rows in the same order (no deadlock).
+    format!(
+        "INSERT INTO {table} ({cols}) SELECT {select} FROM {src} \
+         WHERE org_id = ? AND pos >= ? AND pos < ?{filter} \
+         GROUP BY {ordinals} ORDER BY {ordinals} \
+         ON CONFLICT ({key}) {action}",
+        table = family.table,
+        cols = cols.join(", "),
+        select = select.join(", "),
+        src = spec.table,
+        key = cols[..keys].join(", "),
+    )
+}
+
+/// The families a stream feeds.
+pub fn families_of(source: DataType) -> impl Iterator<Item = &'static Family> {
+    FAMILIES
+        .into_iter()
+        .filter(move |f| f.sources.contains(&source))
+}
+
+/// The statements that roll up the rows an ingest transaction inserted at positions
+/// `[start, end)` for `org`; empty for streams without rollups.
+pub fn ingest_statements(
+    d: Dialect,
+    source: DataType,
+    org: &str,
+    start: i64,
+    end: i64,
+) -> Vec<(String, Vec<Value>)> {
+    families_of(source)
+        .map(|f| {
+            (
+                rollup_sql(d, f, source),
+                vec![org.into(), Value::Integer(start), Value::Integer(end)],
+            )
+        })
+        .collect()
+}
+
+/// The organizations of a batch, each once, in order.
+pub fn batch_orgs(batch: &super::RecordBatch) -> Vec<&str> {
+    let mut orgs: Vec<&str> = batch.records.iter().map(|r| r.org_id.as_str()).collect();
+    orgs.sort_unstable();
+    orgs.dedup();
+    orgs
+}
+
+/// `(first_ms, bin)`: the smallest whole millisecond of every histogram bucket a whole
+/// millisecond can fall in, plus `(0, ZERO_BIN)`. Computed with the histogram's own bucket
+/// function, so the SQL lookup agrees with it for every integer latency.
+pub fn latency_bounds() -> Vec<(i64, i64)> {
+    let mut out = vec![(0, ZERO_BIN)];
+    let mut ms: i64 = 1;
+    let max = histogram::MAX_VALUE as i64;
+    while ms <= max {
+        let bin = histogram::bucket_index(ms as f64);
+        out.push((ms, i64::from(bin)));
+        // Jump near the bucket's upper bound, then step to the first value past it.
+        let mut next = (histogram::bucket_upper(bin).floor() as i64).max(ms + 1);
+        while next > ms + 1 && histogram::bucket_index((next - 1) as f64) > bin {
+            next -= 1;
+        }
+        // Values above MAX_VALUE count as MAX_VALUE: the last bucket never ends.
+        while next <= max && histogram::bucket_index(next as f64) == bin {
+            next += 1;
+        }
+        ms = next;
+    }
+    out
+}
+
+/// Fills `usage_latency_bounds` (idempotent); run after migrating.
+pub(super) fn seed_bounds_statements() -> Vec<(String, Vec<Value>)> {
+    latency_bounds()
+        .chunks(400)
+        .map(|chunk| {
+            let marks = vec!["(?, ?)"; chunk.len()].join(", ");
+            let params = chunk
+                .iter()
+                .flat_map(|(ms, bin)| [Value::Integer(*ms), Value::Integer(*bin)])
+                .collect();
+            (
+                format!(
+                    "INSERT INTO usage_latency_bounds (first_ms, bin) VALUES {marks} \
+                     ON CONFLICT (first_ms) DO NOTHING"
+                ),
+                params,
+            )
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bounds_agree_with_the_histogram_for_every_small_latency() {
+        let bounds = latency_bounds();
+        let lookup = |ms: i64| bounds[bounds.partition_point(|(first, _)| *first <= ms) - 1].1;
+        for ms in 1..200_000 {
+            assert_eq!(
+                lookup(ms),
+                i64::from(histogram::bucket_index(ms as f64)),
+                "{ms}"
+            );
+        }
+        assert!(bounds.len() < 2_000, "{}", bounds.len());
+    }
+
+    #[test]
+    fn ingest_sql_rolls_up_only_the_batch_positions() {
+        let sql = rollup_sql(Dialect::Sqlite, &RUNS, DataType::Workflows);
+        assert!(sql.contains("pos >= ? AND pos < ?"), "{sql}");
+        assert!(
+            sql.contains("runs = usage_runs.runs + excluded.runs"),
+            "{sql}"
+        );
+        let active = rollup_sql(Dialect::Postgres, &ACTIVE, DataType::CreditLogs);
+        assert!(active.contains("COALESCE(project_id, '')"), "{active}");
+        assert!(active.ends_with("DO NOTHING"), "{active}");
+    }
+}
