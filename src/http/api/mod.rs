@@ -9,6 +9,7 @@ mod ingest;
 mod keys;
 mod orgs;
 pub(crate) mod reports;
+pub(crate) mod schedules;
 mod schemas;
 mod secrets;
 
@@ -40,6 +41,7 @@ use utoipa_axum::routes;
         (name = "keys", description = "Organization keys (admin scope)"),
         (name = "exports", description = "One-time exports (usage_export scope)"),
         (name = "drains", description = "Data drains and their secrets (drains scope)"),
+        (name = "schedules", description = "Scheduled exports (usage_export scope)"),
         (name = "reference", description = "Reference-compatible routes (see the field catalog)"),
     )
 )]
@@ -99,6 +101,19 @@ pub fn routes() -> OpenApiRouter<AppState> {
             secrets::replace_secret,
             secrets::delete_secret
         ))
+        .routes(routes!(
+            schedules::create_schedule,
+            schedules::list_schedules
+        ))
+        .routes(routes!(
+            schedules::get_schedule,
+            schedules::update_schedule,
+            schedules::delete_schedule
+        ))
+        .routes(routes!(schedules::pause_schedule))
+        .routes(routes!(schedules::resume_schedule))
+        .routes(routes!(schedules::run_schedule))
+        .routes(routes!(schedules::list_runs))
         // The key has slashes: a wildcard route, documented through `paths(…)` above.
         .route(
             "/v1/downloads/{*key}",
