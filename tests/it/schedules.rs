@@ -852,3 +852,129 @@ both_backends!(
         assert!(body.contains("signature="), "a signed link: {body}");
     }
 );
+
+// ----- the admin pages ---------------------------------------------------------------------
+
+const DE: &str = "/settings/organization/data_export";
+
+fn pages_config(c: &mut outflow::config::Config) {
+    c.schedules.run = false;
+    c.exports.workers = 0;
+}
+
+both_backends!(schedules_tab_and_page_show_and_act, |backend| async move {
+    use crate::admin_pages::Browser;
+    let b = Browser::signed_in_with(backend, pages_config).await;
+    put_team(&b.app, "acme", "team-eng", "Engineering").await;
+    let key = b.app.org_key("acme", "usage_export").await.1;
+    let r = call(&b.app, reqwest::Method::POST, "/v1/export-schedules", &key, Some(json!({
+        "name": "Nightly runs",
+        "export": {"data_type": "workflows", "field_preset": "default", "workspace_ids": ["team-eng"]},
+        "cadence": {"every": "day", "at": "06:00"},
+    }))).await;
+    assert_eq!(r.status(), 201);
+    let id = r.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    let tab = b.page(&format!("{DE}?tab=schedules")).await;
+    assert!(
+        tab.contains(">Schedules</a>"),
+        "the tab is beside Exports and Drains"
+    );
+    assert!(tab.contains("Nightly runs"), "{tab}");
+    assert!(tab.contains("Daily at 06:00, Europe/Berlin"), "{tab}");
+    assert!(tab.contains("Not run yet"));
+    assert!(tab.contains(">Active<"));
+
+    // Run now: the latest complete day is queued once; again answers that run.
+    let (status, _) = b
+        .submit_text(&format!("{DE}/schedules/{id}/run"), &[])
+        .await;
+    assert_eq!(status, 303);
+    let (status, _) = b
+        .submit_text(&format!("{DE}/schedules/{id}/run"), &[("back", "detail")])
+        .await;
+    assert_eq!(status, 303);
+    let page = b
+        .page(&format!("{DE}/schedules/{id}?notice=schedule_ran"))
+        .await;
+    assert!(page.contains("That period had already run"), "{page}");
+    assert_eq!(
+        page.matches("data-role=\"run-state\"").count(),
+        1,
+        "one run: {page}"
+    );
+    assert!(page.contains(">REQUESTED<"), "{page}");
+    // Once the export ran, the run has its download link.
+    while b.app.exports.run_next().await.unwrap().is_some() {}
+    let page = b.page(&format!("{DE}/schedules/{id}")).await;
+    assert!(
+        page.contains(">COMPLETED<") && page.contains("/v1/downloads/"),
+        "{page}"
+    );
+    let tab = b.page(&format!("{DE}?tab=schedules")).await;
+    assert!(tab.contains(">COMPLETED<"), "the last run's badge: {tab}");
+
+    let (status, _) = b
+        .submit_text(&format!("{DE}/schedules/{id}/pause"), &[])
+        .await;
+    assert_eq!(status, 303);
+    let tab = b.page(&format!("{DE}?tab=schedules")).await;
+    assert!(
+        tab.contains(">Paused<") && tab.contains("Resume schedule Nightly runs"),
+        "{tab}"
+    );
+    let (status, _) = b
+        .submit_text(&format!("{DE}/schedules/{id}/resume"), &[])
+        .await;
+    assert_eq!(status, 303);
+    assert!(
+        b.page(&format!("{DE}?tab=schedules"))
+            .await
+            .contains(">Active<")
+    );
+
+    // Another organization's schedule is not found.
+    b.app.put_org("globex").await;
+    put_team(&b.app, "globex", "team-g", "G").await;
+    let gkey = b.app.org_key("globex", "usage_export").await.1;
+    let r = call(&b.app, reqwest::Method::POST, "/v1/export-schedules", &gkey, Some(json!({
+        "name": "Theirs",
+        "export": {"data_type": "workflows", "field_preset": "default", "workspace_ids": ["team-g"]},
+        "cadence": {"every": "week", "at": "06:00"},
+    }))).await;
+    let theirs = r.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        b.get(&format!("{DE}/schedules/{theirs}")).await.status(),
+        404
+    );
+    let (status, _) = b
+        .submit_text(&format!("{DE}/schedules/{theirs}/run"), &[])
+        .await;
+    assert_eq!(status, 404);
+
+    // Delete asks first, then deletes.
+    let (status, confirm) = b
+        .submit_text(&format!("{DE}/schedules/{id}/delete"), &[])
+        .await;
+    assert_eq!(status, 200);
+    assert!(confirm.contains("Delete schedule?"));
+    let (status, _) = b
+        .submit_text(
+            &format!("{DE}/schedules/{id}/delete"),
+            &[("confirm", "yes")],
+        )
+        .await;
+    assert_eq!(status, 303);
+    assert!(
+        !b.page(&format!("{DE}?tab=schedules"))
+            .await
+            .contains("Nightly runs")
+    );
+    assert_eq!(b.get(&format!("{DE}/schedules/{id}")).await.status(), 404);
+});
