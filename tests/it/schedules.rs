@@ -978,3 +978,60 @@ both_backends!(schedules_tab_and_page_show_and_act, |backend| async move {
     );
     assert_eq!(b.get(&format!("{DE}/schedules/{id}")).await.status(), 404);
 });
+
+/// The Schedules tab in a real browser (`tests/browser/schedules.spec.mjs`): cadence in
+/// words, run now until COMPLETED, the run's download link, pause, resume, delete.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn schedules_in_a_real_browser() {
+    let Some(chromium) = crate::browser::chromium() else {
+        return;
+    };
+    let app = spawn_app_with(Backend::Sqlite, |c| c.schedules.run = false).await;
+    acme_with_team_and_member(&app).await;
+    let email = "admin@acme.example";
+    let password = outflow::web::auth::add_admin(&app.store, "acme", email)
+        .await
+        .unwrap();
+    let key = app.org_key("acme", "usage_export").await.1;
+    let name = "Monthly workflows";
+    let r = call(&app, reqwest::Method::POST, "/v1/export-schedules", &key, Some(json!({
+        "name": name,
+        "export": {"data_type": "workflows", "field_preset": "default", "workspace_ids": ["team-eng"]},
+        "cadence": {"every": "month", "at": "06:00", "day_of_month": 1},
+    }))).await;
+    assert_eq!(r.status(), 201);
+    let artifacts = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("browser");
+    let mut cmd = tokio::process::Command::new("node");
+    cmd.arg("schedules.spec.mjs")
+        .current_dir(crate::browser::browser_dir())
+        .env("OUTFLOW_URL", &app.url)
+        .env("OUTFLOW_ADMIN_EMAIL", email)
+        .env("OUTFLOW_ADMIN_PASSWORD", &password)
+        .env("OUTFLOW_SCHEDULE", name)
+        .env("OUTFLOW_CHROMIUM", &chromium)
+        .env("OUTFLOW_ARTIFACTS", &artifacts)
+        .stdin(std::process::Stdio::null())
+        .kill_on_drop(true);
+    let out = tokio::time::timeout(Duration::from_secs(180), cmd.output())
+        .await
+        .expect("the browser script finishes within 3 minutes")
+        .expect("node starts");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success() && stdout.contains("PASSED"),
+        "{stdout}\n{stderr}"
+    );
+    // The app's side: the schedule is gone, its audit trail is not.
+    let list: Value = app
+        .get("/v1/export-schedules", &key)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["items"], json!([]));
+    let events = audit_events(&app, "acme").await;
+    for e in ["schedule_created", "schedule_updated", "schedule_deleted"] {
+        assert!(events.iter().any(|x| x == e), "{e}: {events:?}");
+    }
+}
