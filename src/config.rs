@@ -86,6 +86,9 @@ pub struct SchedulesConfig {
     pub delivery_attempts: u32,
     /// Failed runs in a row that put a schedule in `error` (and mail the admins). Default 3.
     pub max_failed_runs: u32,
+    /// Seconds a node holds a finished run while delivering it; a node that dies meanwhile
+    /// leaves it to another after this. Default 300.
+    pub lease_seconds: u64,
 }
 
 impl Default for SchedulesConfig {
@@ -96,6 +99,7 @@ impl Default for SchedulesConfig {
             poll_seconds: 30,
             delivery_attempts: 3,
             max_failed_runs: 3,
+            lease_seconds: 300,
         }
     }
 }

@@ -117,7 +117,7 @@ impl Schedules {
         done: &mut RunDue,
     ) -> Result<(), ScheduleError> {
         loop {
-            let until = now + ChronoDuration::minutes(10);
+            let until = now + ChronoDuration::seconds(self.config.lease_seconds.max(1) as i64);
             let ids = repo::claim_deliveries(&self.store, &self.node, now, until, 20).await?;
             if ids.is_empty() {
                 return Ok(());

@@ -1035,3 +1035,193 @@ async fn schedules_in_a_real_browser() {
         assert!(events.iter().any(|x| x == e), "{e}: {events:?}");
     }
 }
+
+// ----- real `outflow serve` processes: two nodes on one PostgreSQL, one killed with -9 -----
+
+struct Node {
+    child: std::process::Child,
+    url: String,
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `outflow serve` on `db_url`, looking for due schedules every second.
+async fn start_node(db_url: &str, data_dir: &std::path::Path) -> Node {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_outflow"))
+        .arg("serve")
+        .env("OUTFLOW_DATA_DIR", data_dir)
+        .env("OUTFLOW_DATABASE_URL", db_url)
+        .env("OUTFLOW_LISTEN", format!("127.0.0.1:{port}"))
+        .env("OUTFLOW_INGEST_KEY", INGEST_KEY)
+        .env("OUTFLOW_LOG_LEVEL", "warn")
+        .env("OUTFLOW_SCHEDULES__POLL_SECONDS", "1")
+        .env("OUTFLOW_EXPORTS__POLL_SECONDS", "1")
+        // A killed node's export and delivery are taken over within seconds.
+        .env("OUTFLOW_EXPORTS__LEASE_SECONDS", "2")
+        .env("OUTFLOW_SCHEDULES__LEASE_SECONDS", "2")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::inherit())
+        .spawn()
+        .expect("start outflow serve");
+    let url = format!("http://127.0.0.1:{port}");
+    let until = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Ok(r) = reqwest::get(format!("{url}/healthz")).await
+            && r.status() == 200
+        {
+            break;
+        }
+        assert!(Instant::now() < until, "outflow serve did not come up");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Node { child, url }
+}
+
+async fn count(store: &outflow::store::Store, sql: &str, id: &str) -> i64 {
+    store
+        .query(sql, &[id.into()], &[outflow::domain::FieldType::Integer])
+        .await
+        .unwrap()[0][0]
+        .as_i64()
+        .unwrap()
+}
+
+/// Three missed days caught up by two `serve` processes while one is killed with -9 as the
+/// first run appears and restarted: every period runs once, every export completes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_serve_processes_and_a_kill_9_run_each_period_once() {
+    use chrono::TimeZone;
+    if !postgres_available().await {
+        return;
+    }
+    let db = TestDb::new(Backend::Postgres).await;
+    let store = db.store().await;
+    let mut a = start_node(&db.url, db.dir.path()).await;
+    let b = start_node(&db.url, db.dir.path()).await;
+    let client = reqwest::Client::new();
+    let r = client
+        .put(format!("{}/v1/orgs/acme", a.url))
+        .bearer_auth(INGEST_KEY)
+        .json(&json!({"name": "Acme", "timezone": "Europe/Berlin"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let r = client
+        .put(format!("{}/v1/orgs/acme/teams/team-eng", a.url))
+        .bearer_auth(INGEST_KEY)
+        .json(&json!({"name": "Engineering"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let (_, key) = outflow::auth::keys::create_org_key(
+        &store,
+        "acme",
+        "test",
+        outflow::store::Scope::parse_list("usage_export").unwrap(),
+        &outflow::audit::Actor::cli(),
+    )
+    .await
+    .unwrap();
+    // Its cursor moved back: as if Outflow had been down for three days.
+    let created: Value = client
+        .post(format!("{}/v1/export-schedules", a.url))
+        .bearer_auth(&key)
+        .json(&json!({
+            "name": "Daily",
+            "export": {"data_type": "workflows", "field_preset": "default", "workspace_ids": ["team-eng"]},
+            "cadence": {"every": "day", "at": "00:00"},
+            "deliver": {"email": null},
+        }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = created["id"].as_str().unwrap().to_string();
+    let berlin = chrono_tz::Europe::Berlin;
+    let today = Utc::now().with_timezone(&berlin).date_naive();
+    let midnight = |days: i64| {
+        berlin
+            .from_local_datetime(
+                &(today - chrono::Days::new(days as u64))
+                    .and_hms_opt(0, 0, 0)
+                    .unwrap(),
+            )
+            .earliest()
+            .unwrap()
+            .with_timezone(&Utc)
+    };
+    store
+        .execute(
+            "UPDATE export_schedules SET covered_until = ?, next_run_at = ? WHERE id = ?",
+            &[
+                outflow::store::Value::Timestamp(midnight(3)),
+                outflow::store::Value::Timestamp(midnight(2)),
+                id.as_str().into(),
+            ],
+        )
+        .await
+        .unwrap();
+
+    // Kill node a with -9 as soon as the first run exists, then start it again.
+    let runs_sql = "SELECT COUNT(*) FROM export_schedule_runs WHERE schedule_id = ?";
+    let until = Instant::now() + Duration::from_secs(30);
+    while count(&store, runs_sql, &id).await == 0 {
+        assert!(Instant::now() < until, "no run queued");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    a.child.kill().unwrap(); // SIGKILL
+    a.child.wait().unwrap();
+    drop(a);
+    let a = start_node(&db.url, db.dir.path()).await;
+
+    // Every period ends COMPLETED and delivered, on whichever node.
+    let done_sql = "SELECT COUNT(*) FROM export_schedule_runs r JOIN export_jobs j \
+                    ON j.id = r.export_id WHERE r.schedule_id = ? AND j.state = 'COMPLETED' \
+                    AND r.delivery = 'done'";
+    let until = Instant::now() + Duration::from_secs(60);
+    while count(&store, done_sql, &id).await < 3 {
+        assert!(Instant::now() < until, "the three periods did not complete");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(count(&store, runs_sql, &id).await, 3, "one run per period");
+    let jobs_sql = "SELECT COUNT(*) FROM export_jobs WHERE requested_by = 'schedule:' || ?";
+    assert_eq!(
+        count(&store, jobs_sql, &id).await,
+        3,
+        "one export per period"
+    );
+    let runs: Value = client
+        .get(format!("{}/v1/export-schedules/{id}/runs", b.url))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let starts: Vec<String> = runs["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["period_start"].as_str().unwrap().to_string())
+        .collect();
+    let expected: Vec<String> = (1..=3)
+        .map(|d| midnight(d).with_timezone(&berlin).to_rfc3339())
+        .collect();
+    assert_eq!(starts, expected, "the three missed days, newest first");
+    drop((a, b));
+}
