@@ -50,7 +50,9 @@ impl App {
         };
         let exports = build_exports(&config, store.clone(), &public_url)?;
         let drains = build_drains(&config, store.clone(), &exports)?;
+        let schedules = build_schedules(&config, &exports, &drains);
         let state = AppState {
+            schedules,
             drains,
             exports,
             store,
@@ -101,6 +103,9 @@ impl App {
             store.clone(),
             workers_stop.clone(),
         ));
+        if self.state.config.schedules.run {
+            workers.push(self.state.schedules.spawn(workers_stop.clone()));
+        }
         let router = router(self.state);
         let (stopped_tx, stopped_rx) = tokio::sync::oneshot::channel::<()>();
         let server = axum::serve(
@@ -138,6 +143,27 @@ impl App {
     pub fn drains(&self) -> &Drains {
         &self.state.drains
     }
+
+    /// The schedule service (tests drive its runner with `run_due`).
+    pub fn schedules(&self) -> &crate::schedule::Schedules {
+        &self.state.schedules
+    }
+}
+
+/// The schedule service of a configuration: runs on the exports' queue, delivers with the
+/// drains' secrets.
+pub fn build_schedules(
+    config: &Config,
+    exports: &Exports,
+    drains: &Drains,
+) -> crate::schedule::Schedules {
+    crate::schedule::Schedules::new(
+        exports.store.clone(),
+        exports.clone(),
+        drains.secrets.clone(),
+        config.schedules.clone(),
+        config.drains.clone(),
+    )
 }
 
 /// The drain service of a configuration: the secret box, and an engine sharing the exports'

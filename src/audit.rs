@@ -44,6 +44,14 @@ pub mod events {
     pub const ADMIN_SIGNED_OUT: &str = "admin_signed_out";
     /// The privacy setting of the organization or of a team changed.
     pub const PRIVACY_CHANGED: &str = "privacy_changed";
+    /// A scheduled export was created.
+    pub const SCHEDULE_CREATED: &str = "schedule_created";
+    /// A scheduled export was changed, paused or resumed.
+    pub const SCHEDULE_UPDATED: &str = "schedule_updated";
+    /// A scheduled export was deleted.
+    pub const SCHEDULE_DELETED: &str = "schedule_deleted";
+    /// A run of a scheduled export failed (its export or its delivery).
+    pub const SCHEDULE_RUN_FAILED: &str = "schedule_run_failed";
 
     /// Every event type above, so filters can accept them before any has been written.
     pub const ALL: &[&str] = &[
@@ -65,6 +73,10 @@ pub mod events {
         ADMIN_SIGN_IN_FAILED,
         ADMIN_SIGNED_OUT,
         PRIVACY_CHANGED,
+        SCHEDULE_CREATED,
+        SCHEDULE_UPDATED,
+        SCHEDULE_DELETED,
+        SCHEDULE_RUN_FAILED,
     ];
 }
 

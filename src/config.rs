@@ -67,6 +67,41 @@ pub struct Config {
     pub smtp: crate::mail::config::SmtpConfig,
     /// Data drains (`[drains]`).
     pub drains: DrainsConfig,
+    /// Scheduled exports (`[schedules]`).
+    pub schedules: SchedulesConfig,
+}
+
+/// Scheduled exports. Environment: `OUTFLOW_SCHEDULES__MAX_CATCH_UP` etc.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SchedulesConfig {
+    /// Whether this process runs due schedules and delivers their files. Default true.
+    pub run: bool,
+    /// Most missed periods of one schedule run after downtime (the newest ones, oldest
+    /// first); older missed periods are recorded as SKIPPED with the reason. Default 31.
+    pub max_catch_up: u32,
+    /// Seconds between two looks for due schedules and finished runs. Default 30.
+    pub poll_seconds: u64,
+    /// Delivery attempts of one run before the run counts as failed. Default 3.
+    pub delivery_attempts: u32,
+    /// Failed runs in a row that put a schedule in `error` (and mail the admins). Default 3.
+    pub max_failed_runs: u32,
+    /// Seconds a node holds a finished run while delivering it; a node that dies meanwhile
+    /// leaves it to another after this. Default 300.
+    pub lease_seconds: u64,
+}
+
+impl Default for SchedulesConfig {
+    fn default() -> Self {
+        SchedulesConfig {
+            run: true,
+            max_catch_up: 31,
+            poll_seconds: 30,
+            delivery_attempts: 3,
+            max_failed_runs: 3,
+            lease_seconds: 300,
+        }
+    }
 }
 
 /// Data drains. Environment: `OUTFLOW_DRAINS__LEASE_SECONDS` etc.
@@ -219,6 +254,7 @@ impl Default for Config {
             exports: ExportsConfig::default(),
             smtp: Default::default(),
             drains: DrainsConfig::default(),
+            schedules: SchedulesConfig::default(),
         }
     }
 }

@@ -29,6 +29,10 @@
 //! reports/         usage reports over the stored records: columns.rs (each report's columns),
 //!                  compute/ (one file per report: users, agents, api_keys, projects,
 //!                  models, workflows; sql.rs and rows.rs shared, rows read by name)
+//! schedule/        scheduled exports (issue 15): model.rs, request.rs (validation), repo.rs
+//!                  (SQL; runs unique per (schedule, period)), service.rs (the way in),
+//!                  runner.rs (run_due(now): due periods, catch-up, delivery passes),
+//!                  deliver.rs (emails), destination.rs (S3 upload, signed HTTP event)
 //! drain/           continuous drains: service.rs (the way in), request.rs (validation),
 //!                  repo.rs (SQL), engine/ (leases, worker task, cycle.rs steps, retries,
 //!                  failure policy, replay; run_once for tests),
@@ -85,6 +89,7 @@ pub mod ingest;
 pub mod mail;
 pub mod privacy;
 pub mod reports;
+pub mod schedule;
 pub mod secret;
 pub mod state;
 pub mod store;

@@ -22,4 +22,6 @@ pub struct AppState {
     pub exports: crate::export::Exports,
     /// Drains, their secrets and this node's drain engine.
     pub drains: crate::drain::Drains,
+    /// Scheduled exports and their runner.
+    pub schedules: crate::schedule::Schedules,
 }

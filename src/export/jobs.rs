@@ -183,6 +183,38 @@ pub fn new_id() -> String {
     format!("exp_{}", uuid::Uuid::now_v7().simple())
 }
 
+/// The `INSERT` that queues job `id` (for [`insert`] and for a caller that queues a job
+/// inside its own transaction, such as a scheduled run claiming its period).
+pub fn insert_statement(
+    id: &str,
+    requested_by: &str,
+    requester_email: Option<&str>,
+    spec: &ExportSpec,
+    now: DateTime<Utc>,
+) -> Result<(String, Vec<Value>), StoreError> {
+    let json = serde_json::to_value(spec).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    Ok((
+        "INSERT INTO export_jobs (id, org_id, requested_by, requester_email, data_type, spec, \
+         range_start, range_end, timezone, format, gzip, state, created_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'REQUESTED', ?)"
+            .to_string(),
+        vec![
+            id.into(),
+            spec.org_id.as_str().into(),
+            requested_by.into(),
+            Value::opt_text(requester_email),
+            spec.data_type.as_str().into(),
+            Value::Json(json),
+            Value::Timestamp(spec.start),
+            Value::Timestamp(spec.end),
+            spec.timezone.as_str().into(),
+            spec.format.as_str().into(),
+            Value::Bool(spec.gzip),
+            Value::Timestamp(now),
+        ],
+    ))
+}
+
 /// Queues a job and writes its `audit_logs` record in the same transaction.
 pub async fn insert(
     store: &Store,
@@ -193,29 +225,8 @@ pub async fn insert(
     now: DateTime<Utc>,
     audit: &RecordBatch,
 ) -> Result<(), StoreError> {
-    let json = serde_json::to_value(spec).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-    store
-        .execute_with_records(
-            "INSERT INTO export_jobs (id, org_id, requested_by, requester_email, data_type, spec, \
-             range_start, range_end, timezone, format, gzip, state, created_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'REQUESTED', ?)",
-            &[
-                id.into(),
-                spec.org_id.as_str().into(),
-                requested_by.into(),
-                Value::opt_text(requester_email),
-                spec.data_type.as_str().into(),
-                Value::Json(json),
-                Value::Timestamp(spec.start),
-                Value::Timestamp(spec.end),
-                spec.timezone.as_str().into(),
-                spec.format.as_str().into(),
-                Value::Bool(spec.gzip),
-                Value::Timestamp(now),
-            ],
-            audit,
-        )
-        .await
+    let (sql, params) = insert_statement(id, requested_by, requester_email, spec, now)?;
+    store.execute_with_records(&sql, &params, audit).await
 }
 
 /// One job of `org`.

@@ -186,6 +186,44 @@ impl Exports {
             .ok_or_else(|| anyhow::anyhow!("export {id} vanished after insert"))
     }
 
+    /// Queues a checked `spec` as job `id` in one transaction with `fence`, only if `fence`
+    /// changes a row (a scheduled run claims its period with it, so the claim and the job
+    /// exist together or not at all); false when the fence changed nothing. The job's
+    /// `export_created` audit record follows the commit. No requester email: the caller
+    /// tells its own recipients when the job ends.
+    pub async fn queue_fenced(
+        &self,
+        spec: &ExportSpec,
+        id: &str,
+        requested_by: &str,
+        fence: (String, Vec<crate::store::Value>),
+        actor: &Actor,
+    ) -> Result<bool, StoreError> {
+        let job = jobs::insert_statement(id, requested_by, None, spec, Utc::now())?;
+        if !self.store.execute_fenced(&[fence, job]).await? {
+            return Ok(false);
+        }
+        self.wake.notify_one();
+        let audit = audit::event(
+            &spec.org_id,
+            audit::events::EXPORT_CREATED,
+            actor,
+            Some(id),
+            serde_json::json!({
+                "export_id": id,
+                "data_type": spec.data_type,
+                "start": spec.start,
+                "end": spec.end,
+                "fields": spec.fields,
+                "format": spec.format,
+            }),
+        );
+        if let Err(e) = self.store.insert_records(&audit).await {
+            tracing::warn!(export_id = id, error = %e, "export_created audit record not written");
+        }
+        Ok(true)
+    }
+
     /// Cancels a job of `org` (`None`: no such job). A running job is stopped at once when
     /// this process runs it, else at its worker's next heartbeat; this waits (a few seconds
     /// at most) for it to end, so the answer is usually the final `CANCELLED`. A

@@ -24,11 +24,18 @@ const RAW_BODY: &[(&str, &str)] = &[
 /// Request bodies whose schema is shared with a route that needs fewer fields: here the
 /// fields this route requires on top of the shared schema (`POST /v1/drains` takes the
 /// `PATCH` body with name, type, destination and secret required).
-const REQUIRED_ON_TOP: &[(&str, &str, &[&str])] = &[(
-    "post",
-    "/v1/drains",
-    &["name", "data_type", "destination", "secret_id"],
-)];
+const REQUIRED_ON_TOP: &[(&str, &str, &[&str])] = &[
+    (
+        "post",
+        "/v1/drains",
+        &["name", "data_type", "destination", "secret_id"],
+    ),
+    (
+        "post",
+        "/v1/export-schedules",
+        &["name", "export", "cadence"],
+    ),
+];
 
 const METHODS: [&str; 8] = [
     "get", "put", "post", "delete", "options", "head", "patch", "trace",

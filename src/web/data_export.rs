@@ -141,7 +141,7 @@ pub fn notice_text(code: &str) -> Option<&'static str> {
         "export_cancelled" => "Export cancelled.",
         "export_cancel_requested" => "Cancel requested: the export stops at its next check.",
         "export_cancel_too_late" => "The export had already ended; nothing was cancelled.",
-        _ => return None,
+        other => return super::schedules::notice_text(other),
     })
 }
 
@@ -157,8 +157,11 @@ pub async fn show(
     Query(q): Query<TabQuery>,
 ) -> Result<Response, WebError> {
     let drains_tab = q.tab.as_deref() == Some("drains");
+    let schedules_tab = q.tab.as_deref() == Some("schedules");
     let content = if drains_tab {
         drains_tab_body(&state, &admin).await?
+    } else if schedules_tab {
+        super::schedules::tab_body(&state, &admin).await?
     } else {
         exports_tab_body(&state, &admin, &q.filter(), q.page.unwrap_or(1).max(1)).await?
     };
@@ -168,8 +171,9 @@ pub async fn show(
         p.lead { "Download one-time exports of your organization's data, or drain it continuously to a destination you control." }
         @if let Some(text) = q.notice.as_deref().and_then(notice_text) { (layout::notice(text)) }
         nav.tabs aria-label="Data export" {
-            a href={(PATH) "?tab=exports"} aria-current=[current(!drains_tab)] { "Exports" }
+            a href={(PATH) "?tab=exports"} aria-current=[current(!drains_tab && !schedules_tab)] { "Exports" }
             a href={(PATH) "?tab=drains"} aria-current=[current(drains_tab)] { "Drains" }
+            a href={(PATH) "?tab=schedules"} aria-current=[current(schedules_tab)] { "Schedules" }
         }
         (content)
     };

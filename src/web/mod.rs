@@ -22,6 +22,7 @@
 //! keys.rs          /settings/organization/api_keys
 //! privacy.rs       /settings/organization/privacy
 //! reports.rs       /settings/organization/reports: usage reports as a table and CSV
+//! schedules.rs     the Schedules tab, a schedule's runs, pause / resume / run now / delete
 //! ```
 //!
 //! Every handler reaches data only through the signed-in admin's organization, so another
@@ -41,6 +42,7 @@ pub mod layout;
 pub mod pickers;
 pub mod privacy;
 pub mod reports;
+pub mod schedules;
 pub mod session;
 pub mod signin;
 
@@ -88,6 +90,20 @@ pub fn routes() -> Router<AppState> {
         .route(&format!("{de}/drains/{{id}}/delete"), post(drains::delete))
         .route(&format!("{de}/drains/{{id}}/test"), post(drains::test))
         .route(&format!("{de}/drains/{{id}}/replay"), post(drains::replay))
+        .route(&format!("{de}/schedules/{{id}}"), get(schedules::show))
+        .route(
+            &format!("{de}/schedules/{{id}}/pause"),
+            post(schedules::pause),
+        )
+        .route(
+            &format!("{de}/schedules/{{id}}/resume"),
+            post(schedules::resume),
+        )
+        .route(&format!("{de}/schedules/{{id}}/run"), post(schedules::run))
+        .route(
+            &format!("{de}/schedules/{{id}}/delete"),
+            post(schedules::delete),
+        )
         .route(keys::PATH, get(keys::show).post(keys::create))
         .route(&format!("{}/{{id}}/revoke", keys::PATH), post(keys::revoke))
         .route(privacy::PATH, get(privacy::show).post(privacy::save_org))

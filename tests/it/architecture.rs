@@ -483,6 +483,7 @@ const BEHIND_SERVICES: &[&str] = &[
     "drain::secrets",
     "drain::history",
     "export::jobs",
+    "schedule::repo",
 ];
 /// Where requests and commands come in.
 const SURFACES: &[&str] = &["http", "web", "commands"];

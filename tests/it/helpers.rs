@@ -144,6 +144,8 @@ pub struct TestApp {
     pub exports: outflow::export::Exports,
     /// The app's drain service (tests run drain cycles with `drains.engine.run_once`).
     pub drains: outflow::drain::Drains,
+    /// The app's schedule service (tests drive its runner with `run_due(now)`).
+    pub schedules: outflow::schedule::Schedules,
     pub _db: TestDb,
     _stop: tokio::sync::oneshot::Sender<()>,
 }
@@ -175,6 +177,7 @@ pub async fn spawn_app_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -
     let url = format!("http://{}", app.local_addr());
     let exports = app.exports().clone();
     let drains = app.drains().clone();
+    let schedules = app.schedules().clone();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(app.run(async move {
         let _ = stopped.await;
@@ -185,6 +188,7 @@ pub async fn spawn_app_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -
         store,
         exports,
         drains,
+        schedules,
         _db: db,
         _stop: stop,
     }

@@ -97,7 +97,7 @@ fn free_port() -> u16 {
 }
 
 /// A running aiosmtpd; killed on drop.
-struct SmtpServer {
+pub struct SmtpServer {
     child: Child,
     port: u16,
     dir: tempfile::TempDir,
@@ -106,7 +106,7 @@ struct SmtpServer {
 impl SmtpServer {
     /// Starts a server, requiring AUTH with `auth` when given. `None`: skipped (see
     /// [`aiosmtpd_available`]).
-    fn start(auth: Option<(&str, &str)>) -> Option<SmtpServer> {
+    pub fn start(auth: Option<(&str, &str)>) -> Option<SmtpServer> {
         if !aiosmtpd_available() {
             return None;
         }
@@ -161,7 +161,7 @@ impl SmtpServer {
     }
 
     /// Mailer settings for this server: plain text, short timeout.
-    fn config(&self) -> SmtpConfig {
+    pub fn config(&self) -> SmtpConfig {
         SmtpConfig {
             host: Some("127.0.0.1".into()),
             port: Some(self.port),
@@ -187,7 +187,7 @@ impl SmtpServer {
     }
 
     /// Waits until `n` messages have arrived.
-    async fn wait_for_messages(&self, n: usize) -> Vec<Value> {
+    pub async fn wait_for_messages(&self, n: usize) -> Vec<Value> {
         let deadline = Instant::now() + DEADLINE;
         loop {
             let got = self.messages();

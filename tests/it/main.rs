@@ -33,6 +33,7 @@ mod pages_fixes;
 mod reports;
 mod reports_page;
 mod s3;
+mod schedules;
 mod schemas;
 mod scope;
 mod storage;

@@ -9,6 +9,7 @@ mod ingest;
 mod keys;
 mod orgs;
 pub(crate) mod reports;
+pub(crate) mod schedules;
 mod schemas;
 mod secrets;
 mod usage;
@@ -42,6 +43,7 @@ use utoipa_axum::routes;
         (name = "exports", description = "One-time exports (usage_export scope)"),
         (name = "drains", description = "Data drains and their secrets (drains scope)"),
         (name = "usage", description = "Usage analytics in local time buckets (usage_export scope)"),
+        (name = "schedules", description = "Scheduled exports (usage_export scope)"),
         (name = "reference", description = "Reference-compatible routes (see the field catalog)"),
     )
 )]
@@ -102,6 +104,19 @@ pub fn routes() -> OpenApiRouter<AppState> {
             secrets::delete_secret
         ))
         .routes(routes!(usage::get_usage))
+        .routes(routes!(
+            schedules::create_schedule,
+            schedules::list_schedules
+        ))
+        .routes(routes!(
+            schedules::get_schedule,
+            schedules::update_schedule,
+            schedules::delete_schedule
+        ))
+        .routes(routes!(schedules::pause_schedule))
+        .routes(routes!(schedules::resume_schedule))
+        .routes(routes!(schedules::run_schedule))
+        .routes(routes!(schedules::list_runs))
         // The key has slashes: a wildcard route, documented through `paths(…)` above.
         .route(
             "/v1/downloads/{*key}",

@@ -178,6 +178,20 @@ async fn read_limited(mut resp: reqwest::Response) -> Vec<u8> {
 }
 
 impl HttpDestination {
+    /// POSTs one JSON event (a scheduled export's completion) signed like a batch, under
+    /// `webhook_id`; `sender_id` goes in `X-Outflow-Drain-Id`. The answer's status.
+    pub async fn post_event(
+        &self,
+        sender_id: &str,
+        webhook_id: &str,
+        body: Vec<u8>,
+    ) -> Result<u16, DeliveryError> {
+        Ok(self
+            .send(sender_id, None, webhook_id, body, false)
+            .await?
+            .status)
+    }
+
     fn content_type(&self) -> &'static str {
         match (self.format, self.otlp_encoding) {
             (HttpFormat::Json, _) => "application/json",

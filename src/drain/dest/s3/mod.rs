@@ -208,6 +208,40 @@ fn sha256_hex(bytes: &[u8]) -> String {
 }
 
 impl S3Destination {
+    /// `rest` under the destination's prefix (a scheduled export's object key).
+    pub fn key_under_prefix(&self, rest: &str) -> String {
+        if self.prefix.is_empty() {
+            rest.to_string()
+        } else {
+            format!("{}/{rest}", self.prefix)
+        }
+    }
+
+    /// Puts one whole object at `key` (overwriting it) with user `metadata`
+    /// (`x-amz-meta-{name}` on the wire): a scheduled export's file, with its SHA-256.
+    pub async fn put_object(
+        &self,
+        key: &str,
+        bytes: Vec<u8>,
+        content_type: &'static str,
+        metadata: &[(&'static str, String)],
+    ) -> Result<(), DeliveryError> {
+        let mut attributes = Attributes::new();
+        attributes.insert(Attribute::ContentType, content_type.into());
+        for (name, value) in metadata {
+            attributes.insert(Attribute::Metadata((*name).into()), value.clone().into());
+        }
+        let opts = PutOptions {
+            attributes,
+            ..PutOptions::default()
+        };
+        self.store
+            .put_opts(&self.path(key)?, PutPayload::from(bytes), opts)
+            .await
+            .map(|_| ())
+            .map_err(|e| classify("upload", &e, &self.redact))
+    }
+
     fn path(&self, key: &str) -> Result<ObjectPath, DeliveryError> {
         ObjectPath::parse(key)
             .map_err(|e| DeliveryError::permanent(None, format!("`{key}` is not a valid key: {e}")))
