@@ -44,6 +44,18 @@ pub mod events {
     pub const ADMIN_SIGNED_OUT: &str = "admin_signed_out";
     /// The privacy setting of the organization or of a team changed.
     pub const PRIVACY_CHANGED: &str = "privacy_changed";
+    /// An owner invited an admin (a one-time sign-in link by email).
+    pub const ADMIN_INVITED: &str = "admin_invited";
+    /// An invitation was withdrawn before it was used.
+    pub const ADMIN_INVITE_REVOKED: &str = "admin_invite_revoked";
+    /// An invited admin used the link and joined.
+    pub const ADMIN_INVITE_ACCEPTED: &str = "admin_invite_accepted";
+    /// An admin's role changed.
+    pub const ADMIN_ROLE_CHANGED: &str = "admin_role_changed";
+    /// An admin was removed from the organization.
+    pub const ADMIN_REMOVED: &str = "admin_removed";
+    /// An owner ended an admin's session.
+    pub const ADMIN_SESSION_REVOKED: &str = "admin_session_revoked";
 
     /// Every event type above, so filters can accept them before any has been written.
     pub const ALL: &[&str] = &[
@@ -65,6 +77,12 @@ pub mod events {
         ADMIN_SIGN_IN_FAILED,
         ADMIN_SIGNED_OUT,
         PRIVACY_CHANGED,
+        ADMIN_INVITED,
+        ADMIN_INVITE_REVOKED,
+        ADMIN_INVITE_ACCEPTED,
+        ADMIN_ROLE_CHANGED,
+        ADMIN_REMOVED,
+        ADMIN_SESSION_REVOKED,
     ];
 }
 

@@ -35,12 +35,12 @@ fn browser_config(c: &mut outflow::config::Config) {
     c.drains.attempts_per_cycle = 1;
 }
 
-fn browser_dir() -> PathBuf {
+pub(crate) fn browser_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser")
 }
 
 /// The browser, or why it cannot run. Under `CI=true` a missing piece is a failure.
-fn chromium() -> Option<PathBuf> {
+pub(crate) fn chromium() -> Option<PathBuf> {
     let chromium = std::env::var_os("OUTFLOW_CHROMIUM")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"));

@@ -97,7 +97,7 @@ fn free_port() -> u16 {
 }
 
 /// A running aiosmtpd; killed on drop.
-struct SmtpServer {
+pub(crate) struct SmtpServer {
     child: Child,
     port: u16,
     dir: tempfile::TempDir,
@@ -106,7 +106,7 @@ struct SmtpServer {
 impl SmtpServer {
     /// Starts a server, requiring AUTH with `auth` when given. `None`: skipped (see
     /// [`aiosmtpd_available`]).
-    fn start(auth: Option<(&str, &str)>) -> Option<SmtpServer> {
+    pub(crate) fn start(auth: Option<(&str, &str)>) -> Option<SmtpServer> {
         if !aiosmtpd_available() {
             return None;
         }
@@ -161,7 +161,7 @@ impl SmtpServer {
     }
 
     /// Mailer settings for this server: plain text, short timeout.
-    fn config(&self) -> SmtpConfig {
+    pub(crate) fn config(&self) -> SmtpConfig {
         SmtpConfig {
             host: Some("127.0.0.1".into()),
             port: Some(self.port),
@@ -173,7 +173,7 @@ impl SmtpServer {
     }
 
     /// The messages received so far, oldest first.
-    fn messages(&self) -> Vec<Value> {
+    pub(crate) fn messages(&self) -> Vec<Value> {
         let mut files: Vec<PathBuf> = std::fs::read_dir(self.dir.path())
             .expect("read server dir")
             .map(|e| e.expect("dir entry").path())
@@ -187,7 +187,7 @@ impl SmtpServer {
     }
 
     /// Waits until `n` messages have arrived.
-    async fn wait_for_messages(&self, n: usize) -> Vec<Value> {
+    pub(crate) async fn wait_for_messages(&self, n: usize) -> Vec<Value> {
         let deadline = Instant::now() + DEADLINE;
         loop {
             let got = self.messages();

@@ -5,8 +5,10 @@
 mod helpers;
 
 mod admin_pages;
+mod admins_page;
 mod architecture;
 mod browser;
+mod browser_roles;
 mod cli;
 mod console_pages;
 mod datadog_receiver;
@@ -31,6 +33,7 @@ mod openapi;
 mod pages_fixes;
 mod reports;
 mod reports_page;
+mod roles;
 mod s3;
 mod schemas;
 mod scope;
