@@ -1,6 +1,8 @@
 //! Outflow's own security events (keys, exports, drains, admin sign-ins, privacy), written as
 //! `audit_logs` records of the organization so they flow through exports and drains like the
-//! platform's events.
+//! platform's events; [`search`] reads them back for the audit log viewer.
+
+pub mod search;
 
 use crate::domain::{DataType, catalog};
 use crate::store::{Record, RecordBatch, Value};

@@ -22,7 +22,7 @@
 //!                  (export_wizard/filters.rs: row filters), export detail (export_detail.rs),
 //!                  drain detail, reports (reports.rs, with CSV), keys, privacy; every route
 //!                  registered with the role capability it needs (mod.rs), admins.rs (invite,
-//!                  roles, sessions), invite.rs (the one-time link)
+//!                  roles, sessions), invite.rs (the one-time link), audit_log.rs (viewer)
 //! http/            the HTTP API: routes() for api/ (native /v1, one file per resource, with
 //!                  OpenAPI annotations; schemas.rs serves the record JSON Schemas),
 //!                  compat/ (the reference routes), health, metrics;
@@ -46,8 +46,9 @@
 //! mail/            SMTP or outbox mailer and its templates
 //! config.rs        typed configuration: defaults → outflow.toml → OUTFLOW_* → flags
 //! secret.rs        Secret: a configured string that Debug never prints
+//! audit.rs         Outflow's own security events as audit_logs records; search.rs reads the
+//!                  log back for the viewer (privacy applied)
 //! privacy.rs       visible / pseudonymized / hidden user fields, and setting them
-//! audit.rs         Outflow's own security events as audit_logs records
 //! ingest/          parse bodies (JSON / NDJSON), validate against the catalog, store
 //! store/           Store: one API over two backends
 //!   sqlite/          single writer + read pool; positions from a counter

@@ -21,6 +21,7 @@
 //! keys.rs          /settings/organization/api_keys
 //! privacy.rs       /settings/organization/privacy
 //! reports.rs       /settings/organization/reports: usage reports as a table and CSV
+//! audit_log.rs     /settings/organization/audit_log: search the audit log, export it as CSV
 //! admins.rs        /settings/organization/admins: invite, change role, remove; sessions
 //! invite.rs        /invite/{token}: an invited admin chooses a password and joins
 //! ```
@@ -35,6 +36,7 @@
 //! which answers 403 unless the session's CSRF token came with it.
 
 pub mod admins;
+pub mod audit_log;
 pub mod auth;
 pub mod data_export;
 pub mod drain_wizard;
@@ -178,6 +180,8 @@ fn table() -> Table {
         )
         .get(reports::PATH, view, reports::show)
         .get(reports::CSV_PATH, view, reports::csv)
+        .get(audit_log::PATH, view, audit_log::show)
+        .post(audit_log::EXPORT_PATH, export, audit_log::export)
         .get(admins::PATH, owners, admins::show)
         .post(&format!("{}/invite", admins::PATH), owners, admins::invite)
         .post(

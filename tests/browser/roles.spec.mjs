@@ -142,7 +142,19 @@ try {
       await page.getByRole("heading", { name: "Not allowed" }).waitFor();
       await page.getByText("Your role, Viewer, may not open this page").waitFor();
     }
+  });
+
+  await step("the viewer searches the audit log from the navigation", async () => {
     await page.goto(`${APP}${DE}`);
+    const nav = page.getByRole("navigation", { name: "Organization settings" });
+    await Promise.all([page.waitForURL(/audit_log/), nav.getByRole("link", { name: "Audit log" }).click()]);
+    await assertLabelled(page, "Audit log");
+    check((await page.getByRole("button", { name: "Export CSV" }).count()) === 0, "a viewer is offered Export CSV");
+    await page.getByLabel("Event type").fill("admin_signed_in");
+    await Promise.all([page.waitForURL(/event_type=admin_signed_in/), page.getByRole("button", { name: "Search" }).click()]);
+    await page.locator('tr[data-event="admin_signed_in"]').first().waitFor();
+    check((await page.locator('tr[data-event]:not([data-event="admin_signed_in"])').count()) === 0, "only the searched type");
+    await screenshot(page, "audit-log.png");
     await Promise.all([page.waitForURL(/\/signin$/), page.getByRole("button", { name: "Sign out" }).click()]);
   });
 

@@ -7,6 +7,7 @@ mod helpers;
 mod admin_pages;
 mod admins_page;
 mod architecture;
+mod audit_log_page;
 mod browser;
 mod browser_roles;
 mod cli;
