@@ -370,15 +370,45 @@ pub async fn change_role(
     Ok(done("role_changed"))
 }
 
-/// `POST /settings/organization/admins/{id}/remove`.
+/// The remove form: `confirm=yes` once the admin has confirmed (the script asks in the browser;
+/// without it, the server asks with a page of its own).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct RemoveForm {
+    /// `yes` when confirmed.
+    confirm: String,
+}
+
+fn confirm_removal(admin: &Admin, who: &AdminUser) -> Response {
+    let body = html! {
+        section.card.narrow {
+            h1 { "Remove " (who.email) "?" }
+            p { "They are signed out everywhere and can no longer sign in to " (admin.org.name) "." }
+            form method="post" action={(PATH) "/" (who.id) "/remove"} {
+                (layout::csrf_field(admin))
+                input type="hidden" name="confirm" value="yes";
+                div.actions-bar {
+                    button.danger type="submit" { "Remove " (who.email) }
+                    a.button.secondary href=(PATH) { "Keep them" }
+                }
+            }
+        }
+    };
+    layout::ok(layout::page("Remove admin", Some(admin), Nav::Admins, body))
+}
+
+/// `POST /settings/organization/admins/{id}/remove`: without `confirm=yes`, a page that asks.
 pub async fn remove(
     State(state): State<AppState>,
     client: Client,
     Path(id): Path<String>,
-    Checked { admin, .. }: Checked<Empty>,
+    Checked { admin, form }: Checked<RemoveForm>,
 ) -> Result<Response, WebError> {
     let who = target(&state, &admin, &id).await?;
     keeps_an_owner(&state, &admin, &who).await?;
+    if form.confirm != "yes" {
+        return Ok(confirm_removal(&admin, &who));
+    }
     let batch = audit::event(
         admin.org_id(),
         audit::events::ADMIN_REMOVED,

@@ -268,7 +268,10 @@ both_backends!(
                 format!("{ADMINS}/{owner_id}/role"),
                 vec![("role", "viewer")],
             ),
-            (format!("{ADMINS}/{owner_id}/remove"), vec![]),
+            (
+                format!("{ADMINS}/{owner_id}/remove"),
+                vec![("confirm", "yes")],
+            ),
         ] {
             let r = owner.post(&path, &form).await;
             assert_eq!(r.status(), 400, "{path}");
@@ -280,7 +283,7 @@ both_backends!(
             .await;
         assert_eq!(r.status(), 404);
         let r = outsider
-            .post(&format!("{ADMINS}/{bob_id}/remove"), &[])
+            .post(&format!("{ADMINS}/{bob_id}/remove"), &[("confirm", "yes")])
             .await;
         assert_eq!(r.status(), 404);
 
@@ -319,7 +322,17 @@ both_backends!(
             bob2.get("/settings/organization/reports").await.status(),
             200
         );
+        // Without the script's confirmation the server asks first, and removes nothing.
         let r = owner.post(&format!("{ADMINS}/{bob_id}/remove"), &[]).await;
+        assert_eq!(r.status(), 200);
+        assert!(r.text().await.unwrap().contains("Remove bob@acme.example?"));
+        assert_eq!(
+            bob2.get("/settings/organization/reports").await.status(),
+            200
+        );
+        let r = owner
+            .post(&format!("{ADMINS}/{bob_id}/remove"), &[("confirm", "yes")])
+            .await;
         assert_eq!(r.status(), 303);
         assert_eq!(
             bob2.get("/settings/organization/reports").await.status(),

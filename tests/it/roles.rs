@@ -288,3 +288,74 @@ async fn orgs_add_admin_takes_a_role() {
         "{err}"
     );
 }
+
+both_backends!(
+    admins_from_before_roles_become_owners,
+    |backend| async move {
+        // A database as it was before migration 0010, with an admin in it.
+        let db = TestDb::new(backend).await;
+        let store = outflow::store::Store::connect(&db.url, 2).await.unwrap();
+        let dir = match backend {
+            Backend::Sqlite => "migrations/sqlite",
+            Backend::Postgres => "migrations/postgres",
+        };
+        let mut before = sqlx::migrate::Migrator::new(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(dir),
+        )
+        .await
+        .unwrap();
+        let earlier: Vec<_> = before
+            .migrations
+            .iter()
+            .filter(|m| m.version < 10)
+            .cloned()
+            .collect();
+        before.migrations = earlier.into();
+        match backend {
+            Backend::Sqlite => before
+                .run(&sqlx::SqlitePool::connect(&db.url).await.unwrap())
+                .await
+                .unwrap(),
+            Backend::Postgres => before
+                .run(&sqlx::PgPool::connect(&db.url).await.unwrap())
+                .await
+                .unwrap(),
+        }
+        acme_org(&store).await;
+        let now = chrono::Utc::now();
+        store
+        .execute(
+            "INSERT INTO admin_users (id, org_id, email, password_hash, created_at, updated_at) \
+             VALUES (?, ?, ?, ?, ?, ?)",
+            &[
+                "adm_old".into(),
+                "acme".into(),
+                "old@acme.example".into(),
+                "x".into(),
+                now.into(),
+                now.into(),
+            ],
+        )
+        .await
+        .unwrap();
+        store.migrate().await.unwrap();
+        let old = outflow::store::admin::admin_by_email(&store, "old@acme.example")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            old.role,
+            Role::Owner,
+            "an admin from before roles keeps everything"
+        );
+        outflow::web::auth::add_admin(&store, "acme", "new@acme.example")
+            .await
+            .unwrap();
+        let new = outflow::store::admin::admin_by_email(&store, "new@acme.example")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(new.role, Role::Admin, "new admins are `admin` by default");
+        store.close().await;
+    }
+);
