@@ -1,6 +1,8 @@
 //! Outflow's own security events (keys, exports, drains, admin sign-ins, privacy), written as
 //! `audit_logs` records of the organization so they flow through exports and drains like the
-//! platform's events.
+//! platform's events; [`search`] reads them back for the audit log viewer.
+
+pub mod search;
 
 use crate::domain::{DataType, catalog};
 use crate::store::{Record, RecordBatch, Value};
@@ -52,6 +54,18 @@ pub mod events {
     pub const SCHEDULE_DELETED: &str = "schedule_deleted";
     /// A run of a scheduled export failed (its export or its delivery).
     pub const SCHEDULE_RUN_FAILED: &str = "schedule_run_failed";
+    /// An owner invited an admin (a one-time sign-in link by email).
+    pub const ADMIN_INVITED: &str = "admin_invited";
+    /// An invitation was withdrawn before it was used.
+    pub const ADMIN_INVITE_REVOKED: &str = "admin_invite_revoked";
+    /// An invited admin used the link and joined.
+    pub const ADMIN_INVITE_ACCEPTED: &str = "admin_invite_accepted";
+    /// An admin's role changed.
+    pub const ADMIN_ROLE_CHANGED: &str = "admin_role_changed";
+    /// An admin was removed from the organization.
+    pub const ADMIN_REMOVED: &str = "admin_removed";
+    /// An owner ended an admin's session.
+    pub const ADMIN_SESSION_REVOKED: &str = "admin_session_revoked";
 
     /// Every event type above, so filters can accept them before any has been written.
     pub const ALL: &[&str] = &[
@@ -77,6 +91,12 @@ pub mod events {
         SCHEDULE_UPDATED,
         SCHEDULE_DELETED,
         SCHEDULE_RUN_FAILED,
+        ADMIN_INVITED,
+        ADMIN_INVITE_REVOKED,
+        ADMIN_INVITE_ACCEPTED,
+        ADMIN_ROLE_CHANGED,
+        ADMIN_REMOVED,
+        ADMIN_SESSION_REVOKED,
     ];
 }
 

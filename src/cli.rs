@@ -191,6 +191,10 @@ pub enum OrgsCommand {
         /// The admin's email (the sign-in name).
         #[arg(long)]
         email: String,
+        /// owner, admin, analyst or viewer (default: admin for a new admin; an existing
+        /// admin keeps their role unless this is given).
+        #[arg(long)]
+        role: Option<crate::domain::role::Role>,
     },
 }
 

@@ -20,7 +20,9 @@
 //! app.rs           App::build(config) / App::with_parts(…), the router, run(shutdown)
 //! web/             the admin pages: sign-in, data export tabs (history search), wizards
 //!                  (export_wizard/filters.rs: row filters), export detail (export_detail.rs),
-//!                  drain detail, reports (reports.rs, with CSV), keys, privacy
+//!                  drain detail, reports (reports.rs, with CSV), keys, privacy; every route
+//!                  registered with the role capability it needs (mod.rs), admins.rs (invite,
+//!                  roles, sessions), invite.rs (the one-time link), audit_log.rs (viewer)
 //! http/            the HTTP API: routes() for api/ (native /v1, one file per resource, with
 //!                  OpenAPI annotations; schemas.rs serves the record JSON Schemas),
 //!                  compat/ (the reference routes), health, metrics;
@@ -48,8 +50,9 @@
 //! mail/            SMTP or outbox mailer and its templates
 //! config.rs        typed configuration: defaults → outflow.toml → OUTFLOW_* → flags
 //! secret.rs        Secret: a configured string that Debug never prints
+//! audit.rs         Outflow's own security events as audit_logs records; search.rs reads the
+//!                  log back for the viewer (privacy applied)
 //! privacy.rs       visible / pseudonymized / hidden user fields, and setting them
-//! audit.rs         Outflow's own security events as audit_logs records
 //! ingest/          parse bodies (JSON / NDJSON), validate against the catalog, store
 //! store/           Store: one API over two backends
 //!   sqlite/          single writer + read pool; positions from a counter
@@ -58,11 +61,12 @@
 //!   entities.rs      entity SQL shared by both backends
 //!   records.rs       record batches, agent versioning
 //!   keys.rs          organization keys and scopes
-//!   admin.rs         admin users, sessions and failed sign-ins of the admin pages
+//!   admin.rs         admin users and roles, sessions, invitations and failed sign-ins
 //!   paging.rs        the one paging rule of every listing
 //!   named.rs         rows read by column name from one declared column list
 //! domain/          pure values: data types, the field catalog (catalog/), credit categories,
-//!                  entities, ids, time ranges (range.rs), accepted values (values.rs), the
+//!                  entities, ids, time ranges (range.rs), accepted values (values.rs), admin
+//!                  roles and their capabilities (role.rs), the
 //!                  local calendar (calendar/: periods, buckets, schedule cadences),
 //!                  mergeable latency histograms (histogram.rs) and the delivered records'
 //!                  JSON Schemas generated from the catalog (schema.rs) — no I/O

@@ -63,8 +63,8 @@ async fn run() -> anyhow::Result<()> {
         Command::Export(args) => outflow::commands::export::run(&config, *args).await,
         Command::Orgs(OrgsCommand::List) => commands::orgs_list(&config).await,
         Command::Orgs(put @ OrgsCommand::Put { .. }) => commands::orgs_put(&config, put).await,
-        Command::Orgs(OrgsCommand::AddAdmin { org, email }) => {
-            commands::orgs_add_admin(&config, &org, &email).await
+        Command::Orgs(OrgsCommand::AddAdmin { org, email, role }) => {
+            commands::orgs_add_admin(&config, &org, &email, role).await
         }
         Command::Bench(BenchCommand::Ingest(args)) => outflow::bench::ingest::run(args).await,
         Command::Bench(BenchCommand::Export(args)) => outflow::bench::export::run(args).await,

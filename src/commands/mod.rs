@@ -134,10 +134,20 @@ pub async fn orgs_put(config: &Config, cmd: OrgsCommand) -> anyhow::Result<()> {
 }
 
 /// `outflow orgs add-admin`.
-pub async fn orgs_add_admin(config: &Config, org: &str, email: &str) -> anyhow::Result<()> {
+pub async fn orgs_add_admin(
+    config: &Config,
+    org: &str,
+    email: &str,
+    role: Option<crate::domain::role::Role>,
+) -> anyhow::Result<()> {
     let store = org_store(config, org).await?;
-    let password = crate::web::auth::add_admin(&store, org, email).await?;
-    println!("admin_email: {}", crate::web::auth::normalize_email(email));
+    let password = crate::web::auth::add_admin_with_role(&store, org, email, role).await?;
+    let email = crate::web::auth::normalize_email(email);
+    let role = crate::store::admin::admin_by_email(&store, &email)
+        .await?
+        .map(|a| a.role.as_str());
+    println!("admin_email: {email}");
+    println!("admin_role: {}", role.unwrap_or("admin"));
     println!("admin_password: {password}");
     eprintln!("The password is shown only now; Outflow stores only its argon2id hash.");
     Ok(())

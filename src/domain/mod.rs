@@ -12,6 +12,7 @@ pub mod entity;
 pub mod histogram;
 pub mod ids;
 pub mod range;
+pub mod role;
 pub mod schema;
 pub mod time;
 pub mod values;

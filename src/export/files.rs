@@ -195,6 +195,11 @@ impl Files {
         Ok(removed)
     }
 
+    /// The public base URL of the server (no trailing slash), for links sent by email.
+    pub fn public_url(&self) -> &str {
+        &self.public_url
+    }
+
     /// A URL that downloads `key` until `expires`.
     pub fn signed_url(&self, key: &str, expires: DateTime<Utc>) -> String {
         let exp = expires.timestamp();

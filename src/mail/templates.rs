@@ -172,6 +172,49 @@ impl DrainError<'_> {
     }
 }
 
+/// An owner invited someone to administer an organization: a one-time sign-in link.
+#[derive(Debug, Clone)]
+pub struct AdminInvite<'a> {
+    /// The organization's display name.
+    pub org_name: &'a str,
+    /// The role the invited admin gets, e.g. `Analyst`.
+    pub role: &'a str,
+    /// Email of the owner who invited.
+    pub invited_by: &'a str,
+    /// The one-time link.
+    pub link: &'a str,
+    /// When the link stops working, already formatted.
+    pub expires_at: &'a str,
+}
+
+impl AdminInvite<'_> {
+    /// Subject and body.
+    pub fn render(&self) -> Content {
+        let subject = format!(
+            "You are invited to administer {} in Outflow",
+            one_line(self.org_name)
+        );
+        let text = format!(
+            "{by} invited you to administer {org} in Outflow as {role}.\n\
+             \n\
+             Open this link to choose a password and sign in:\n\
+             {link}\n\
+             \n\
+             The link works once and until {expires}. If you did not expect this email, ignore \
+             it: nothing happens until the link is used.\n\
+             \n\
+             -- \n\
+             Outflow\n",
+            by = one_line(self.invited_by),
+            org = one_line(self.org_name),
+            role = self.role,
+            link = self.link,
+            expires = self.expires_at,
+        );
+        Content { subject, text }
+    }
+}
+
 /// Control characters (newlines above all) collapsed to spaces: names come from users and a
 /// subject is one line. (lettre encodes headers safely; this only keeps the subject readable.)
 fn one_line(s: &str) -> String {

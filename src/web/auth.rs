@@ -1,6 +1,6 @@
 //! Admin credentials: argon2id password hashing, generated passwords, creating or resetting an
-//! organization's admin (`outflow orgs add-admin`, `outflow demo`), and the sign-in check with
-//! its throttle.
+//! organization's admin (`outflow orgs add-admin`, `outflow demo`, an accepted invitation), and
+//! the sign-in check with its throttle.
 //!
 //! **Throttle.** Failures are counted per email and client address over a window: after a few
 //! each further attempt waits a growing delay before the password is even checked, and past a
@@ -8,6 +8,8 @@
 //! across all addresses stops guessing spread over many addresses. The counters live in the
 //! database, so every `outflow serve` process on it shares them.
 
+use crate::audit;
+use crate::domain::role::Role;
 use crate::store::admin::{self as admin_store, AdminUser};
 use crate::store::{Store, StoreError};
 use argon2::Argon2;
@@ -78,35 +80,69 @@ pub fn normalize_email(email: &str) -> String {
     email.trim().to_lowercase()
 }
 
-/// Creates the admin `email` of `org` with a generated password, or — when that admin exists —
-/// gives them a new one (and ends their sessions). Returns the password, which is stored only
-/// as its hash. An email that is already the admin of another organization is refused.
+/// Creates the admin `email` of `org` with a generated password and the role `admin`, or —
+/// when that admin exists — gives them a new one (and ends their sessions), keeping their
+/// role. Returns the password, which is stored only as its hash. An email that is already the
+/// admin of another organization is refused.
 pub async fn add_admin(store: &Store, org: &str, email: &str) -> Result<String, AuthError> {
+    add_admin_with_role(store, org, email, None).await
+}
+
+/// A checked, normalized email address.
+pub fn checked_email(email: &str) -> Result<String, AuthError> {
     let email = normalize_email(email);
     if email.len() < 3 || !email.contains('@') || email.chars().any(char::is_whitespace) {
         return Err(AuthError::Invalid(format!(
             "`{email}` is not an email address"
         )));
     }
+    Ok(email)
+}
+
+/// The refusal for an email that already signs in to another organization.
+fn other_org(email: &str, org: &str) -> AuthError {
+    AuthError::Invalid(format!(
+        "`{email}` is already the admin of organization `{org}`; one email signs in to one organization"
+    ))
+}
+
+/// As [`add_admin`], with a role: a new admin gets `role` (default `admin`); an existing one
+/// gets it when it is given (`outflow orgs add-admin --role`), audited as a role change.
+pub async fn add_admin_with_role(
+    store: &Store,
+    org: &str,
+    email: &str,
+    role: Option<Role>,
+) -> Result<String, AuthError> {
+    let email = checked_email(email)?;
     let password = generate_password();
     let hash = hash_blocking(password.clone()).await?;
     let now = Utc::now();
     match admin_store::admin_by_email(store, &email).await? {
         Some(existing) if existing.org_id == org => {
             admin_store::set_password(store, &existing.id, &hash, now).await?;
+            if let Some(role) = role.filter(|r| *r != existing.role) {
+                let details = serde_json::json!({
+                    "email": email, "from": existing.role.as_str(), "to": role.as_str()
+                });
+                let batch = audit::event(
+                    org,
+                    audit::events::ADMIN_ROLE_CHANGED,
+                    &audit::Actor::cli(),
+                    Some(&existing.id),
+                    details,
+                );
+                admin_store::set_role(store, org, &existing.id, role, now, &batch).await?;
+            }
         }
-        Some(existing) => {
-            return Err(AuthError::Invalid(format!(
-                "`{email}` is already the admin of organization `{}`; one email signs in to one organization",
-                existing.org_id
-            )));
-        }
+        Some(existing) => return Err(other_org(&email, &existing.org_id)),
         None => {
             let admin = AdminUser {
-                id: format!("adm_{}", uuid::Uuid::now_v7().simple()),
+                id: new_admin_id(),
                 org_id: org.to_string(),
                 email,
                 password_hash: hash,
+                role: role.unwrap_or(Role::Admin),
             };
             admin_store::insert_admin(store, &admin, now).await?;
         }
@@ -114,8 +150,50 @@ pub async fn add_admin(store: &Store, org: &str, email: &str) -> Result<String, 
     Ok(password)
 }
 
+fn new_admin_id() -> String {
+    format!("adm_{}", uuid::Uuid::now_v7().simple())
+}
+
+/// Shortest password an invited admin may choose.
+pub const MIN_PASSWORD_CHARS: usize = 12;
+
+/// Creates the admin an invitation names, with the password they chose.
+pub async fn create_invited(
+    store: &Store,
+    org: &str,
+    email: &str,
+    role: Role,
+    password: &str,
+) -> Result<AdminUser, AuthError> {
+    if password.chars().count() < MIN_PASSWORD_CHARS {
+        return Err(AuthError::Invalid(format!(
+            "the password must have at least {MIN_PASSWORD_CHARS} characters"
+        )));
+    }
+    let email = checked_email(email)?;
+    if let Some(existing) = admin_store::admin_by_email(store, &email).await? {
+        return Err(if existing.org_id == org {
+            AuthError::Invalid(format!(
+                "`{email}` is already an admin of this organization; sign in instead"
+            ))
+        } else {
+            other_org(&email, &existing.org_id)
+        });
+    }
+    let admin = AdminUser {
+        id: new_admin_id(),
+        org_id: org.to_string(),
+        email,
+        password_hash: hash_blocking(password.to_string()).await?,
+        role,
+    };
+    admin_store::insert_admin(store, &admin, Utc::now()).await?;
+    Ok(admin)
+}
+
 /// Keeps `password` when it still signs `email` in to `org`; otherwise sets a new one and
-/// returns it (what `outflow demo` prints on every run).
+/// returns it (what `outflow demo` prints on every run). The demo's admin is an owner, so the
+/// demo shows every page.
 pub async fn ensure_admin_password(
     store: &Store,
     org: &str,
@@ -129,7 +207,7 @@ pub async fn ensure_admin_password(
     {
         return Ok(pw.to_string());
     }
-    add_admin(store, org, email).await
+    add_admin_with_role(store, org, email, Some(Role::Owner)).await
 }
 
 async fn hash_blocking(password: String) -> Result<String, AuthError> {

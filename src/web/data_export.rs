@@ -6,6 +6,7 @@ use super::layout::{self, Nav};
 use super::session::Admin;
 use crate::domain::DataType;
 use crate::domain::catalog::{self, Preset};
+use crate::domain::role::Capability;
 use crate::drain::model::Drain;
 use crate::export::{ExportJob, JobState, ListFilter};
 use crate::state::AppState;
@@ -300,7 +301,7 @@ async fn exports_tab_body(
     Ok(html! {
         div.row.between {
             h2 { "Exports" }
-            a.button href={(PATH) "/exports/new"} { "+ New Export" }
+            @if admin.may(Capability::Export) { a.button href={(PATH) "/exports/new"} { "+ New Export" } }
         }
         (filter_form(filter))
         div.table-wrap {
@@ -356,8 +357,11 @@ async fn exports_tab_body(
 }
 
 /// The pause or resume form of a drain, and its delete form; `from_detail` brings the admin
-/// back to the detail page afterwards.
+/// back to the detail page afterwards. Nothing for a role that may not change drains.
 pub fn drain_actions(admin: &Admin, d: &Drain, from_detail: bool) -> Markup {
+    if !admin.may(Capability::ManageDrains) {
+        return html! {};
+    }
     let base = format!("{PATH}/drains/{}", d.id);
     let running = d.status == crate::drain::model::DrainStatus::Active;
     let back = html! { @if from_detail { input type="hidden" name="back" value="detail"; } };
@@ -387,7 +391,7 @@ async fn drains_tab_body(state: &AppState, admin: &Admin) -> Result<Markup, WebE
     Ok(html! {
         div.row.between {
             h2 { "Drains" }
-            a.button href={(PATH) "/drains/new"} { "+ Add Drain" }
+            @if admin.may(Capability::ManageDrains) { a.button href={(PATH) "/drains/new"} { "+ Add Drain" } }
         }
         div.table-wrap {
             table data-poll-url={(PATH) "/drains.json"} data-poll-always data-poll-ms="3000" {

@@ -6,6 +6,7 @@ use super::error::WebError;
 use super::layout::{self, Nav};
 use super::session::{Admin, Checked};
 use crate::audit::Actor;
+use crate::domain::role::Capability;
 use crate::drain::DrainError;
 use crate::drain::StatusEvent;
 use crate::drain::dest::DestinationConfig;
@@ -212,10 +213,12 @@ async fn detail(
                 h2 { "Status" }
                 div.row {
                     (data_export::drain_actions(admin, &d, true))
-                    a.button.small.secondary href={(detail_path(&d.id)) "/edit"} { "Edit" }
-                    form method="post" action={(detail_path(&d.id)) "/test"} {
-                        (layout::csrf_field(admin))
-                        button.small type="submit" { "Send test batch" }
+                    @if admin.may(Capability::ManageDrains) {
+                        a.button.small.secondary href={(detail_path(&d.id)) "/edit"} { "Edit" }
+                        form method="post" action={(detail_path(&d.id)) "/test"} {
+                            (layout::csrf_field(admin))
+                            button.small type="submit" { "Send test batch" }
+                        }
                     }
                 }
             }
@@ -234,7 +237,7 @@ async fn detail(
                 @if let Some(s) = d.start_ts { dt { "Delivers records from" } dd { (layout::time(s, tz)) } }
             }
         }
-        section.card {
+        @if admin.may(Capability::ManageDrains) { section.card {
             h2 { "Replay a window" }
             p.muted {
                 "Delivers the records of a past window again, in batches with fresh idempotency keys ("
@@ -256,7 +259,7 @@ async fn detail(
                 }
                 div.actions-bar { button.secondary type="submit" { "Replay" } }
             }
-        }
+        } }
         (history_section(&history, tz))
         section {
             h2 { "Recent delivery attempts" }

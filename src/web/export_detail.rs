@@ -8,6 +8,7 @@ use super::drains::duration_text;
 use super::error::WebError;
 use super::layout::{self, Nav};
 use super::session::{Admin, Checked};
+use crate::domain::role::Capability;
 use crate::export::{CancelOutcome, ExportJob};
 use crate::state::AppState;
 use axum::extract::{Path, Query, State};
@@ -54,8 +55,10 @@ pub async fn show(
             div.row.between {
                 h2 { "Export " code { (job.id) } }
                 div.row {
-                    a.button.small.secondary href={(super::export_wizard::NEW) "?clone=" (job.id)} { "Clone" }
-                    @if cancellable {
+                    @if admin.may(Capability::Export) {
+                        a.button.small.secondary href={(super::export_wizard::NEW) "?clone=" (job.id)} { "Clone" }
+                    }
+                    @if cancellable && admin.may(Capability::Export) {
                         form method="post" action={(path(&job.id)) "/cancel"} {
                             (layout::csrf_field(&admin))
                             button.small.danger type="submit" aria-label={"Cancel export " (job.id)} { "Cancel" }

@@ -29,8 +29,50 @@ pub enum Nav {
     Privacy,
     /// Usage reports.
     Reports,
+    /// Analytics (a page other work adds; linked once the route exists).
+    Analytics,
+    /// The audit log viewer (linked once the route exists).
+    AuditLog,
+    /// The organization's admins and their sessions.
+    Admins,
     /// Outside the navigation (sign-in, errors).
     None,
+}
+
+/// The top navigation, in order: every area of the console. An item is shown only when the
+/// admin pages serve its path and the admin's role may open it (the route's own access rule
+/// decides, so the navigation never offers a page that would answer 403).
+pub const NAV_ITEMS: &[(&str, &str, Nav)] = &[
+    (
+        "Data export",
+        "/settings/organization/data_export",
+        Nav::DataExport,
+    ),
+    (
+        "Analytics",
+        "/settings/organization/analytics",
+        Nav::Analytics,
+    ),
+    ("Reports", "/settings/organization/reports", Nav::Reports),
+    (
+        "Audit log",
+        "/settings/organization/audit_log",
+        Nav::AuditLog,
+    ),
+    ("API keys", "/settings/organization/api_keys", Nav::Keys),
+    ("Privacy", "/settings/organization/privacy", Nav::Privacy),
+    ("Admins", "/settings/organization/admins", Nav::Admins),
+];
+
+/// Whether `admin` may open `GET path`, by the route's access rule (`false` when no such page).
+pub fn may_open(admin: &Admin, path: &str) -> bool {
+    super::rules()
+        .iter()
+        .find(|r| r.method == "GET" && r.path == path)
+        .is_some_and(|r| match r.access {
+            super::session::Access::Public => true,
+            super::session::Access::Signed(cap) => admin.may(cap),
+        })
 }
 
 /// The hidden CSRF field every state-changing form carries.
@@ -61,15 +103,17 @@ pub fn page(title: &str, admin: Option<&Admin>, nav: Nav, body: Markup) -> Marku
                     @if let Some(a) = admin {
                         nav.mainnav aria-label="Organization settings" {
                             ul {
-                                li { a href="/settings/organization/data_export" aria-current=[current(Nav::DataExport)] { "Data export" } }
-                                li { a href="/settings/organization/api_keys" aria-current=[current(Nav::Keys)] { "API keys" } }
-                                li { a href="/settings/organization/privacy" aria-current=[current(Nav::Privacy)] { "Privacy" } }
-                                li { a href="/settings/organization/reports" aria-current=[current(Nav::Reports)] { "Reports" } }
+                                @for (label, path, section) in NAV_ITEMS {
+                                    @if may_open(a, path) {
+                                        li { a href=(path) aria-current=[current(*section)] { (label) } }
+                                    }
+                                }
                             }
                         }
                         div.who {
                             span.org { (a.org.name) }
                             span.email { (a.email) }
+                            span.role data-role="role" { (a.role.label()) }
                             form method="post" action="/signout" {
                                 (csrf_field(a))
                                 button.linklike type="submit" { "Sign out" }

@@ -1,5 +1,10 @@
-//! Sessions and CSRF: the session cookie, the [`Admin`] extractor that every page takes, and
-//! the [`Checked`] extractor that every state-changing form goes through.
+//! Sessions, roles and CSRF: the session cookie, the [`Admin`] extractor that every page
+//! takes, and the [`Checked`] extractor that every state-changing form goes through.
+//!
+//! **Roles.** `web::routes()` marks every route with its [`Access`]; the [`Admin`] extractor
+//! reads the mark and answers 403 with a page naming the role when the admin's role may not
+//! use the route. A route without a mark is refused for everyone, so a page added without an
+//! access rule fails closed (and the role-walk test, which reads the same marks, notices).
 //!
 //! The cookie carries 256 random bits; the database keeps only their SHA-256, so a leaked
 //! database holds no usable session. Each session has its own CSRF token, rendered as a hidden
@@ -10,6 +15,8 @@
 use super::error::WebError;
 use crate::auth::keys::{generate_secret, hash_secret};
 use crate::domain::entity::Org;
+use crate::domain::role::{Capability, Role};
+use crate::http::extract::Client;
 use crate::state::AppState;
 use crate::store::admin::{self as admin_store, SessionRow};
 use axum::body::{Body, Bytes};
@@ -44,6 +51,8 @@ pub struct Admin {
     pub csrf: String,
     /// SHA-256 of the session token (for sign-out).
     pub token_hash: String,
+    /// What the admin may do.
+    pub role: Role,
 }
 
 impl Admin {
@@ -51,6 +60,31 @@ impl Admin {
     pub fn org_id(&self) -> &str {
         &self.org.id
     }
+
+    /// Whether the admin's role may use what needs `cap` (pages hide what it may not).
+    pub fn may(&self, cap: Capability) -> bool {
+        self.role.may(cap)
+    }
+}
+
+/// Who may use a route; `web::routes()` puts one on every route's requests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone (sign-in, assets, invitation links).
+    Public,
+    /// A signed-in admin whose role has the capability.
+    Signed(Capability),
+}
+
+/// The 403 of a role that may not use a route.
+fn refused(admin: &Admin, cap: Capability) -> WebError {
+    WebError::Forbidden(format!(
+        "Your role, {}, may not open this page or send this form ({}). \
+         An owner of {} can change your role on the Admins page.",
+        admin.role.label(),
+        cap.describe(),
+        admin.org.name
+    ))
 }
 
 /// A fresh random token (hex, 256 bits).
@@ -78,14 +112,14 @@ fn cookie(state: &AppState, name: &str, value: &str, path: &str, max_age: Option
     c
 }
 
-/// Starts a session for an admin; the `Set-Cookie` value to send.
+/// Starts a session for an admin (remembering where from); the `Set-Cookie` value to send.
 pub async fn start(
     state: &AppState,
-    org_id: &str,
-    user_id: &str,
-    email: &str,
+    admin: &crate::store::admin::AdminUser,
+    client: &Client,
     now: DateTime<Utc>,
 ) -> Result<String, WebError> {
+    let (org_id, user_id, email) = (&admin.org_id, &admin.id, &admin.email);
     let token = new_token();
     let row = SessionRow {
         token_hash: hash_secret(&token),
@@ -94,6 +128,9 @@ pub async fn start(
         email: email.to_string(),
         csrf_token: new_token(),
         expires_at: now + ChronoDuration::hours(SESSION_HOURS),
+        role: admin.role,
+        source_ip: client.ip.clone(),
+        user_agent: client.user_agent.clone(),
     };
     admin_store::insert_session(&state.store, &row, now).await?;
     Ok(cookie(
@@ -162,6 +199,7 @@ pub async fn current(
         email: row.email,
         csrf: row.csrf_token,
         token_hash: row.token_hash,
+        role: row.role,
     }))
 }
 
@@ -177,7 +215,15 @@ impl FromRequestParts<AppState> for Admin {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
         match current(&parts.headers, state).await {
-            Ok(Some(admin)) => Ok(admin),
+            Ok(Some(admin)) => match parts.extensions.get::<Access>() {
+                Some(Access::Public) => Ok(admin),
+                Some(Access::Signed(cap)) if admin.may(*cap) => Ok(admin),
+                Some(Access::Signed(cap)) => Err(refused(&admin, *cap).into_response()),
+                None => Err(WebError::Forbidden(
+                    "this page has no access rule, so no role may open it".into(),
+                )
+                .into_response()),
+            },
             Ok(None) if parts.method == Method::GET || parts.method == Method::HEAD => {
                 let next = parts
                     .uri

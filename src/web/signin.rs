@@ -144,8 +144,7 @@ pub async fn submit(
     let actor = actor(&email, &client);
     match auth::sign_in(&state.store, &email, &f.password, &ip, now).await? {
         SignIn::Ok(admin) => {
-            let cookie =
-                session::start(&state, &admin.org_id, &admin.id, &admin.email, now).await?;
+            let cookie = session::start(&state, &admin, &client, now).await?;
             audit_event(
                 &state,
                 &admin,

@@ -173,7 +173,7 @@ impl SmtpServer {
     }
 
     /// The messages received so far, oldest first.
-    fn messages(&self) -> Vec<Value> {
+    pub(crate) fn messages(&self) -> Vec<Value> {
         let mut files: Vec<PathBuf> = std::fs::read_dir(self.dir.path())
             .expect("read server dir")
             .map(|e| e.expect("dir entry").path())

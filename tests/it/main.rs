@@ -5,8 +5,11 @@
 mod helpers;
 
 mod admin_pages;
+mod admins_page;
 mod architecture;
+mod audit_log_page;
 mod browser;
+mod browser_roles;
 mod cli;
 mod console_pages;
 mod datadog_receiver;
@@ -32,6 +35,7 @@ mod openapi;
 mod pages_fixes;
 mod reports;
 mod reports_page;
+mod roles;
 mod s3;
 mod schedules;
 mod schemas;
