@@ -63,10 +63,19 @@ pub struct CadenceInput {
     /// week only: monday … sunday (default monday).
     pub weekday: Option<String>,
     /// month only: 1–28 or "last" (default 1).
-    #[schema(value_type = Option<Object>)]
-    pub day_of_month: Option<serde_json::Value>,
+    pub day_of_month: Option<MonthDay>,
     /// IANA zone; default the organization's.
     pub timezone: Option<String>,
+}
+
+/// The day of a monthly schedule: a number 1–28, or the word "last".
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(untagged)]
+pub enum MonthDay {
+    /// 1–28.
+    Day(i64),
+    /// "last": the month's last day.
+    Word(String),
 }
 
 /// How often a schedule runs, as stored.
@@ -111,8 +120,7 @@ pub struct CadenceSpec {
     pub weekday: Option<String>,
     /// month: 1–28 or "last".
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Object>)]
-    pub day_of_month: Option<serde_json::Value>,
+    pub day_of_month: Option<MonthDay>,
     /// IANA zone.
     pub timezone: String,
 }
@@ -135,8 +143,8 @@ impl CadenceSpec {
             },
             EveryKind::Month => Every::Month {
                 day: match &self.day_of_month {
-                    Some(serde_json::Value::String(_)) => DayOfMonth::Last,
-                    Some(v) => DayOfMonth::Day(v.as_u64().unwrap_or(1).clamp(1, 28) as u8),
+                    Some(MonthDay::Word(_)) => DayOfMonth::Last,
+                    Some(MonthDay::Day(n)) => DayOfMonth::Day((*n).clamp(1, 28) as u8),
                     None => DayOfMonth::Day(1),
                 },
             },

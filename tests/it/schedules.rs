@@ -273,6 +273,37 @@ both_backends!(
         for e in ["schedule_created", "schedule_updated", "schedule_deleted"] {
             assert!(events.iter().any(|x| x == e), "{e} missing from {events:?}");
         }
+
+        // The month's last day, and a billing period on the organization's anchor.
+        for (cadence, words) in [
+            (
+                json!({"every": "month", "at": "23:30", "day_of_month": "LAST", "timezone": "America/New_York"}),
+                "Monthly on the last day at 23:30, America/New_York",
+            ),
+            (
+                json!({"every": "billing_period", "at": "06:00"}),
+                "Every billing period at 06:00, Europe/Berlin",
+            ),
+        ] {
+            let r = call(
+                &app,
+                Method::POST,
+                "/v1/export-schedules",
+                &key,
+                Some(body(cadence)),
+            )
+            .await;
+            assert_eq!(r.status(), 201);
+            let s: Value = r.json().await.unwrap();
+            assert_eq!(s["cadence_text"], words);
+        }
+        let bad = body(json!({"every": "month", "at": "06:00", "day_of_month": "first"}));
+        let r = call(&app, Method::POST, "/v1/export-schedules", &key, Some(bad)).await;
+        let m = error_message(r, 400).await;
+        assert!(
+            m.contains("cadence.day_of_month: `first` is not allowed"),
+            "{m}"
+        );
     }
 );
 
