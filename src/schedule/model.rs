@@ -52,6 +52,31 @@ pub struct ExportTemplate {
     pub local_timestamps: bool,
 }
 
+impl From<&crate::export::spec::ExportInput> for ExportTemplate {
+    /// What a one-time request would export, without its range (the New Export wizard's
+    /// "Repeat" choice).
+    fn from(i: &crate::export::spec::ExportInput) -> Self {
+        ExportTemplate {
+            data_type: i.data_type.clone().unwrap_or_default(),
+            workspace_ids: i.workspace_ids.clone(),
+            include_all_workspaces: i.include_all_workspaces,
+            include_personal_workspaces: i.include_personal_workspaces,
+            entity_ids: i.entity_ids.clone(),
+            export_scope: i.export_scope.clone(),
+            user_id: i.user_id.clone(),
+            category_filter: i.category_filter.clone(),
+            permission_group_filter: i.permission_group_filter.clone(),
+            event_type_filter: i.event_type_filter.clone(),
+            fields: i.fields.clone(),
+            field_preset: i.field_preset.clone(),
+            format: i.format.clone(),
+            gzip: i.gzip,
+            neutralise_formulas: i.neutralise_formulas,
+            local_timestamps: i.local_timestamps,
+        }
+    }
+}
+
 /// `cadence` as the API takes it.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, default)]

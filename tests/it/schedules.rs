@@ -1256,3 +1256,81 @@ async fn two_serve_processes_and_a_kill_9_run_each_period_once() {
     assert_eq!(starts, expected, "the three missed days, newest first");
     drop((a, b));
 }
+
+both_backends!(
+    the_export_wizard_repeats_as_a_schedule,
+    |backend| async move {
+        use crate::admin_pages::Browser;
+        let b = Browser::signed_in_with(backend, pages_config).await;
+        put_team(&b.app, "acme", "team-eng", "Engineering").await;
+        let key = b.app.org_key("acme", "usage_export").await.1;
+        let form = |repeat: &'static str| {
+            vec![
+                ("data_type", "workflows"),
+                ("preset", "last_month"),
+                ("timezone", "America/New_York"),
+                ("teams", "team-eng"),
+                ("field_preset", "minimal"),
+                ("format", "csv"),
+                ("gzip", "on"),
+                ("repeat", repeat),
+                ("at", "07:15"),
+                ("email_admins", "on"),
+                ("step", "create"),
+            ]
+        };
+        // The last step offers the choice.
+        let (_, last) = b
+            .submit_text(
+                &format!("{DE}/exports/new"),
+                &form("once")[..10]
+                    .iter()
+                    .copied()
+                    .chain([("step", "fields")])
+                    .collect::<Vec<_>>(),
+            )
+            .await;
+        assert!(
+            last.contains("Repeat") && last.contains("Every billing period"),
+            "{last}"
+        );
+
+        let (status, page) = b
+            .submit_text(&format!("{DE}/exports/new"), &form("fortnight"))
+            .await;
+        assert_eq!(status, 400);
+        assert!(page.contains("cadence.every"), "{page}");
+
+        let (status, _) = b
+            .submit_text(&format!("{DE}/exports/new"), &form("month"))
+            .await;
+        assert_eq!(status, 303);
+        let list: Value = b
+            .app
+            .get("/v1/export-schedules", &key)
+            .await
+            .json()
+            .await
+            .unwrap();
+        let items = list["items"].as_array().unwrap();
+        assert_eq!(items.len(), 1, "a schedule, not an export: {list}");
+        let s = &items[0];
+        assert_eq!(
+            s["cadence_text"],
+            "Monthly on the 1st at 07:15, America/New_York"
+        );
+        assert_eq!(s["export"]["workspace_ids"], json!(["team-eng"]));
+        assert_eq!(s["export"]["field_preset"], "minimal");
+        assert_eq!(s["export"]["gzip"], true);
+        assert_eq!(s["deliver"]["email"], "admins");
+        let exports: Value = b.app.get("/v1/exports", &key).await.json().await.unwrap();
+        assert_eq!(exports["total"], 0, "no one-time export was queued");
+        let tab = b
+            .page(&format!("{DE}?tab=schedules&notice=schedule_created"))
+            .await;
+        assert!(
+            tab.contains("Schedule created.") && tab.contains("Monthly on the 1st at 07:15"),
+            "{tab}"
+        );
+    }
+);
