@@ -1334,3 +1334,85 @@ both_backends!(
         );
     }
 );
+
+both_backends!(
+    deliveries_that_keep_failing_fail_the_run_and_stop_the_schedule,
+    |backend| async move {
+        use crate::http_receiver::{Receiver, Reply};
+        let app = spawn_app_with(backend, |c| {
+            c.schedules.run = false;
+            c.exports.workers = 0;
+            c.drains.allow_private_destinations = true;
+            c.schedules.delivery_attempts = 2;
+            c.schedules.max_failed_runs = 2;
+        })
+        .await;
+        let key = acme(&app).await;
+        let rx = Receiver::start().await;
+        rx.set_default(Reply::status(500).body("down for maintenance"));
+        let http = secret(
+            &app,
+            json!({"name": "hook", "kind": "http", "url": rx.url,
+        "authorization": "Bearer very-secret-token"}),
+        )
+        .await;
+        let id = create(&app, "Flaky hook", json!({"data_type": "workflows", "field_preset": "default", "workspace_ids": ["team-eng"]}),
+        json!({"email": null, "destination": {"type": "http", "secret_id": http}})).await;
+        app.schedules
+            .run_due(utc("2026-03-29T04:30:00Z"))
+            .await
+            .unwrap();
+        run_exports(&app).await;
+        // First pass: both deliveries fail and wait for their retry.
+        let done = app
+            .schedules
+            .run_due(utc("2026-03-29T05:00:00Z"))
+            .await
+            .unwrap();
+        assert_eq!((done.delivered, done.failed), (0, 2), "{done:?}");
+        let s: Value = app
+            .get(&format!("/v1/export-schedules/{id}"), &key)
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(s["state"], "active", "a retry is still due");
+        // Second (last) attempt fails too: both runs fail, and two in a row stop the schedule.
+        let done = app
+            .schedules
+            .run_due(utc("2026-03-29T07:00:00Z"))
+            .await
+            .unwrap();
+        assert_eq!(done.failed, 2, "{done:?}");
+        assert_eq!(rx.count(), 4, "two attempts per run");
+        for r in runs(&app, &key, &id).await {
+            assert_eq!(r["state"], "FAILED", "{r}");
+            let e = r["error"].as_str().unwrap();
+            assert!(e.contains("500"), "{e}");
+            assert!(!e.contains("very-secret-token"), "no secret in errors: {e}");
+        }
+        let s: Value = app
+            .get(&format!("/v1/export-schedules/{id}"), &key)
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(s["state"], "error", "{s}");
+        assert!(!s.to_string().contains("very-secret-token"));
+        let events = audit_events(&app, "acme").await;
+        assert_eq!(
+            events
+                .iter()
+                .filter(|e| *e == "schedule_run_failed")
+                .count(),
+            2
+        );
+        // Nothing more is tried in error.
+        let done = app
+            .schedules
+            .run_due(utc("2026-03-30T07:00:00Z"))
+            .await
+            .unwrap();
+        assert_eq!((done.queued, done.failed, rx.count()), (0, 0, 4));
+    }
+);
