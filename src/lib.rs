@@ -19,10 +19,13 @@
 //! bench/           `outflow bench …`: benchmarks with in-run baselines
 //! app.rs           App::build(config) / App::with_parts(…), the router, run(shutdown)
 //! web/             the admin pages: sign-in, data export tabs (history search), wizards
-//!                  (export_wizard/filters.rs: row filters), export detail (export_detail.rs),
-//!                  drain detail, reports (reports.rs, with CSV), keys, privacy; every route
-//!                  registered with the role capability it needs (mod.rs), admins.rs (invite,
-//!                  roles, sessions), invite.rs (the one-time link), audit_log.rs (viewer)
+//!                  (export_wizard/filters.rs: row filters; export_wizard/repeat.rs: the
+//!                  Repeat choice that creates a schedule), export detail (export_detail.rs),
+//!                  schedules (schedules.rs: the Schedules tab and a schedule's runs),
+//!                  drain detail and edit (drains.rs, drain_edit.rs), reports (reports.rs,
+//!                  with CSV), keys, privacy; every route registered with the role
+//!                  capability it needs (mod.rs), admins.rs (invite, roles, sessions),
+//!                  invite.rs (the one-time link), audit_log.rs (viewer)
 //! http/            the HTTP API: routes() for api/ (native /v1, one file per resource, with
 //!                  OpenAPI annotations; schemas.rs serves the record JSON Schemas),
 //!                  compat/ (the reference routes), health, metrics;

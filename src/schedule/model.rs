@@ -52,6 +52,31 @@ pub struct ExportTemplate {
     pub local_timestamps: bool,
 }
 
+impl From<&crate::export::spec::ExportInput> for ExportTemplate {
+    /// What a one-time request would export, without its range (the New Export wizard's
+    /// "Repeat" choice).
+    fn from(i: &crate::export::spec::ExportInput) -> Self {
+        ExportTemplate {
+            data_type: i.data_type.clone().unwrap_or_default(),
+            workspace_ids: i.workspace_ids.clone(),
+            include_all_workspaces: i.include_all_workspaces,
+            include_personal_workspaces: i.include_personal_workspaces,
+            entity_ids: i.entity_ids.clone(),
+            export_scope: i.export_scope.clone(),
+            user_id: i.user_id.clone(),
+            category_filter: i.category_filter.clone(),
+            permission_group_filter: i.permission_group_filter.clone(),
+            event_type_filter: i.event_type_filter.clone(),
+            fields: i.fields.clone(),
+            field_preset: i.field_preset.clone(),
+            format: i.format.clone(),
+            gzip: i.gzip,
+            neutralise_formulas: i.neutralise_formulas,
+            local_timestamps: i.local_timestamps,
+        }
+    }
+}
+
 /// `cadence` as the API takes it.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, default)]
@@ -63,10 +88,19 @@ pub struct CadenceInput {
     /// week only: monday … sunday (default monday).
     pub weekday: Option<String>,
     /// month only: 1–28 or "last" (default 1).
-    #[schema(value_type = Option<Object>)]
-    pub day_of_month: Option<serde_json::Value>,
+    pub day_of_month: Option<MonthDay>,
     /// IANA zone; default the organization's.
     pub timezone: Option<String>,
+}
+
+/// The day of a monthly schedule: a number 1–28, or the word "last".
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(untagged)]
+pub enum MonthDay {
+    /// 1–28.
+    Day(i64),
+    /// "last": the month's last day.
+    Word(String),
 }
 
 /// How often a schedule runs, as stored.
@@ -111,8 +145,7 @@ pub struct CadenceSpec {
     pub weekday: Option<String>,
     /// month: 1–28 or "last".
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Object>)]
-    pub day_of_month: Option<serde_json::Value>,
+    pub day_of_month: Option<MonthDay>,
     /// IANA zone.
     pub timezone: String,
 }
@@ -135,8 +168,8 @@ impl CadenceSpec {
             },
             EveryKind::Month => Every::Month {
                 day: match &self.day_of_month {
-                    Some(serde_json::Value::String(_)) => DayOfMonth::Last,
-                    Some(v) => DayOfMonth::Day(v.as_u64().unwrap_or(1).clamp(1, 28) as u8),
+                    Some(MonthDay::Word(_)) => DayOfMonth::Last,
+                    Some(MonthDay::Day(n)) => DayOfMonth::Day((*n).clamp(1, 28) as u8),
                     None => DayOfMonth::Day(1),
                 },
             },

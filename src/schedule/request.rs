@@ -4,7 +4,8 @@
 //! error names the parameter (`cadence.every`, `export.data_type`, …) and the allowed values.
 
 use super::model::{
-    CadenceInput, CadenceSpec, Deliver, EmailTarget, EveryKind, ExportTemplate, ScheduleDestination,
+    CadenceInput, CadenceSpec, Deliver, EmailTarget, EveryKind, ExportTemplate, MonthDay,
+    ScheduleDestination,
 };
 use crate::domain::entity::Org;
 use crate::domain::range::parse_tz;
@@ -230,7 +231,7 @@ pub fn cadence(c: &CadenceInput, org: &Org) -> Result<CadenceSpec, ValidateError
         (_, None) => None,
     };
     let day_of_month = match (every, &c.day_of_month) {
-        (EveryKind::Month, None) => Some(serde_json::json!(1)),
+        (EveryKind::Month, None) => Some(MonthDay::Day(1)),
         (EveryKind::Month, Some(v)) => Some(day_of_month(v)?),
         (_, Some(_)) => {
             return Err(bad(
@@ -271,19 +272,21 @@ fn weekday(w: &str) -> Result<String, ValidateError> {
     }
 }
 
-fn day_of_month(v: &serde_json::Value) -> Result<serde_json::Value, ValidateError> {
+fn day_of_month(v: &MonthDay) -> Result<MonthDay, ValidateError> {
     match v {
-        serde_json::Value::String(s) if s.trim().eq_ignore_ascii_case("last") => {
-            Ok(serde_json::json!("last"))
+        MonthDay::Word(w) if w.trim().eq_ignore_ascii_case("last") => {
+            Ok(MonthDay::Word("last".into()))
         }
-        serde_json::Value::Number(n) if n.as_u64().is_some_and(|d| (1..=28).contains(&d)) => {
-            Ok(v.clone())
-        }
-        other => Err(bad(
+        MonthDay::Day(d) if (1..=28).contains(d) => Ok(v.clone()),
+        MonthDay::Day(d) => Err(bad(
             "cadence.day_of_month",
             format!(
-                "{other} is not allowed; allowed: 1–28 or \"last\" (days 29–31 do not exist in every month)"
+                "{d} is not allowed; allowed: 1–28 or \"last\" (days 29–31 do not exist in every month)"
             ),
+        )),
+        MonthDay::Word(w) => Err(bad(
+            "cadence.day_of_month",
+            format!("`{w}` is not allowed; allowed: 1–28 or \"last\""),
         )),
     }
 }

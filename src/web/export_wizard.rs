@@ -26,6 +26,7 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 mod filters;
+mod repeat;
 
 /// The wizard's path.
 pub const NEW: &str = "/settings/organization/data_export/exports/new";
@@ -68,6 +69,12 @@ pub struct ExportForm {
     pub format: String,
     /// The gzip box.
     pub gzip: Option<String>,
+    /// `once` (default), or a schedule: `day`, `week`, `month`, `billing_period`.
+    pub repeat: String,
+    /// A schedule's run time, `HH:MM` (default 06:00).
+    pub at: String,
+    /// The "email the admins" box of a schedule.
+    pub email_admins: Option<String>,
 }
 
 impl ExportForm {
@@ -315,6 +322,9 @@ pub async fn step(
         source_ip: client.ip,
         user_agent: client.user_agent,
     };
+    if !f.repeat.is_empty() && f.repeat != "once" {
+        return repeat::create(&state, &admin, &f, &request, &actor).await;
+    }
     let requested = state
         .exports
         .request(
@@ -365,6 +375,8 @@ fn carried(f: &ExportForm, step: &str) -> Markup {
             (hidden("field_preset", &f.field_preset)) (hidden("format", &f.format))
             @for x in &f.fields { (hidden("fields", x)) }
             @if f.gzip.is_some() { (hidden("gzip", "on")) }
+            (hidden("repeat", &f.repeat)) (hidden("at", &f.at))
+            @if f.email_admins.is_some() { (hidden("email_admins", "on")) }
         }
     }
 }
@@ -516,5 +528,6 @@ fn fields_step(f: &ExportForm, dt: DataType) -> Markup {
                 "Compress with gzip (CSV and NDJSON)"
             }
         }
+        (repeat::fieldset(f))
     }
 }

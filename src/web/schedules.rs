@@ -35,6 +35,9 @@ pub fn detail_path(id: &str) -> String {
 /// The fixed text of a schedule notice code.
 pub fn notice_text(code: &str) -> Option<&'static str> {
     Some(match code {
+        "schedule_created" => {
+            "Schedule created. It runs at its next run time; Run now runs the latest complete period."
+        }
         "schedule_paused" => "Schedule paused. Periods passed while paused are not caught up.",
         "schedule_resumed" => "Schedule resumed from its next run time.",
         "schedule_deleted" => "Schedule deleted. Its exports stay in the export history.",

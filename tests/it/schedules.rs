@@ -273,6 +273,37 @@ both_backends!(
         for e in ["schedule_created", "schedule_updated", "schedule_deleted"] {
             assert!(events.iter().any(|x| x == e), "{e} missing from {events:?}");
         }
+
+        // The month's last day, and a billing period on the organization's anchor.
+        for (cadence, words) in [
+            (
+                json!({"every": "month", "at": "23:30", "day_of_month": "LAST", "timezone": "America/New_York"}),
+                "Monthly on the last day at 23:30, America/New_York",
+            ),
+            (
+                json!({"every": "billing_period", "at": "06:00"}),
+                "Every billing period at 06:00, Europe/Berlin",
+            ),
+        ] {
+            let r = call(
+                &app,
+                Method::POST,
+                "/v1/export-schedules",
+                &key,
+                Some(body(cadence)),
+            )
+            .await;
+            assert_eq!(r.status(), 201);
+            let s: Value = r.json().await.unwrap();
+            assert_eq!(s["cadence_text"], words);
+        }
+        let bad = body(json!({"every": "month", "at": "06:00", "day_of_month": "first"}));
+        let r = call(&app, Method::POST, "/v1/export-schedules", &key, Some(bad)).await;
+        let m = error_message(r, 400).await;
+        assert!(
+            m.contains("cadence.day_of_month: `first` is not allowed"),
+            "{m}"
+        );
     }
 );
 
@@ -1225,3 +1256,163 @@ async fn two_serve_processes_and_a_kill_9_run_each_period_once() {
     assert_eq!(starts, expected, "the three missed days, newest first");
     drop((a, b));
 }
+
+both_backends!(
+    the_export_wizard_repeats_as_a_schedule,
+    |backend| async move {
+        use crate::admin_pages::Browser;
+        let b = Browser::signed_in_with(backend, pages_config).await;
+        put_team(&b.app, "acme", "team-eng", "Engineering").await;
+        let key = b.app.org_key("acme", "usage_export").await.1;
+        let form = |repeat: &'static str| {
+            vec![
+                ("data_type", "workflows"),
+                ("preset", "last_month"),
+                ("timezone", "America/New_York"),
+                ("teams", "team-eng"),
+                ("field_preset", "minimal"),
+                ("format", "csv"),
+                ("gzip", "on"),
+                ("repeat", repeat),
+                ("at", "07:15"),
+                ("email_admins", "on"),
+                ("step", "create"),
+            ]
+        };
+        // The last step offers the choice.
+        let (_, last) = b
+            .submit_text(
+                &format!("{DE}/exports/new"),
+                &form("once")[..10]
+                    .iter()
+                    .copied()
+                    .chain([("step", "fields")])
+                    .collect::<Vec<_>>(),
+            )
+            .await;
+        assert!(
+            last.contains("Repeat") && last.contains("Every billing period"),
+            "{last}"
+        );
+
+        let (status, page) = b
+            .submit_text(&format!("{DE}/exports/new"), &form("fortnight"))
+            .await;
+        assert_eq!(status, 400);
+        assert!(page.contains("cadence.every"), "{page}");
+
+        let (status, _) = b
+            .submit_text(&format!("{DE}/exports/new"), &form("month"))
+            .await;
+        assert_eq!(status, 303);
+        let list: Value = b
+            .app
+            .get("/v1/export-schedules", &key)
+            .await
+            .json()
+            .await
+            .unwrap();
+        let items = list["items"].as_array().unwrap();
+        assert_eq!(items.len(), 1, "a schedule, not an export: {list}");
+        let s = &items[0];
+        assert_eq!(
+            s["cadence_text"],
+            "Monthly on the 1st at 07:15, America/New_York"
+        );
+        assert_eq!(s["export"]["workspace_ids"], json!(["team-eng"]));
+        assert_eq!(s["export"]["field_preset"], "minimal");
+        assert_eq!(s["export"]["gzip"], true);
+        assert_eq!(s["deliver"]["email"], "admins");
+        let exports: Value = b.app.get("/v1/exports", &key).await.json().await.unwrap();
+        assert_eq!(exports["total"], 0, "no one-time export was queued");
+        let tab = b
+            .page(&format!("{DE}?tab=schedules&notice=schedule_created"))
+            .await;
+        assert!(
+            tab.contains("Schedule created.") && tab.contains("Monthly on the 1st at 07:15"),
+            "{tab}"
+        );
+    }
+);
+
+both_backends!(
+    deliveries_that_keep_failing_fail_the_run_and_stop_the_schedule,
+    |backend| async move {
+        use crate::http_receiver::{Receiver, Reply};
+        let app = spawn_app_with(backend, |c| {
+            c.schedules.run = false;
+            c.exports.workers = 0;
+            c.drains.allow_private_destinations = true;
+            c.schedules.delivery_attempts = 2;
+            c.schedules.max_failed_runs = 2;
+        })
+        .await;
+        let key = acme(&app).await;
+        let rx = Receiver::start().await;
+        rx.set_default(Reply::status(500).body("down for maintenance"));
+        let http = secret(
+            &app,
+            json!({"name": "hook", "kind": "http", "url": rx.url,
+        "authorization": "Bearer very-secret-token"}),
+        )
+        .await;
+        let id = create(&app, "Flaky hook", json!({"data_type": "workflows", "field_preset": "default", "workspace_ids": ["team-eng"]}),
+        json!({"email": null, "destination": {"type": "http", "secret_id": http}})).await;
+        app.schedules
+            .run_due(utc("2026-03-29T04:30:00Z"))
+            .await
+            .unwrap();
+        run_exports(&app).await;
+        // First pass: both deliveries fail and wait for their retry.
+        let done = app
+            .schedules
+            .run_due(utc("2026-03-29T05:00:00Z"))
+            .await
+            .unwrap();
+        assert_eq!((done.delivered, done.failed), (0, 2), "{done:?}");
+        let s: Value = app
+            .get(&format!("/v1/export-schedules/{id}"), &key)
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(s["state"], "active", "a retry is still due");
+        // Second (last) attempt fails too: both runs fail, and two in a row stop the schedule.
+        let done = app
+            .schedules
+            .run_due(utc("2026-03-29T07:00:00Z"))
+            .await
+            .unwrap();
+        assert_eq!(done.failed, 2, "{done:?}");
+        assert_eq!(rx.count(), 4, "two attempts per run");
+        for r in runs(&app, &key, &id).await {
+            assert_eq!(r["state"], "FAILED", "{r}");
+            let e = r["error"].as_str().unwrap();
+            assert!(e.contains("500"), "{e}");
+            assert!(!e.contains("very-secret-token"), "no secret in errors: {e}");
+        }
+        let s: Value = app
+            .get(&format!("/v1/export-schedules/{id}"), &key)
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(s["state"], "error", "{s}");
+        assert!(!s.to_string().contains("very-secret-token"));
+        let events = audit_events(&app, "acme").await;
+        assert_eq!(
+            events
+                .iter()
+                .filter(|e| *e == "schedule_run_failed")
+                .count(),
+            2
+        );
+        // Nothing more is tried in error.
+        let done = app
+            .schedules
+            .run_due(utc("2026-03-30T07:00:00Z"))
+            .await
+            .unwrap();
+        assert_eq!((done.queued, done.failed, rx.count()), (0, 0, 4));
+    }
+);
