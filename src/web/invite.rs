@@ -14,7 +14,7 @@ use crate::state::AppState;
 use crate::store::admin::{self as admin_store, Invite};
 use axum::Form;
 use axum::extract::{Path, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::Utc;
 use maud::html;
@@ -29,6 +29,8 @@ pub const PATH: &str = "/invite/{token}";
 pub struct AcceptForm {
     /// The password the new admin chooses.
     password: String,
+    /// The double-submit token of the form.
+    csrf: String,
 }
 
 const GONE: &str = "This invitation link does not work: it was used, withdrawn or has expired. \
@@ -40,19 +42,23 @@ async fn pending(state: &AppState, token: &str) -> Result<Invite, WebError> {
         .ok_or_else(|| WebError::NotFound(GONE.into()))
 }
 
+/// The form page, with a fresh double-submit token in a hidden field and a cookie.
 fn form_page(
+    state: &AppState,
     state_org: &str,
     invite: &Invite,
     token: &str,
     error: Option<&str>,
     status: StatusCode,
 ) -> Response {
+    let csrf = session::new_token();
     let body = html! {
         section.card.narrow {
             h1 { "Join " (state_org) }
             p.lead { "You are invited as " strong { (invite.role.label()) } " (" (invite.role.summary()) ") by " (invite.invited_by) "." }
             @if let Some(e) = error { (layout::error_box(e)) }
             form method="post" action=(PATH.replace("{token}", token)) {
+                input type="hidden" name="csrf" value=(csrf);
                 label for="email" { "Email" }
                 input #email type="email" name="email" value=(invite.email) autocomplete="username" readonly;
                 label for="password" { "Choose a password" }
@@ -62,7 +68,11 @@ fn form_page(
             }
         }
     };
-    layout::with_headers(status, layout::page("Join", None, Nav::None, body))
+    let mut r = layout::with_headers(status, layout::page("Join", None, Nav::None, body));
+    if let Ok(v) = HeaderValue::from_str(&session::invite_cookie(state, &csrf)) {
+        r.headers_mut().append(header::SET_COOKIE, v);
+    }
+    r
 }
 
 async fn org_name(state: &AppState, invite: &Invite) -> Result<String, WebError> {
@@ -80,7 +90,14 @@ pub async fn show(
 ) -> Result<Response, WebError> {
     let invite = pending(&state, &token).await?;
     let org = org_name(&state, &invite).await?;
-    Ok(form_page(&org, &invite, &token, None, StatusCode::OK))
+    Ok(form_page(
+        &state,
+        &org,
+        &invite,
+        &token,
+        None,
+        StatusCode::OK,
+    ))
 }
 
 /// `POST /invite/{token}`.
@@ -88,13 +105,21 @@ pub async fn accept(
     State(state): State<AppState>,
     client: Client,
     Path(token): Path<String>,
+    headers: HeaderMap,
     Form(form): Form<AcceptForm>,
 ) -> Result<Response, WebError> {
+    let expected = session::invite_token(&headers).unwrap_or_default();
+    if !session::csrf_matches(&expected, Some(&form.csrf)) {
+        return Err(WebError::Forbidden(
+            "the invitation form expired; open the link again and resubmit".into(),
+        ));
+    }
     let invite = pending(&state, &token).await?;
     let org = org_name(&state, &invite).await?;
     if form.password.chars().count() < MIN_PASSWORD_CHARS {
         let e = format!("The password must have at least {MIN_PASSWORD_CHARS} characters.");
         return Ok(form_page(
+            &state,
             &org,
             &invite,
             &token,

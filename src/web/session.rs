@@ -152,6 +152,22 @@ pub fn signin_cookie(state: &AppState, token: &str) -> String {
     cookie(state, SIGNIN_CSRF_COOKIE, token, "/signin", None)
 }
 
+/// Name of the invitation form's double-submit cookie.
+pub const INVITE_CSRF_COOKIE: &str = "outflow_invite_csrf";
+
+/// The `Set-Cookie` value of the invitation form's double-submit token (sent back only to
+/// `/invite/…`), so another site cannot make a browser accept an invitation it holds.
+pub fn invite_cookie(state: &AppState, token: &str) -> String {
+    cookie(state, INVITE_CSRF_COOKIE, token, "/invite", None)
+}
+
+/// The invitation form's double-submit token from the request's cookies.
+pub fn invite_token(headers: &axum::http::HeaderMap) -> Option<String> {
+    CookieJar::from_headers(headers)
+        .get(INVITE_CSRF_COOKIE)
+        .map(|c| c.value().to_string())
+}
+
 /// The sign-in form's double-submit token from the request's cookies.
 pub fn signin_token(parts_headers: &axum::http::HeaderMap) -> Option<String> {
     CookieJar::from_headers(parts_headers)

@@ -102,30 +102,52 @@ both_backends!(an_invitation_by_email_signs_in_once, |backend| async move {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
-    // Opening the link spends nothing.
+    // Opening the link spends nothing; its form carries a double-submit token.
+    let mut form_token = (String::new(), String::new());
     for _ in 0..2 {
         let r = http.get(&link).send().await.unwrap();
         assert_eq!(r.status(), 200);
+        let cookie = r
+            .headers()
+            .get_all(reqwest::header::SET_COOKIE)
+            .iter()
+            .map(|v| v.to_str().unwrap().to_string())
+            .find(|c| c.starts_with("outflow_invite_csrf="))
+            .expect("an invitation CSRF cookie");
         let html = r.text().await.unwrap();
         assert!(
             html.contains("Join Org acme") && html.contains("Analyst"),
             "{html}"
         );
+        let csrf = crate::admin_pages::hidden_inputs(&html)
+            .into_iter()
+            .find(|(k, _)| k == "csrf")
+            .unwrap()
+            .1;
+        form_token = (cookie.split(';').next().unwrap().to_string(), csrf);
     }
+    let (invite_cookie, csrf) = form_token;
+    let accept = |password: &'static str| {
+        http.post(&link)
+            .header(reqwest::header::COOKIE, &invite_cookie)
+            .form(&[("csrf", csrf.as_str()), ("password", password)])
+            .send()
+    };
+    // Another site's form, without the cookie, is refused and spends nothing.
     let r = http
         .post(&link)
-        .form(&[("password", "short")])
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("password", "a long enough passphrase"),
+        ])
         .send()
         .await
         .unwrap();
+    assert_eq!(r.status(), 403);
+    let r = accept("short").await.unwrap();
     assert_eq!(r.status(), 400);
     assert!(r.text().await.unwrap().contains("at least 12 characters"));
-    let r = http
-        .post(&link)
-        .form(&[("password", "a long enough passphrase")])
-        .send()
-        .await
-        .unwrap();
+    let r = accept("a long enough passphrase").await.unwrap();
     assert_eq!(r.status(), 303);
     let cookie = r
         .headers()
@@ -171,12 +193,7 @@ both_backends!(an_invitation_by_email_signs_in_once, |backend| async move {
     .await
     .unwrap();
     assert!(matches!(signed, outflow::web::auth::SignIn::Ok(_)));
-    let again = http
-        .post(&link)
-        .form(&[("password", "another long passphrase")])
-        .send()
-        .await
-        .unwrap();
+    let again = accept("another long passphrase").await.unwrap();
     assert_eq!(again.status(), 404);
     assert!(again.text().await.unwrap().contains("does not work"));
     assert_eq!(http.get(&link).send().await.unwrap().status(), 404);
