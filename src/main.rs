@@ -69,6 +69,13 @@ async fn run() -> anyhow::Result<()> {
         Command::Bench(BenchCommand::Ingest(args)) => outflow::bench::ingest::run(args).await,
         Command::Bench(BenchCommand::Export(args)) => outflow::bench::export::run(args).await,
         Command::Bench(BenchCommand::Drain(args)) => outflow::bench::drain::run(args).await,
+        Command::Verify(args) => {
+            if !commands::verify::run(&config, *args).await? {
+                // Differences were printed; the exit status says so to scripts.
+                std::process::exit(1);
+            }
+            Ok(())
+        }
     }
 }
 
