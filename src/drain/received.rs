@@ -148,154 +148,185 @@ fn named<'a>(files: &HashMap<&str, &'a File>, key: &str) -> Option<&'a File> {
         .map(|(_, f)| *f)
 }
 
+/// The state of one [`read`]: what was found so far.
+struct Reading<'a> {
+    expected: &'a Expected<'a>,
+    /// Data files by key.
+    data: HashMap<&'a str, &'a File>,
+    found: Findings,
+    problems: BTreeSet<String>,
+    /// Live seqs held (from manifests and envelopes).
+    seqs: BTreeSet<i64>,
+    /// Objects of replays and test sends: not tallied.
+    other_sequences: HashSet<&'a str>,
+}
+
 /// Checks `files` for `expected`'s drain and tallies their records into `tally`.
 pub fn read(files: &[File], expected: &Expected<'_>, tally: &mut Tally) -> Findings {
-    let spec = catalog::spec(expected.data_type);
-    let mut found = Findings::default();
-    let mut problems = BTreeSet::new();
-    let data: HashMap<&str, &File> = files
-        .iter()
-        .filter(|f| is_data(&f.key, expected.drain_id))
-        .map(|f| (f.key.as_str(), f))
-        .collect();
+    let mut r = Reading {
+        expected,
+        data: files
+            .iter()
+            .filter(|f| is_data(&f.key, expected.drain_id))
+            .map(|f| (f.key.as_str(), f))
+            .collect(),
+        found: Findings::default(),
+        problems: BTreeSet::new(),
+        seqs: BTreeSet::new(),
+        other_sequences: HashSet::new(),
+    };
+    r.manifests(files);
+    r.records(tally);
+    r.sequence();
+    r.found.problems = r.problems.into_iter().collect();
+    r.found
+}
 
-    // Manifests: each object as listed; the live ones' seqs.
-    let mut live: BTreeMap<i64, BatchManifest> = BTreeMap::new();
-    let mut other_sequences: HashSet<&str> = HashSet::new();
-    let mut seqs: BTreeSet<i64> = BTreeSet::new();
-    for f in files
-        .iter()
-        .filter(|f| is_manifest(&f.key, expected.drain_id))
-    {
-        found.manifests += 1;
-        let m = match BatchManifest::parse(&f.bytes) {
-            Ok(m) => m,
-            Err(e) => {
-                problems.insert(format!("manifest `{}`: {e}", f.key));
-                continue;
-            }
-        };
-        let what = format!("batch seq {} ({})", m.seq, m.sequence);
-        match named(&data, &m.key) {
-            None => {
-                problems.insert(format!("{what}: the object `{}` is missing", m.key));
-            }
-            Some(obj) => {
-                let sha = hex::encode(Sha256::digest(&obj.bytes));
-                if sha != m.sha256 || obj.bytes.len() as u64 != m.bytes {
-                    problems.insert(format!(
-                        "{what}: the object `{}` was altered: {} bytes with SHA-256 {sha}, the \
-                         manifest says {} bytes with SHA-256 {}",
-                        obj.key,
-                        obj.bytes.len(),
-                        m.bytes,
-                        m.sha256
-                    ));
+impl<'a> Reading<'a> {
+    /// Each manifest's object as listed; the live manifests' seqs and chain.
+    fn manifests(&mut self, files: &'a [File]) {
+        let mut live: BTreeMap<i64, BatchManifest> = BTreeMap::new();
+        for f in files
+            .iter()
+            .filter(|f| is_manifest(&f.key, self.expected.drain_id))
+        {
+            self.found.manifests += 1;
+            let m = match BatchManifest::parse(&f.bytes) {
+                Ok(m) => m,
+                Err(e) => {
+                    self.problems.insert(format!("manifest `{}`: {e}", f.key));
+                    continue;
                 }
-                if m.sequence != "live" {
-                    other_sequences.insert(obj.key.as_str());
-                }
+            };
+            self.object(&m);
+            if m.sequence == "live" && m.seq > 0 {
+                self.seqs.insert(m.seq);
+                live.insert(m.seq, m);
             }
         }
-        if m.sequence == "live" && m.seq > 0 {
-            seqs.insert(m.seq);
-            live.insert(m.seq, m);
+        for (seq, m) in &live {
+            if let Some(before) = live.get(&(seq - 1))
+                && m.prev.as_deref() != Some(before.batch_key.as_str())
+            {
+                self.problems.insert(format!(
+                    "batch seq {seq}: it names `{}` as the batch before it, but seq {} is `{}`",
+                    m.prev.as_deref().unwrap_or("none"),
+                    seq - 1,
+                    before.batch_key
+                ));
+            }
         }
     }
-    for (seq, m) in &live {
-        if let Some(before) = live.get(&(seq - 1))
-            && m.prev.as_deref() != Some(before.batch_key.as_str())
-        {
-            problems.insert(format!(
-                "batch seq {seq}: it names `{}` as the batch before it, but seq {} is `{}`",
-                m.prev.as_deref().unwrap_or("none"),
-                seq - 1,
-                before.batch_key
+
+    /// The object `m` lists: present, with the size and SHA-256 it lists.
+    fn object(&mut self, m: &BatchManifest) {
+        let what = format!("batch seq {} ({})", m.seq, m.sequence);
+        let Some(obj) = named(&self.data, &m.key) else {
+            self.problems
+                .insert(format!("{what}: the object `{}` is missing", m.key));
+            return;
+        };
+        let sha = hex::encode(Sha256::digest(&obj.bytes));
+        if sha != m.sha256 || obj.bytes.len() as u64 != m.bytes {
+            self.problems.insert(format!(
+                "{what}: the object `{}` was altered: {} bytes with SHA-256 {sha}, the manifest \
+                 says {} bytes with SHA-256 {}",
+                obj.key,
+                obj.bytes.len(),
+                m.bytes,
+                m.sha256
+            ));
+        }
+        if m.sequence != "live" {
+            self.other_sequences.insert(obj.key.as_str());
+        }
+    }
+
+    /// Every distinct record of the drain's data files into `tally`.
+    fn records(&mut self, tally: &mut Tally) {
+        let spec = catalog::spec(self.expected.data_type);
+        let mut seen: HashSet<String> = HashSet::new();
+        let mut files: Vec<&File> = self.data.values().copied().collect();
+        files.sort_by(|a, b| a.key.cmp(&b.key));
+        let (mut no_id, mut no_time) = (0usize, 0usize);
+        for f in files {
+            if self.other_sequences.contains(f.key.as_str()) {
+                continue;
+            }
+            let parsed = match parse(&f.bytes) {
+                Ok(p) => p,
+                Err(e) => {
+                    self.problems.insert(format!("file `{}`: {e}", f.key));
+                    continue;
+                }
+            };
+            if parsed
+                .drain_id
+                .as_deref()
+                .is_some_and(|d| d != self.expected.drain_id)
+            {
+                continue;
+            }
+            self.found.files += 1;
+            self.seqs.extend(parsed.live_seq);
+            for record in parsed.records {
+                let Json::Object(fields) = &record else {
+                    self.problems
+                        .insert(format!("file `{}`: a record is not a JSON object", f.key));
+                    continue;
+                };
+                let Some(time) = fields
+                    .get(spec.time_field)
+                    .and_then(Json::as_str)
+                    .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+                else {
+                    no_time += 1;
+                    continue;
+                };
+                let id = match fields.get(spec.id_field) {
+                    Some(Json::String(s)) => s.clone(),
+                    Some(Json::Null) | None => {
+                        no_id += 1;
+                        continue;
+                    }
+                    Some(other) => other.to_string(),
+                };
+                if seen.insert(record.to_string()) {
+                    self.found.records += 1;
+                    tally.received(time.with_timezone(&Utc), &id);
+                }
+            }
+        }
+        if no_id > 0 {
+            self.problems.insert(format!(
+                "{no_id} records have no `{}`: digests need it, so add it to the drain's fields",
+                spec.id_field
+            ));
+        }
+        if no_time > 0 {
+            self.problems.insert(format!(
+                "{no_time} records have no readable `{}` (RFC 3339): they cannot be bucketed",
+                spec.time_field
             ));
         }
     }
 
-    // Records.
-    let mut seen: HashSet<String> = HashSet::new();
-    let mut keys: Vec<&File> = data.values().copied().collect();
-    keys.sort_by(|a, b| a.key.cmp(&b.key));
-    let (mut no_id, mut no_time) = (0usize, 0usize);
-    for f in keys {
-        if other_sequences.contains(f.key.as_str()) {
-            continue;
-        }
-        let parsed = match parse(&f.bytes) {
-            Ok(p) => p,
-            Err(e) => {
-                problems.insert(format!("file `{}`: {e}", f.key));
-                continue;
-            }
+    /// The live sequence: from the first seq held (older files may have been pruned) to the
+    /// drain's last, without a gap.
+    fn sequence(&mut self) {
+        let (Some(&first), Some(&held_last)) = (self.seqs.first(), self.seqs.last()) else {
+            return;
         };
-        if parsed
-            .drain_id
-            .as_deref()
-            .is_some_and(|d| d != expected.drain_id)
-        {
-            continue;
-        }
-        found.files += 1;
-        seqs.extend(parsed.live_seq);
-        for record in parsed.records {
-            let Json::Object(fields) = &record else {
-                problems.insert(format!("file `{}`: a record is not a JSON object", f.key));
-                continue;
-            };
-            let Some(time) = fields
-                .get(spec.time_field)
-                .and_then(Json::as_str)
-                .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
-            else {
-                no_time += 1;
-                continue;
-            };
-            let id = match fields.get(spec.id_field) {
-                Some(Json::String(s)) => s.clone(),
-                Some(Json::Null) | None => {
-                    no_id += 1;
-                    continue;
-                }
-                Some(other) => other.to_string(),
-            };
-            if !seen.insert(record.to_string()) {
-                continue;
-            }
-            found.records += 1;
-            tally.received(time.with_timezone(&Utc), &id);
-        }
-    }
-    if no_id > 0 {
-        problems.insert(format!(
-            "{no_id} records have no `{}`: digests need it, so add it to the drain's fields",
-            spec.id_field
-        ));
-    }
-    if no_time > 0 {
-        problems.insert(format!(
-            "{no_time} records have no readable `{}` (RFC 3339): they cannot be bucketed",
-            spec.time_field
-        ));
-    }
-
-    // The live sequence: from the first seq held (older files may have been pruned) to the
-    // drain's last, without a gap.
-    if let Some(&first) = seqs.first() {
-        let last = expected.last_seq.max(*seqs.last().unwrap_or(&first));
-        let missing: Vec<i64> = (first..=last).filter(|s| !seqs.contains(s)).collect();
+        let last = self.expected.last_seq.max(held_last);
+        let missing: Vec<i64> = (first..=last).filter(|s| !self.seqs.contains(s)).collect();
         if !missing.is_empty() {
-            problems.insert(format!(
+            self.problems.insert(format!(
                 "{} live batches are missing: seq {}",
                 missing.len(),
                 shorten(&missing)
             ));
         }
     }
-    found.problems = problems.into_iter().collect();
-    found
 }
 
 /// `1, 2, 5…` — at most 20 numbers.
