@@ -617,3 +617,61 @@ both_backends!(
         assert!(!ok && out.contains("1h, 1d"), "{out}");
     }
 );
+
+fn held_back(c: &mut outflow::config::Config) {
+    settings(c);
+    c.drains.run = false;
+}
+
+both_backends!(
+    the_drain_page_shows_source_vs_delivered_and_flags_a_short_old_day,
+    |backend| async move {
+        let b = crate::admin_pages::Browser::signed_in_with(backend, held_back).await;
+        let rx = Receiver::start().await;
+        let (_, key) = b.app.org_key("acme", "drains").await;
+        let s = post_json(
+            &b.app,
+            "/v1/secrets",
+            &key,
+            json!({"name": "rx", "kind": "http", "url": rx.url}),
+        )
+        .await;
+        let secret = s.json::<Value>().await.unwrap()["id"].clone();
+        let r = post_json(
+            &b.app,
+            "/v1/drains",
+            &key,
+            json!({"name": "runs", "data_type": "workflows", "fields": ["run_id"],
+                "destination": {"type": "http"}, "secret_id": secret}),
+        )
+        .await;
+        assert_eq!(r.status(), 201);
+        let id = r.json::<Value>().await.unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        // A run of two days ago and one of now; no engine runs, so both wait.
+        let old = (chrono::Utc::now() - chrono::Duration::days(2)).to_rfc3339();
+        let new = chrono::Utc::now().to_rfc3339();
+        b.app
+            .ingest_ok(
+                "workflows",
+                &json!([run_at("old", &old), run_at("new", &new)]),
+            )
+            .await;
+        read_all(&b.app.store, outflow::domain::DataType::Workflows, "acme").await;
+        let path = format!("/settings/organization/data_export/drains/{id}");
+        let page = b.page(&path).await;
+        assert!(page.contains("Source vs delivered"), "{page}");
+        // Only the day that is over is short; today is still being delivered.
+        assert!(page.contains("1 past day(s) still miss records"), "{page}");
+        assert_eq!(page.matches(">short</span>").count(), 1, "{page}");
+
+        // Delivered: nothing is short any more.
+        assert_eq!(b.app.drains.engine.run_due().await.unwrap(), Ran::Worked);
+        let page = b.page(&path).await;
+        assert!(!page.contains("still miss records"), "{page}");
+        assert_eq!(page.matches(">short</span>").count(), 0, "{page}");
+        assert!(page.contains("Batches delivered"), "{page}");
+    }
+);
