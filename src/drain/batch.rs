@@ -49,6 +49,13 @@ pub struct Batch {
 /// `X-Outflow-Batch-Space`; the JSON envelope's `seq`, `prev` and `sequence`; OTLP resource
 /// attributes `outflow.batch.seq`, `outflow.batch.prev`, `outflow.batch.sequence`; S3 object
 /// metadata and manifests; Datadog entry attributes.
+///
+/// A live batch's number is its drain's committed `batch_seq` + 1, and `prev` its committed
+/// `batch_prev`: both move only in the commit of a delivered batch, so every try of a batch —
+/// in the same cycle, a later one, or on another node after a crash — carries the same values.
+/// One edge: a pending batch whose records were all deleted or filtered out before its retry
+/// is committed without a delivery and takes no number; if an earlier try had reached the
+/// receiver, the next batch repeats that seq under another key (a repeated seq, never a gap).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Chain {
     /// 1, 2, 3… within `space`; 0 for a test send.
