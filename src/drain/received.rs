@@ -60,6 +60,12 @@ pub struct Findings {
     pub problems: Vec<String>,
 }
 
+/// Whether `key` can matter to drain `drain_id`: one of its manifests, or a data file that is
+/// not another drain's (what `outflow verify --s3` downloads).
+pub fn wanted(key: &str, drain_id: &str) -> bool {
+    is_manifest(key, drain_id) || is_data(key, drain_id)
+}
+
 fn is_manifest(key: &str, drain_id: &str) -> bool {
     key.contains(&format!("_manifests/{drain_id}/")) && key.ends_with(".json")
 }

@@ -179,8 +179,8 @@ impl Drains {
         Ok(drain)
     }
 
-    /// Every object under an S3 drain's prefix (key, bytes), read with the drain's secret:
-    /// what `outflow verify --s3` checks.
+    /// The objects of an S3 drain under its prefix — its manifests and data files, not other
+    /// drains' — (key, bytes), read with the drain's secret: what `outflow verify --s3` checks.
     pub async fn read_s3(&self, drain: &Drain) -> Result<Vec<(String, Vec<u8>)>, DrainError> {
         let bucket = open::open_s3(
             &self.store,
@@ -193,9 +193,13 @@ impl Drains {
             OpenDestError::Store(e) => DrainError::Store(e),
             other => DrainError::Conflict(format!("cannot open the drain's bucket: {other}")),
         })?;
-        bucket.read_all().await.map_err(|e| {
-            DrainError::Conflict(format!("cannot read the drain's bucket: {}", e.describe()))
-        })
+        let wanted = |key: &str| super::received::wanted(key, &drain.id);
+        bucket
+            .read_all(drain.data_type.as_str(), wanted)
+            .await
+            .map_err(|e| {
+                DrainError::Conflict(format!("cannot read the drain's bucket: {}", e.describe()))
+            })
     }
 
     /// The organization's drains, newest first.

@@ -538,7 +538,15 @@ both_backends!(
             args.extend(window);
             outflow_cli(&ctx, &args)
         };
-        // The bucket as delivered: everything matches, read through the drain's own secret.
+        // The bucket as delivered — beside another drain's object in the same prefix, which
+        // is not this drain's to count: everything matches, read through the drain's secret.
+        let bucket = s3.root.path().join(crate::s3::BUCKET);
+        let other = bucket.join("usage/workflows/dt=2026-03-01/drn_other-1-1.ndjson.gz");
+        std::fs::write(
+            &other,
+            gzip("{\"run_id\":\"x\",\"pl_run_created_ts\":\"2026-03-01T10:00:00Z\"}\n"),
+        )
+        .unwrap();
         let (ok, out) = verify(vec!["--s3"]);
         assert!(ok, "{out}");
         assert!(
@@ -549,7 +557,7 @@ both_backends!(
 
         // A receiver's copy without manifests, one record deleted from day 2: that bucket
         // differs, day 1 does not.
-        let bucket = s3.root.path().join(crate::s3::BUCKET);
+        std::fs::remove_file(&other).unwrap();
         let copy = tempfile::tempdir().unwrap();
         for (n, object) in files_with(&bucket, ".ndjson.gz").iter().enumerate() {
             let mut text = gunzip(&std::fs::read(object).unwrap());

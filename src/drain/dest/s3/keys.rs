@@ -48,7 +48,8 @@ pub fn normalize_prefix(prefix: &str) -> Result<String, String> {
     Ok(trimmed.to_string())
 }
 
-fn join(prefix: &str, rest: &str) -> String {
+/// `{prefix}/{rest}`, or `rest` alone under an empty prefix.
+pub fn join(prefix: &str, rest: &str) -> String {
     if prefix.is_empty() {
         rest.to_string()
     } else {

@@ -230,21 +230,30 @@ fn object_metadata(batch: &Batch) -> Vec<(&'static str, String)> {
 }
 
 impl S3Destination {
-    /// Every object under the drain's prefix, key and bytes: what the customer's bucket holds,
-    /// for `outflow verify` (needs `s3:ListBucket` and `s3:GetObject`).
-    pub async fn read_all(&self) -> Result<Vec<(String, Vec<u8>)>, DeliveryError> {
+    /// The objects under `{prefix}/{data_type}` whose key `wanted` keeps, key and bytes: what
+    /// the customer's bucket holds of a drain, for `outflow verify` (needs `s3:ListBucket` and
+    /// `s3:GetObject`). Only the kept objects are downloaded.
+    pub async fn read_all(
+        &self,
+        data_type: &str,
+        wanted: impl Fn(&str) -> bool,
+    ) -> Result<Vec<(String, Vec<u8>)>, DeliveryError> {
         use futures::TryStreamExt;
-        let prefix = (!self.prefix.is_empty()).then(|| ObjectPath::from(self.prefix.as_str()));
-        let step = format!("listing the objects under `{}`", self.prefix);
+        let under = keys::join(&self.prefix, data_type);
+        let prefix = ObjectPath::from(under.as_str());
+        let step = format!("listing the objects under `{under}`");
         let metas: Vec<object_store::ObjectMeta> = self
             .store
-            .list(prefix.as_ref())
+            .list(Some(&prefix))
             .try_collect()
             .await
             .map_err(|e| classify(&step, &e, &self.redact))?;
         let mut out = Vec::with_capacity(metas.len());
         for m in metas {
             let key = m.location.to_string();
+            if !wanted(&key) {
+                continue;
+            }
             let step = format!("reading the object `{key}`");
             let got = self
                 .store
