@@ -9,8 +9,9 @@
 //! missing, extra or changed id changes it. A record delivered twice (a retry the receiver did
 //! not drop) is counted once by `outflow verify`, which drops identical records first.
 //!
-//! **Source** records are those of the drain's stream after the position it started from
-//! (`start_pos`) that its filters (teams, entities, category, role, event types, child runs,
+//! **Source** records are those of the drain's stream with a time in the window (read by time
+//! through the type's time index, not by scanning the stream) after the position it started
+//! from (`start_pos`) that its filters (teams, entities, category, role, event types, child runs,
 //! `start_ts`) keep, bucketed by the type's time field in the request's zone
 //! (`domain::calendar`); **delivered** are those at or before its cursor, **pending** the
 //! rest. The filters are today's: after a settings change, older buckets are counted as if
@@ -134,6 +135,14 @@ impl Tally {
         }
     }
 
+    /// `[start, end)` of all the buckets; `None` for an empty window.
+    pub fn window(&self) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
+        Some((
+            self.buckets.first()?.period.start,
+            self.buckets.last()?.period.end,
+        ))
+    }
+
     /// The buckets, in time order.
     pub fn buckets(&self) -> &[Bucket] {
         &self.buckets
@@ -151,9 +160,12 @@ impl Tally {
     }
 }
 
-/// Reconciles `drain` over `tally`'s window: scans its stream after `start_pos` in delivery
-/// order (every page reads only the fields its filters, time and id need).
+/// Reconciles `drain` over `tally`'s window: reads the records of the window by time (every
+/// page reads only the fields its filters, time and id need), those after its `start_pos`.
 pub async fn reconcile(store: &Store, drain: &Drain, tally: &mut Tally) -> Result<(), StoreError> {
+    let Some(window) = tally.window() else {
+        return Ok(());
+    };
     let selector = Selector::load(store, drain).await?;
     let spec = catalog::spec(drain.data_type);
     let id_index = spec
@@ -163,15 +175,22 @@ pub async fn reconcile(store: &Store, drain: &Drain, tally: &mut Tally) -> Resul
         .expect("the id field is in the catalog");
     let mut wanted = selector.wanted();
     wanted[id_index] = true;
-    let mut after = drain.start_pos;
+    let mut resume = None;
     loop {
         let rows = store
-            .read_after_fields(drain.data_type, &drain.org_id, after, PAGE, &wanted)
+            .read_window_fields(
+                drain.data_type,
+                &drain.org_id,
+                window,
+                resume,
+                PAGE,
+                &wanted,
+            )
             .await?;
         let Some(last) = rows.last() else { break };
-        after = last.pos;
+        resume = Some((selector.time(last), last.pos));
         for r in &rows {
-            if !selector.matches(r) {
+            if r.pos <= drain.start_pos || !selector.matches(r) {
                 continue;
             }
             let id = r.values[id_index].as_text().unwrap_or_default();

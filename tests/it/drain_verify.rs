@@ -683,3 +683,66 @@ both_backends!(
         assert!(page.contains("Batches delivered"), "{page}");
     }
 );
+
+both_backends!(
+    a_window_read_by_time_pages_through_equal_times_without_a_gap,
+    |backend| async move {
+        use outflow::domain::DataType;
+        let ctx = Ctx::new(backend, settings).await;
+        ingest(
+            &ctx,
+            vec![
+                run_at("before", "2026-03-01T09:59:59Z"),
+                run_at("t1-a", "2026-03-01T10:00:00Z"),
+                run_at("t2-a", "2026-03-01T11:00:00Z"),
+                run_at("t1-b", "2026-03-01T10:00:00Z"),
+                run_at("t1-c", "2026-03-01T10:00:00Z"),
+                run_at("t2-b", "2026-03-01T11:00:00Z"),
+                run_at("after", "2026-03-01T12:00:00Z"),
+            ],
+        )
+        .await;
+        let spec = outflow::domain::catalog::spec(DataType::Workflows);
+        let wanted: Vec<bool> = spec
+            .fields
+            .iter()
+            .map(|f| f.id == "run_id" || f.id == spec.time_field)
+            .collect();
+        let at = |h| chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 3, 1, h, 0, 0).unwrap();
+        let (mut resume, mut got) = (None, vec![]);
+        loop {
+            let rows = ctx
+                .app
+                .store
+                .read_window_fields(
+                    DataType::Workflows,
+                    "acme",
+                    (at(10), at(12)),
+                    resume,
+                    2,
+                    &wanted,
+                )
+                .await
+                .unwrap();
+            let Some(last) = rows.last() else { break };
+            resume = Some((
+                last.get(spec, spec.time_field)
+                    .unwrap()
+                    .as_timestamp()
+                    .unwrap(),
+                last.pos,
+            ));
+            for r in &rows {
+                got.push(
+                    r.get(spec, "run_id")
+                        .unwrap()
+                        .as_text()
+                        .unwrap()
+                        .to_string(),
+                );
+            }
+        }
+        // Pages of two, cut inside the run of equal times: each record once, by (time, pos).
+        assert_eq!(got, ["t1-a", "t1-b", "t1-c", "t2-a", "t2-b"]);
+    }
+);
