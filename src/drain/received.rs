@@ -255,8 +255,15 @@ impl<'a> Reading<'a> {
         let mut files: Vec<&File> = self.data.values().copied().collect();
         files.sort_by(|a, b| a.key.cmp(&b.key));
         let (mut no_id, mut no_time) = (0usize, 0usize);
+        let drain = self.expected.drain_id;
+        let (replays, tests) = (format!("{drain}-replay-"), format!("{drain}-test-"));
         for f in files {
-            if self.other_sequences.contains(f.key.as_str()) {
+            // Replays and test sends, listed in a manifest or not: not the live delivery.
+            let name = f.key.rsplit('/').next().unwrap_or(&f.key);
+            if self.other_sequences.contains(f.key.as_str())
+                || name.starts_with(&replays)
+                || name.starts_with(&tests)
+            {
                 continue;
             }
             let parsed = match parse(&f.bytes) {

@@ -555,6 +555,48 @@ both_backends!(
         );
         assert!(out.contains("OK: every bucket matches"), "{out}");
 
+        // A replay of day 1 writes its own objects and manifests beside the live ones: the
+        // live delivery still checks out.
+        ctx.ok(
+            reqwest::Method::POST,
+            &format!("/v1/drains/{id}/replay"),
+            Some(json!({"from": "2026-03-01T00:00:00Z", "to": "2026-03-02T00:00:00Z"})),
+            202,
+        )
+        .await;
+        // Recorded once both its writes are done.
+        let until = std::time::Instant::now() + WAIT;
+        loop {
+            let log = ctx
+                .ok(
+                    reqwest::Method::GET,
+                    &format!("/v1/drains/{id}/deliveries"),
+                    None,
+                    200,
+                )
+                .await;
+            let items = log["items"].as_array().unwrap();
+            if items
+                .iter()
+                .any(|a| a["kind"] == "replay" && a["ok"] == true)
+            {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < until,
+                "no replay delivered: {log}"
+            );
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        assert_eq!(files_with(&bucket, "-replay-").len(), 1, "its own object");
+        assert_eq!(files_with(&bucket, "/replay-").len(), 1, "its own manifest");
+        let (ok, out) = verify(vec!["--s3"]);
+        assert!(ok, "{out}");
+        assert!(
+            out.contains("3 manifests") && out.contains("4 distinct records"),
+            "{out}"
+        );
+
         // A receiver's copy without manifests, one record deleted from day 2: that bucket
         // differs, day 1 does not.
         std::fs::remove_file(&other).unwrap();

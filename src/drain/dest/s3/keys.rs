@@ -3,6 +3,7 @@
 //!
 //! ```text
 //! {prefix}/{data_type}/dt=YYYY-MM-DD/{drain_id}-{first_pos}-{last_pos}.ndjson.gz   (or .json)
+//! {prefix}/{data_type}/dt=YYYY-MM-DD/{drain_id}-{sequence}-{first}-{last}.…       (replays, tests)
 //! {prefix}/{data_type}/_manifests/{drain_id}/{sequence}/{seq:010}.json          (per batch)
 //! {prefix}/_outflow_preflight/{drain_id}-{uuid}.txt                               (deleted again)
 //! ```
@@ -10,6 +11,8 @@
 //! `{sequence}` is the batch's sequence space with `:` spelled `-` (`live`,
 //! `replay-rpl_…`, `test`), so the keys are also valid file names when a bucket is synced to
 //! disk. A test send's manifest is named by its batch key, since test sends have no seq.
+//! Replay and test objects name their sequence too: a replay batch can cover the positions of
+//! a live batch, and must not overwrite the object the live manifest vouches for.
 //!
 //! The day is the UTC date of the batch's first record: a batch that straddles midnight stays
 //! in one object, under the day it started. An empty prefix gives keys without a leading slash.
@@ -85,8 +88,13 @@ pub fn object_key(prefix: &str, batch: &Batch, format: S3Format) -> Option<Strin
         S3Format::Ndjson => "ndjson.gz",
         S3Format::Json => "json",
     };
+    let space = if batch.chain.space == crate::drain::batch::Chain::LIVE {
+        String::new()
+    } else {
+        format!("-{}", batch.chain.space.replace(':', "-"))
+    };
     Some(format!(
-        "{}/{}-{}-{}.{ext}",
+        "{}/{}{space}-{}-{}.{ext}",
         day_folder(prefix, batch, &date),
         batch.drain_id,
         batch.first_pos,
@@ -161,6 +169,11 @@ mod tests {
         );
         let mut replayed = b.clone();
         replayed.chain = crate::drain::batch::Chain::replay("rpl_9", 2, None);
+        assert_eq!(
+            object_key("p", &replayed, S3Format::Json).unwrap(),
+            "p/credit_logs/dt=2026-03-01/drn_1-replay-rpl_9-10-42.json",
+            "a replay never overwrites a live object"
+        );
         assert_eq!(
             manifest_key("p", &replayed),
             "p/credit_logs/_manifests/drn_1/replay-rpl_9/0000000002.json"
