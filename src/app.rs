@@ -184,6 +184,25 @@ pub fn build_drains(config: &Config, store: Store, exports: &Exports) -> anyhow:
     })
 }
 
+/// The drain service of a command that reads drains and their destinations but runs none
+/// (`outflow verify`).
+pub fn drains_for_command(config: &Config, store: Store) -> anyhow::Result<Drains> {
+    let secrets = SecretBox::load(config).context("cannot load the drains master key")?;
+    let mailer = Mailer::new(&config.smtp, &config.data_dir).context("cannot set up email")?;
+    let engine = Engine::new(
+        store.clone(),
+        secrets.clone(),
+        mailer,
+        config.drains.clone(),
+        "command".into(),
+    );
+    Ok(Drains {
+        store,
+        secrets,
+        engine,
+    })
+}
+
 /// The export service of a configuration: file store, mailer, workers' settings.
 pub fn build_exports(config: &Config, store: Store, public_url: &str) -> anyhow::Result<Exports> {
     let files = Files::open(config, public_url)?;

@@ -59,6 +59,40 @@ pub enum Command {
     /// Benchmarks.
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// Check what a drain's receiver holds against what Outflow delivered, bucket by bucket
+    /// (counts and id digests), and its batches against their manifests and sequence. Exits
+    /// with 1 when anything differs.
+    Verify(Box<VerifyArgs>),
+}
+
+/// `outflow verify …`
+#[derive(Debug, clap::Args)]
+pub struct VerifyArgs {
+    /// Organization id (default: the only organization in the database).
+    #[arg(long)]
+    pub org: Option<String>,
+    /// Drain id (`drn_…`).
+    #[arg(long)]
+    pub drain: String,
+    /// A local directory holding the receiver's files (NDJSON, JSON, either gzipped; a copy of
+    /// the bucket with its `_manifests/` too).
+    #[arg(long, conflicts_with = "s3", required_unless_present = "s3")]
+    pub dir: Option<PathBuf>,
+    /// Read the drain's own S3 prefix, with the drain's secret.
+    #[arg(long)]
+    pub s3: bool,
+    /// Window start: YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS], wall-clock time in --tz.
+    #[arg(long)]
+    pub start: String,
+    /// Window end, inclusive (a date covers the whole day).
+    #[arg(long)]
+    pub end: String,
+    /// Bucket size: 1h or 1d.
+    #[arg(long, default_value = "1d")]
+    pub bucket: String,
+    /// IANA zone of the window and buckets (default: the organization's).
+    #[arg(long)]
+    pub tz: Option<String>,
 }
 
 /// `outflow export …`

@@ -13,7 +13,8 @@
 //! ```text
 //! main.rs          CLI dispatch only
 //! cli.rs           the command line (clap); bench argument types live in bench/
-//! commands/        bodies of the subcommands: serve, keys, orgs (mod.rs), export (export.rs)
+//! commands/        bodies of the subcommands: serve, keys, orgs (mod.rs), export (export.rs),
+//!                  verify (verify.rs: a receiver's files against the drain's reconciliation)
 //! demo/            `outflow demo`: generate/ (deterministic organization and six streams,
 //!                  one file per section), seeding
 //! bench/           `outflow bench …`: benchmarks with in-run baselines
@@ -27,7 +28,8 @@
 //!                  capability it needs (mod.rs), admins.rs (invite, roles, sessions),
 //!                  invite.rs (the one-time link), audit_log.rs (viewer)
 //! http/            the HTTP API: routes() for api/ (native /v1, one file per resource, with
-//!                  OpenAPI annotations; schemas.rs serves the record JSON Schemas),
+//!                  OpenAPI annotations; schemas.rs serves the record JSON Schemas;
+//!                  reconciliation.rs a drain's per-bucket counts and digests),
 //!                  compat/ (the reference routes), health, metrics;
 //!                  error type, extractors (extract.rs, auth.rs), paging, openapi.rs
 //! state.rs         AppState: the services handlers and pages reach
@@ -41,9 +43,13 @@
 //! drain/           continuous drains: service.rs (the way in), request.rs (validation),
 //!                  repo.rs (SQL), engine/ (leases, worker task, cycle.rs steps, retries,
 //!                  failure policy, replay; run_once for tests),
-//!                  dest/ (http, s3, datadog; describe.rs shows destinations), ssrf.rs,
-//!                  secrets.rs (encrypted destination secrets), select.rs, batch.rs,
-//!                  history.rs (status history read from the drain's audit events)
+//!                  dest/ (http, s3 with per-batch manifests, datadog; describe.rs shows
+//!                  destinations), ssrf.rs,
+//!                  secrets.rs (encrypted destination secrets), select.rs, batch.rs (with
+//!                  Chain: every batch's seq and prev), history.rs (status history read from
+//!                  the drain's audit events), reconcile.rs (per-bucket source / delivered /
+//!                  pending and id digests), received.rs (a receiver's files read back and
+//!                  checked against manifests and the sequence, for `outflow verify`)
 //! export/          one-time exports: service.rs (requests, reads, queue, workers,
 //!                  completion), request.rs (lookup → validate, shared by every surface),
 //!                  spec.rs and filters.rs (validation), lookup.rs, query.rs, pipeline.rs, encode/

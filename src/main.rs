@@ -70,6 +70,13 @@ async fn run() -> anyhow::Result<()> {
         Command::Bench(BenchCommand::Export(args)) => outflow::bench::export::run(args).await,
         Command::Bench(BenchCommand::Drain(args)) => outflow::bench::drain::run(args).await,
         Command::Bench(BenchCommand::Usage(args)) => outflow::bench::usage::run(args).await,
+        Command::Verify(args) => {
+            if !commands::verify::run(&config, *args).await? {
+                // Differences were printed; the exit status says so to scripts.
+                std::process::exit(1);
+            }
+            Ok(())
+        }
     }
 }
 

@@ -72,7 +72,7 @@ pub async fn run(config: &Config, args: ExportArgs) -> anyhow::Result<()> {
 }
 
 /// The organization named by `--org`, or else the only one in the database.
-async fn organization(store: &Store, org: Option<&str>) -> anyhow::Result<Org> {
+pub(crate) async fn organization(store: &Store, org: Option<&str>) -> anyhow::Result<Org> {
     let org_id = match org {
         Some(o) => o.to_string(),
         None => {

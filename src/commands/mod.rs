@@ -1,7 +1,8 @@
-//! The bodies of the subcommands (`serve`, `keys`, `orgs`, and `export` in `export.rs`): thin
-//! wrappers over the library that print for a terminal.
+//! The bodies of the subcommands (`serve`, `keys`, `orgs`, `export` in `export.rs` and
+//! `verify` in `verify.rs`): thin wrappers over the library that print for a terminal.
 
 pub mod export;
+pub mod verify;
 
 use crate::app::{self, App};
 use crate::audit::Actor;

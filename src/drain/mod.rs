@@ -11,7 +11,9 @@
 //! - `batch` — what one delivery carries, and how records become it;
 //! - `dest/` — the destinations, one folder each, behind [`dest::Destination`];
 //! - `ssrf` — the guard that keeps destinations off private addresses;
-//! - `engine` — leases, wake-ups, the deliver-then-commit loop and the failure policy.
+//! - `engine` — leases, wake-ups, the deliver-then-commit loop and the failure policy;
+//! - `reconcile` — per-bucket source, delivered and pending counts and id digests;
+//! - `received` — what a receiver holds (its files), read back for `outflow verify`.
 
 pub mod batch;
 pub mod dest;
@@ -19,6 +21,8 @@ pub mod engine;
 pub mod history;
 pub mod model;
 pub mod open;
+pub mod received;
+pub mod reconcile;
 pub mod repo;
 pub mod request;
 pub mod secrets;

@@ -99,6 +99,14 @@ pub struct Drain {
     pub pending_last: Option<i64>,
     /// Failed cycles in a row.
     pub failed_cycles: i64,
+    /// Seq of the last live batch delivered (0: none yet); the pending batch is this + 1
+    /// (see `batch::Chain`).
+    pub batch_seq: i64,
+    /// Idempotency key of the last live batch delivered: the next batch's `prev`.
+    pub batch_prev: Option<String>,
+    /// The cursor the drain started from: records at or before it were never its to deliver
+    /// (reconciliation counts after it).
+    pub start_pos: i64,
     /// Records delivered so far.
     pub records_delivered: i64,
     /// Last successful delivery.

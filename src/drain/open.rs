@@ -18,6 +18,22 @@ pub enum OpenDestError {
     Store(#[from] crate::store::StoreError),
 }
 
+/// The S3 bucket of an S3 drain, to read back what it wrote (`outflow verify`).
+pub async fn open_s3(
+    store: &Store,
+    secret_box: &SecretBox,
+    ctx: &DestContext,
+    drain: &super::model::Drain,
+) -> Result<dest::s3::S3Destination, OpenDestError> {
+    let sealed = secrets::sealed(store, &drain.org_id, &drain.secret_id)
+        .await?
+        .ok_or_else(|| OpenDestError::MissingSecret(drain.secret_id.clone()))?;
+    let payload = secret_box
+        .open(&drain.org_id, &drain.secret_id, &sealed)
+        .map_err(|e| OpenDestError::Invalid(e.to_string()))?;
+    dest::s3::build(&drain.destination, &payload, ctx).map_err(OpenDestError::Invalid)
+}
+
 /// The destination of `config` with the credentials of secret `secret_id` of `org`.
 pub async fn open(
     store: &Store,

@@ -43,6 +43,9 @@ const DRAIN: Columns = Columns(&[
     col("cursor_pos", FieldType::Integer),
     col("pending_last", FieldType::Integer),
     col("failed_cycles", FieldType::Integer),
+    col("batch_seq", FieldType::Integer),
+    col("batch_prev", FieldType::Text),
+    col("start_pos", FieldType::Integer),
     col("records_delivered", FieldType::Integer),
     col("last_synced_at", FieldType::Timestamp),
     col("oldest_pending_at", FieldType::Timestamp),
@@ -83,6 +86,9 @@ fn from_row(mut r: NamedRow) -> Result<Drain, StoreError> {
         cursor_pos: r.i64("cursor_pos")?,
         pending_last: r.opt_i64("pending_last")?,
         failed_cycles: r.i64("failed_cycles")?,
+        batch_seq: r.i64("batch_seq")?,
+        batch_prev: r.opt_text("batch_prev")?,
+        start_pos: r.i64("start_pos")?,
         records_delivered: r.i64("records_delivered")?,
         last_synced_at: r.opt_ts("last_synced_at")?,
         oldest_pending_at: r.opt_ts("oldest_pending_at")?,
@@ -117,7 +123,7 @@ pub fn new_id() -> String {
 /// A new drain's row, each value beside its column's name. `None` is written as a literal
 /// NULL: PostgreSQL caches a statement with the types of its first parameters, and an untyped
 /// NULL parameter would make an integer column text.
-fn insert_row(d: &Drain) -> [(&'static str, Option<Value>); 21] {
+fn insert_row(d: &Drain) -> [(&'static str, Option<Value>); 24] {
     [
         ("id", Some(d.id.as_str().into())),
         ("org_id", Some(d.org_id.as_str().into())),
@@ -134,6 +140,9 @@ fn insert_row(d: &Drain) -> [(&'static str, Option<Value>); 21] {
         ("cursor_pos", Some(Value::Integer(d.cursor_pos))),
         ("pending_last", None),
         ("failed_cycles", Some(Value::Integer(0))),
+        ("batch_seq", Some(Value::Integer(d.batch_seq))),
+        ("batch_prev", Some(Value::opt_text(d.batch_prev.clone()))),
+        ("start_pos", Some(Value::Integer(d.start_pos))),
         ("records_delivered", Some(Value::Integer(0))),
         ("last_synced_at", Some(Value::NullTimestamp)),
         ("oldest_pending_at", Some(Value::NullTimestamp)),
@@ -509,6 +518,14 @@ pub async fn commit_batch(
     } else {
         ""
     };
+    // A delivered live batch is the next link of the chain (`batch::Chain`); a skipped one
+    // (no records) sent nothing and takes no number.
+    let chained = a.records > 0 && a.kind == "live";
+    let chain = if chained {
+        "batch_seq = batch_seq + 1, batch_prev = ?, "
+    } else {
+        ""
+    };
     let pending = if next_pending.is_some() { "?" } else { "NULL" };
     let mut params: Vec<Value> = vec![Value::Integer(last)];
     if let Some(p) = next_pending {
@@ -516,6 +533,9 @@ pub async fn commit_batch(
     }
     if a.records > 0 {
         params.push(Value::Timestamp(a.at));
+    }
+    if chained {
+        params.push(a.batch_key.into());
     }
     params.extend([
         Value::Integer(a.records),
@@ -526,7 +546,7 @@ pub async fn commit_batch(
     ]);
     let mut statements = vec![(
         format!(
-            "UPDATE drains SET cursor_pos = ?, pending_last = {pending}, {synced}\
+            "UPDATE drains SET cursor_pos = ?, pending_last = {pending}, {synced}{chain}\
              records_delivered = records_delivered + ?, failed_cycles = 0, oldest_pending_at = ? \
              WHERE id = ? AND lease_owner = ? AND cursor_pos = ?"
         ),

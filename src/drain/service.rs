@@ -4,7 +4,7 @@
 //! validation). It is the only way into drains from `http`, `web` and `commands`: they never
 //! call `drain::repo` (checked by `tests/it/architecture.rs`).
 
-use super::batch::{Batch, DrainRecord};
+use super::batch::{Batch, Chain, DrainRecord};
 use super::dest::{Delivered, Destination};
 use super::engine::Engine;
 use super::model::{DeliveryAttempt, Drain, DrainStatus};
@@ -127,6 +127,9 @@ impl Drains {
             cursor_pos,
             pending_last: None,
             failed_cycles: 0,
+            batch_seq: 0,
+            batch_prev: None,
+            start_pos: cursor_pos,
             records_delivered: 0,
             last_synced_at: None,
             oldest_pending_at: None,
@@ -161,6 +164,42 @@ impl Drains {
         repo::get(&self.store, org, id)
             .await?
             .ok_or_else(|| DrainError::NotFound(format!("drain `{id}` not found")))
+    }
+
+    /// Fills `tally` with the reconciliation of drain `id` of `org` (see `reconcile`); the
+    /// drain as read.
+    pub async fn reconcile(
+        &self,
+        org: &str,
+        id: &str,
+        tally: &mut super::reconcile::Tally,
+    ) -> Result<Drain, DrainError> {
+        let drain = self.get(org, id).await?;
+        super::reconcile::reconcile(&self.store, &drain, tally).await?;
+        Ok(drain)
+    }
+
+    /// The objects of an S3 drain under its prefix — its manifests and data files, not other
+    /// drains' — (key, bytes), read with the drain's secret: what `outflow verify --s3` checks.
+    pub async fn read_s3(&self, drain: &Drain) -> Result<Vec<(String, Vec<u8>)>, DrainError> {
+        let bucket = open::open_s3(
+            &self.store,
+            &self.secrets,
+            self.engine.dest_context(),
+            drain,
+        )
+        .await
+        .map_err(|e| match e {
+            OpenDestError::Store(e) => DrainError::Store(e),
+            other => DrainError::Conflict(format!("cannot open the drain's bucket: {other}")),
+        })?;
+        let wanted = |key: &str| super::received::wanted(key, &drain.id);
+        bucket
+            .read_all(drain.data_type.as_str(), wanted)
+            .await
+            .map_err(|e| {
+                DrainError::Conflict(format!("cannot read the drain's bucket: {}", e.describe()))
+            })
     }
 
     /// The organization's drains, newest first.
@@ -349,6 +388,7 @@ impl Drains {
             last_pos: 0,
             key: key.clone(),
             records: vec![sample_record(drain.data_type, &drain.scope.fields)],
+            chain: Chain::test(),
         };
         let started = Instant::now();
         let result = dest.deliver(&batch).await;

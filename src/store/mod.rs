@@ -488,6 +488,63 @@ impl Store {
             .collect())
     }
 
+    /// Records of `data_type` in `org` whose time field lies in `[from, to)`, in (time,
+    /// position) order, at most `limit`, after `resume` (the (time, position) of the previous
+    /// page's last row), reading only the fields marked in `wanted` like
+    /// [`read_after_fields`](Self::read_after_fields). Through the (org, time, id) index, so a
+    /// drain's reconciliation reads its window, not its whole stream. Every committed record
+    /// counts, drainable yet or not.
+    pub async fn read_window_fields(
+        &self,
+        data_type: DataType,
+        org: &str,
+        (from, to): (chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>),
+        resume: Option<(chrono::DateTime<chrono::Utc>, i64)>,
+        limit: i64,
+        wanted: &[bool],
+    ) -> StoreResult<Vec<StoredRecord>> {
+        let spec = crate::domain::catalog::spec(data_type);
+        let picked: Vec<usize> = (0..spec.fields.len())
+            .filter(|i| wanted.get(*i).copied().unwrap_or(true))
+            .collect();
+        let mut columns = vec!["pos".to_string()];
+        columns.extend(picked.iter().map(|i| format!("\"{}\"", spec.fields[*i].id)));
+        let mut types = vec![FieldType::Integer];
+        types.extend(picked.iter().map(|i| spec.fields[*i].ty));
+        let time = format!("\"{}\"", spec.time_field);
+        let mut params: Vec<Value> = vec![org.into(), Value::Timestamp(from), Value::Timestamp(to)];
+        let after = match resume {
+            Some((t, pos)) => {
+                params.extend([
+                    Value::Timestamp(t),
+                    Value::Timestamp(t),
+                    Value::Integer(pos),
+                ]);
+                format!(" AND ({time} > ? OR ({time} = ? AND pos > ?))")
+            }
+            None => String::new(),
+        };
+        params.push(Value::Integer(limit));
+        let sql = format!(
+            "SELECT {} FROM {} WHERE org_id = ? AND {time} >= ? AND {time} < ?{after} \
+             ORDER BY {time}, pos LIMIT ?",
+            columns.join(", "),
+            spec.table
+        );
+        let rows = dispatch!(self, b => b.fetch(&sql, &params, &types).await)?;
+        Ok(rows
+            .into_iter()
+            .map(|mut r| {
+                let pos = r[0].as_i64().unwrap_or_default();
+                let mut values = vec![Value::Null; spec.fields.len()];
+                for (slot, v) in picked.iter().zip(r.drain(1..)) {
+                    values[*slot] = v;
+                }
+                StoredRecord { pos, values }
+            })
+            .collect())
+    }
+
     /// Number of stored records of a type in an organization.
     pub async fn count_records(&self, data_type: DataType, org: &str) -> StoreResult<i64> {
         let spec = crate::domain::catalog::spec(data_type);

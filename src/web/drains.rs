@@ -1,5 +1,6 @@
-//! A drain's detail page (status and reason, destination host, lag, records delivered, status
-//! history, recent attempts, test, replay) and the drain actions of the Drains tab: pause, resume, delete (confirmed).
+//! A drain's detail page (status and reason, destination host, lag, records delivered, source
+//! vs delivered per day with a warning for a short old day, status history, recent attempts,
+//! test, replay) and the drain actions of the Drains tab: pause, resume, delete (confirmed).
 
 use super::data_export::{self, PATH, org_tz};
 use super::error::WebError;
@@ -24,6 +25,11 @@ use serde::Deserialize;
 const ATTEMPTS: i64 = 25;
 /// Status changes shown on the detail page.
 const HISTORY: i64 = 25;
+/// Days of source vs delivered shown on the detail page.
+const RECONCILED_DAYS: i64 = 7;
+/// A day that ended longer ago than this and is still short gets a warning: by then the
+/// drain should have caught up.
+const SHORT_AFTER: chrono::Duration = chrono::Duration::hours(1);
 
 /// The audit actor of an admin's request.
 pub fn actor(admin: &Admin, client: Client) -> Actor {
@@ -191,6 +197,7 @@ async fn detail(
     let host = state.drains.destination_host(&d).await?;
     let tz = org_tz(admin);
     let now = Utc::now();
+    let reconciled = reconciled_days(state, admin, &d, tz, now).await?;
     let today = now.with_timezone(&tz);
     let body = html! {
         p { a href={(PATH) "?tab=drains"} { "← Back to drains" } }
@@ -224,6 +231,7 @@ async fn detail(
             }
             dl.facts {
                 dt { "Records delivered" } dd { (layout::count(d.records_delivered)) }
+                dt { "Batches delivered" } dd { (layout::count(d.batch_seq)) " (the last one's " code { "seq" } ")" }
                 dt { "Last synced" } dd { (layout::opt_time(d.last_synced_at, tz)) }
                 dt { "Lag" } dd { (duration_text(d.lag_seconds(now))) }
                 dt { "Failed cycles in a row" } dd { (d.failed_cycles) }
@@ -260,6 +268,7 @@ async fn detail(
                 div.actions-bar { button.secondary type="submit" { "Replay" } }
             }
         } }
+        (reconciliation_section(&reconciled, now))
         (history_section(&history, tz))
         section {
             h2 { "Recent delivery attempts" }
@@ -294,6 +303,80 @@ async fn detail(
         status,
         layout::page(&d.name, Some(admin), Nav::DataExport, body),
     ))
+}
+
+/// The drain's last [`RECONCILED_DAYS`] local days, source vs delivered.
+async fn reconciled_days(
+    state: &AppState,
+    admin: &Admin,
+    d: &Drain,
+    tz: chrono_tz::Tz,
+    now: chrono::DateTime<Utc>,
+) -> Result<Vec<crate::drain::reconcile::Bucket>, WebError> {
+    use crate::domain::calendar::{Granularity, period_containing};
+    let first = period_containing(
+        tz,
+        Granularity::Day,
+        now - chrono::Duration::days(RECONCILED_DAYS - 1),
+    );
+    let end = period_containing(tz, Granularity::Day, now).end;
+    let mut tally = crate::drain::reconcile::Tally::new(tz, Granularity::Day, first.start, end)
+        .map_err(|e| WebError::Internal(anyhow::anyhow!(e)))?;
+    state
+        .drains
+        .reconcile(admin.org_id(), &d.id, &mut tally)
+        .await?;
+    Ok(tally.buckets().to_vec())
+}
+
+/// Source vs delivered per day, newest first; a day that ended over [`SHORT_AFTER`] ago with
+/// records still pending is flagged.
+fn reconciliation_section(
+    days: &[crate::drain::reconcile::Bucket],
+    now: chrono::DateTime<Utc>,
+) -> Markup {
+    let short =
+        |b: &crate::drain::reconcile::Bucket| b.pending() > 0 && b.period.end + SHORT_AFTER < now;
+    let short_days = days.iter().filter(|b| short(b)).count();
+    html! {
+        section.card {
+            h2 { "Source vs delivered" }
+            p.muted {
+                "Records of each day the drain has to deliver, and how many it delivered. The digest "
+                "is what " code { "GET /v1/drains/{id}/reconciliation" } " and " code { "outflow verify" }
+                " compare with what the receiver holds."
+            }
+            @if short_days > 0 {
+                div.error-box role="alert" {
+                    strong { "Short: " }
+                    (short_days) " past day(s) still miss records the drain should have delivered."
+                }
+            }
+            div.table-wrap {
+                table {
+                    thead { tr {
+                        th scope="col" { "Day" } th.num scope="col" { "Source" }
+                        th.num scope="col" { "Delivered" } th.num scope="col" { "Pending" }
+                        th scope="col" { "Digest" }
+                    } }
+                    tbody {
+                        @for b in days.iter().rev() {
+                            tr {
+                                td { (b.period.first_day()) }
+                                td.num { (layout::count(b.source as i64)) }
+                                td.num { (layout::count(b.delivered as i64)) }
+                                td.num {
+                                    (layout::count(b.pending() as i64))
+                                    @if short(b) { " " span.badge.badge-error { "short" } }
+                                }
+                                td { code { (crate::drain::reconcile::show_digest(b.digest)) } }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
 
 fn after(form: &ActionForm, id: &str, notice: &str) -> Response {

@@ -50,6 +50,7 @@ fn batch(records: Vec<Value>) -> Batch {
         first_pos: 100,
         last_pos: 100 + records.len() as i64,
         key: "batch-key-1".into(),
+        chain: outflow::drain::batch::Chain::live(1, None),
         records: records
             .into_iter()
             .enumerate()
@@ -98,6 +99,12 @@ async fn a_batch_arrives_as_one_entry_per_record_with_the_drains_attributes() {
             "drain_id:drn_dd1,drain_name:Usage_to_Datadog,data_type:credit_logs,schema:credit_logs_1,env:test"
         );
         assert_eq!(entry["outflow_schema"], "credit_logs@1");
+        assert_eq!(entry["outflow_batch_seq"], 1);
+        assert_eq!(entry["outflow_batch_sequence"], "live");
+        assert!(
+            entry.get("outflow_batch_prev").is_none(),
+            "the first batch has none"
+        );
         assert_eq!(entry["timestamp"], time(n).timestamp_millis());
         assert_eq!(message(entry), Value::Object(b.records[n].fields.clone()));
         assert!(entry.get("outflow_truncated").is_none());

@@ -86,6 +86,7 @@ fn batch(key: &str, n: i64) -> Batch {
         last_pos: n,
         key: key.into(),
         records: (0..n).map(record).collect(),
+        chain: outflow::drain::batch::Chain::live(7, Some("bk_0".into())),
     }
 }
 
@@ -116,9 +117,15 @@ async fn json_envelope_and_headers() {
             "drain_id": "drn_test",
             "drain_name": "Test drain",
             "data_type": "workflows",
+            "seq": 7,
+            "prev": "bk_0",
+            "sequence": "live",
             "records": [expected_fields(0), expected_fields(1), expected_fields(2)],
         })
     );
+    assert_eq!(r.header("x-outflow-batch-seq"), "7");
+    assert_eq!(r.header("x-outflow-batch-prev"), "bk_0");
+    assert_eq!(r.header("x-outflow-batch-space"), "live");
     assert_eq!(r.header("content-type"), "application/json");
     assert_eq!(r.header("x-outflow-drain-id"), "drn_test");
     assert_eq!(r.header("x-outflow-data-type"), "workflows");
@@ -307,6 +314,11 @@ async fn otlp_protobuf() {
         attr(res, "outflow.organization_id"),
         Some(&AnyValue::StringValue("org_acme".into()))
     );
+    assert_eq!(attr(res, "outflow.batch.seq"), Some(&AnyValue::IntValue(7)));
+    assert_eq!(
+        attr(res, "outflow.batch.prev"),
+        Some(&AnyValue::StringValue("bk_0".into()))
+    );
     assert_eq!(rl.scope_logs.len(), 1);
     let scope = rl.scope_logs[0].scope.as_ref().unwrap();
     assert_eq!(
@@ -369,6 +381,9 @@ async fn otlp_json_mapping() {
         json!([
             {"key": "service.name", "value": {"stringValue": "outflow"}},
             {"key": "outflow.organization_id", "value": {"stringValue": "org_acme"}},
+            {"key": "outflow.batch.seq", "value": {"intValue": "7"}},
+            {"key": "outflow.batch.prev", "value": {"stringValue": "bk_0"}},
+            {"key": "outflow.batch.sequence", "value": {"stringValue": "live"}},
         ])
     );
     assert_eq!(rl["scopeLogs"][0]["scope"]["name"], "outflow");

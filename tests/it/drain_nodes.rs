@@ -250,7 +250,39 @@ async fn kill_9_mid_delivery_then_restart_delivers_exactly_the_source() {
         "expected a resend of the interrupted batch: {sent} requests, {} ids",
         batches["/"].len()
     );
+    assert_chain(&reqs);
     drop(node);
+}
+
+/// The batch sequence survived the crash: every send of a batch (a resend after the kill
+/// included) carried the same seq and prev, and the distinct batches are numbered 1..n
+/// without a gap, each naming the one before it.
+fn assert_chain(reqs: &[Received]) {
+    let mut by_key: BTreeMap<&str, (i64, &str)> = BTreeMap::new();
+    for r in reqs
+        .iter()
+        .filter(|r| !r.headers.contains_key("x-outflow-preflight"))
+    {
+        let seq: i64 = r.header("x-outflow-batch-seq").parse().unwrap();
+        let prev = r
+            .headers
+            .get("x-outflow-batch-prev")
+            .map(String::as_str)
+            .unwrap_or("");
+        let first = *by_key.entry(r.header("webhook-id")).or_insert((seq, prev));
+        assert_eq!(first, (seq, prev), "a resend changed its seq or prev");
+    }
+    let by_seq: BTreeMap<i64, (&str, &str)> = by_key
+        .iter()
+        .map(|(key, (seq, prev))| (*seq, (*key, *prev)))
+        .collect();
+    assert_eq!(by_seq.len(), by_key.len(), "two batches share a seq");
+    let seqs: Vec<i64> = by_seq.keys().copied().collect();
+    assert_eq!(seqs, (1..=seqs.len() as i64).collect::<Vec<_>>());
+    for (seq, (_, prev)) in &by_seq {
+        let expected = by_seq.get(&(seq - 1)).map(|(key, _)| *key).unwrap_or("");
+        assert_eq!(*prev, expected, "seq {seq} names the batch before it");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -344,9 +376,13 @@ async fn two_nodes_on_postgres_share_drains_and_the_survivor_takes_over() {
     ingest(&client, &survivor, &after).await;
     expected.extend(after);
     wait_all(&receiver, &paths, &expected).await;
-    let batches = by_batch(&receiver.requests());
+    let reqs = receiver.requests();
+    let batches = by_batch(&reqs);
     for p in &paths {
         assert_eq!(exactly_once(&batches[p]), expected, "{p}");
+        // Each drain's sequence ran on across the takeover.
+        let of_drain: Vec<Received> = reqs.iter().filter(|r| &r.path == p).cloned().collect();
+        assert_chain(&of_drain);
     }
     let drains = api
         .call(&survivor, reqwest::Method::GET, "/v1/drains", Value::Null)

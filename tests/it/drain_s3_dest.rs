@@ -1,12 +1,12 @@
 //! The S3 destination against a real S3 server (s3s-fs with SigV4 checked, from `s3`): the
-//! key layout, both formats, retries overwriting their own object, the per-day manifest,
+//! key layout, both formats, retries overwriting their own object, the per-batch manifests,
 //! credential errors and the preflight probe.
 
 use crate::s3::{ACCESS_KEY, BUCKET, S3Server, SECRET_KEY, start_s3};
 use chrono::{DateTime, TimeZone, Utc};
 use flate2::read::GzDecoder;
 use outflow::domain::DataType;
-use outflow::drain::batch::{Batch, DrainRecord};
+use outflow::drain::batch::{Batch, Chain, DrainRecord};
 use outflow::drain::dest::config::S3Format;
 use outflow::drain::dest::{self, DestContext, Destination, DestinationConfig, SecretPayload};
 use serde_json::{Value, json};
@@ -58,6 +58,7 @@ fn batch(first_pos: i64, times: &[DateTime<Utc>]) -> Batch {
         first_pos,
         last_pos: first_pos + times.len() as i64 - 1,
         key: format!("batch-{first_pos}"),
+        chain: Chain::live(1, None),
         records: times
             .iter()
             .enumerate()
@@ -122,7 +123,7 @@ async fn a_batch_becomes_one_gzip_ndjson_object_under_the_day_of_its_first_recor
     let key = "usage/acme/workflows/dt=2026-03-01/drn_s3a-7-8.ndjson.gz";
     assert_eq!(delivered.object_key.as_deref(), Some(key));
     assert_eq!(delivered.status, Some(200));
-    assert_eq!(delivered.requests, 3);
+    assert_eq!(delivered.requests, 2);
 
     let bytes = object(&s3, key);
     assert_eq!(
@@ -153,20 +154,25 @@ async fn the_json_format_writes_the_envelope_and_an_empty_prefix_no_leading_slas
     assert_eq!(
         envelope,
         json!({"source": "outflow", "drain_id": "drn_s3a", "drain_name": "Usage to S3",
-               "data_type": "workflows",
+               "data_type": "workflows", "seq": 1, "prev": null, "sequence": "live",
                "records": [{"run_id": "r1", "credit_cost": 0}, {"run_id": "r2", "credit_cost": 1},
                            {"run_id": "r3", "credit_cost": 2}]})
     );
 }
 
 #[tokio::test]
-async fn a_retried_batch_overwrites_its_object_and_the_manifest_lists_each_batch_once() {
+async fn a_retried_batch_overwrites_its_object_and_each_batch_has_one_manifest() {
     let s3 = start_s3().await;
     let d = destination(&s3, "drains", S3Format::Ndjson);
     let first = batch(1, &[at(3, 1), at(3, 2)]);
-    let second = batch(3, &[at(3, 4)]);
+    let mut second = batch(3, &[at(4, 4)]);
+    second.chain = Chain::live(2, Some("batch-1".into()));
     let a = d.deliver(&first).await.unwrap();
     let b = d.deliver(&second).await.unwrap();
+    let before = objects(&s3)
+        .iter()
+        .map(|k| (k.clone(), object(&s3, k)))
+        .collect::<Vec<_>>();
     let again = d.deliver(&first).await.unwrap();
     assert_eq!(again.object_key, a.object_key);
     assert_eq!(
@@ -174,39 +180,48 @@ async fn a_retried_batch_overwrites_its_object_and_the_manifest_lists_each_batch
         "the same batch encodes to the same bytes"
     );
 
-    let day = "drains/workflows/dt=2026-03-03";
+    let manifests = "drains/workflows/_manifests/drn_s3a/live";
     assert_eq!(
         objects(&s3),
         [
-            format!("{day}/drn_s3a-1-2.ndjson.gz"),
-            format!("{day}/drn_s3a-3-3.ndjson.gz"),
-            format!("{day}/drn_s3a.manifest.json"),
+            format!("{manifests}/0000000001.json"),
+            format!("{manifests}/0000000002.json"),
+            "drains/workflows/dt=2026-03-03/drn_s3a-1-2.ndjson.gz".to_string(),
+            "drains/workflows/dt=2026-03-04/drn_s3a-3-3.ndjson.gz".to_string(),
         ]
     );
+    // The retry rewrote the very same bytes: objects and manifests alike.
+    for (key, bytes) in before {
+        assert_eq!(object(&s3, &key), bytes, "{key}");
+    }
 
-    let manifest: Value =
-        serde_json::from_slice(&object(&s3, &format!("{day}/drn_s3a.manifest.json"))).unwrap();
-    assert_eq!(manifest["drain_id"], "drn_s3a");
-    assert_eq!(manifest["data_type"], "workflows");
-    assert_eq!(manifest["date"], "2026-03-03");
-    let batches = manifest["batches"].as_array().unwrap();
-    assert_eq!(batches.len(), 2, "{manifest}");
-    for (entry, (delivered, first_pos, last_pos, records)) in
-        batches.iter().zip([(&a, 1, 2, 2), (&b, 3, 3, 1)])
+    for (seq, (delivered, first_pos, last_pos, records)) in
+        [(&a, 1, 2, 2), (&b, 3, 3, 1)].into_iter().enumerate()
     {
-        let key = entry["key"].as_str().unwrap();
+        let seq = seq + 1;
+        let manifest: Value =
+            serde_json::from_slice(&object(&s3, &format!("{manifests}/{seq:010}.json"))).unwrap();
+        assert_eq!(manifest["drain_id"], "drn_s3a");
+        assert_eq!(manifest["data_type"], "workflows");
+        assert_eq!(manifest["sequence"], "live");
+        assert_eq!(manifest["seq"], seq);
+        assert_eq!(manifest["batch_key"], format!("batch-{first_pos}"));
+        let key = manifest["key"].as_str().unwrap();
         assert_eq!(Some(key), delivered.object_key.as_deref());
         let bytes = object(&s3, key);
         assert_eq!(
-            entry["sha256"],
+            manifest["sha256"],
             sha256_hex(&bytes),
             "recomputed from the object"
         );
-        assert_eq!(entry["bytes"], bytes.len());
-        assert_eq!(entry["first_pos"], first_pos);
-        assert_eq!(entry["last_pos"], last_pos);
-        assert_eq!(entry["records"], records);
+        assert_eq!(manifest["bytes"], bytes.len());
+        assert_eq!(manifest["first_pos"], first_pos);
+        assert_eq!(manifest["last_pos"], last_pos);
+        assert_eq!(manifest["records"], records);
     }
+    let second: Value =
+        serde_json::from_slice(&object(&s3, &format!("{manifests}/0000000002.json"))).unwrap();
+    assert_eq!(second["prev"], "batch-1", "each names the batch before it");
 }
 
 #[tokio::test]
@@ -332,4 +347,12 @@ async fn a_batch_object_names_its_schema_in_its_metadata() {
         .get(&Attribute::Metadata("outflow-schema".into()))
         .map(|v| v.as_ref().to_string());
     assert_eq!(schema.as_deref(), Some("workflows@1"));
+    let meta = |name: &str| {
+        got.attributes
+            .get(&Attribute::Metadata(name.to_string().into()))
+            .map(|v| v.as_ref().to_string())
+    };
+    assert_eq!(meta("outflow-batch-seq").as_deref(), Some("1"));
+    assert_eq!(meta("outflow-batch-sequence").as_deref(), Some("live"));
+    assert_eq!(meta("outflow-batch-prev"), None, "the first batch has none");
 }

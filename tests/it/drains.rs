@@ -1006,11 +1006,14 @@ both_backends!(
         .unwrap();
         assert_eq!(text.lines().count(), 4);
         let manifest: Value = serde_json::from_slice(
-            &std::fs::read(day_dir.join(format!("{s3_drain}.manifest.json"))).unwrap(),
+            &std::fs::read(s3.root.path().join(crate::s3::BUCKET).join(format!(
+                "drains/workflows/_manifests/{s3_drain}/live/0000000001.json"
+            )))
+            .unwrap(),
         )
         .unwrap();
-        assert_eq!(manifest["batches"].as_array().unwrap().len(), 1);
-        assert_eq!(manifest["batches"][0]["records"], 4);
+        assert_eq!(manifest["seq"], 1);
+        assert_eq!(manifest["records"], 4);
 
         let entries = dd.entries();
         assert_eq!(entries.len(), 4);

@@ -22,6 +22,7 @@ mod drain_http_dest;
 mod drain_nodes;
 mod drain_s3_dest;
 mod drain_support;
+mod drain_verify;
 mod drains;
 mod export_jobs;
 mod export_read;

@@ -16,7 +16,7 @@
 use super::Inner;
 use super::deliver::{deliver_with_retries, fill};
 use super::failure::fail;
-use crate::drain::batch::{Batch, DrainRecord};
+use crate::drain::batch::{Batch, Chain, DrainRecord};
 use crate::drain::dest::Destination;
 use crate::drain::dest::describe::hide_url_paths;
 use crate::drain::model::{Drain, DrainStatus};
@@ -375,6 +375,8 @@ async fn handle(
         last_pos: bounds.last,
         key: key.clone(),
         records,
+        // Numbered from the committed chain: a retry, also after a crash, gets the same.
+        chain: Chain::live(drain.batch_seq + 1, drain.batch_prev.clone()),
     };
     let ((result, tries), ahead) = tokio::join!(
         deliver_with_retries(inner, dest.as_ref(), &batch, &mut attempt, cancel),
@@ -399,24 +401,26 @@ async fn handle(
         ahead: None,
         batches,
     };
-    after_commit(inner, memory, plan, next, horizon, bounds.last).await
+    after_commit(inner, memory, plan, next, horizon, (bounds.last, key)).await
 }
 
-/// The batch ending at `last` is committed: carry the rows read ahead over to the next cycle
-/// (the drain's row now as the commit left it), go again, or idle.
+/// The batch ending at `last` (keyed `key`) is committed: carry the rows read ahead over to
+/// the next cycle (the drain's row now as the commit left it), go again, or idle.
 async fn after_commit(
     inner: &Inner,
     memory: &mut Memory,
     plan: Plan,
     next: Next,
     horizon: i64,
-    last: i64,
+    (last, key): (i64, String),
 ) -> Result<Outcome, StoreError> {
     match carry_over(next, horizon) {
         Then::Carry(ahead) => {
             let mut drain = plan.drain;
             drain.cursor_pos = last;
             drain.pending_last = ahead.rows.last().map(|r| r.pos);
+            drain.batch_seq += 1;
+            drain.batch_prev = Some(key);
             memory.carry = Some(Plan {
                 drain,
                 ahead: Some(ahead),

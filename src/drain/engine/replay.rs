@@ -2,9 +2,13 @@
 //! keys, without touching its live cursor. A replay runs as a task on the node that accepted
 //! it; its batches are recorded as `replay` deliveries. A replay interrupted by a restart is
 //! not resumed (ask for it again; receivers dedupe by key only within one replay).
+//!
+//! A replay numbers its batches in its own sequence space (`replay:{replay_id}`, seq from 1,
+//! each naming the previous replay batch's key), so a receiver checking the live sequence is
+//! not confused by them and can check the replay's completeness the same way.
 
 use super::{Inner, deliver};
-use crate::drain::batch::Batch;
+use crate::drain::batch::{Batch, Chain};
 use crate::drain::dest::Destination;
 use crate::drain::model::Drain;
 use crate::drain::repo::{self, NewAttempt};
@@ -32,6 +36,8 @@ pub(super) async fn run(
     let limit = dest.max_records().max(1);
     let mut cursor = 0i64;
     let mut delivered = 0u64;
+    let mut seq = 0i64;
+    let mut prev: Option<String> = None;
     let cancel = CancellationToken::new();
     loop {
         let raw = match inner
@@ -74,6 +80,7 @@ pub(super) async fn run(
             last_pos: last,
             key: key.clone(),
             records,
+            chain: Chain::replay(&replay_id, seq + 1, prev.clone()),
         };
         let mut attempt =
             NewAttempt::batch(&drain, "replay", &key, (first, last), batch.records.len());
@@ -87,6 +94,8 @@ pub(super) async fn run(
                 attempt.at = Utc::now();
                 let _ = repo::record_attempt(&inner.store, &attempt).await;
                 delivered += batch.records.len() as u64;
+                seq += 1;
+                prev = Some(batch.key.clone());
             }
             Err(e) => {
                 tracing::warn!(drain = %drain.id, replay = %replay_id, error = %e, "replay stopped by a failed batch");

@@ -8,6 +8,7 @@ mod fields;
 mod ingest;
 mod keys;
 mod orgs;
+mod reconciliation;
 pub(crate) mod reports;
 pub(crate) mod schedules;
 mod schemas;
@@ -97,6 +98,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(drains::test_drain))
         .routes(routes!(drains::replay_drain))
         .routes(routes!(drains::list_deliveries))
+        .routes(routes!(reconciliation::get_reconciliation))
         .routes(routes!(secrets::create_secret, secrets::list_secrets))
         .routes(routes!(
             secrets::get_secret,

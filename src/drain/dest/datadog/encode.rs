@@ -8,8 +8,13 @@
 //! {"ddsource":"outflow","service":"outflow.workflows",
 //!  "ddtags":"drain_id:drn_…,drain_name:Nightly,data_type:workflows,schema:workflows_1,env:prod",
 //!  "hostname":"outflow","message":"{\"run_id\":\"r1\",…}","timestamp":1772323200000,
-//!  "outflow_schema":"workflows@1"}
+//!  "outflow_schema":"workflows@1","outflow_batch_seq":41,"outflow_batch_prev":"drn_…-1-40",
+//!  "outflow_batch_sequence":"live"}
 //! ```
+//!
+//! The `outflow_batch_*` attributes place the entry's batch in its drain's sequence (see
+//! `batch::Chain`): a monitor can find a missing seq. They are attributes, not tags, because a
+//! number per batch would be a tag of unbounded cardinality.
 //!
 //! The record travels only inside `message`, as a JSON string. Every attribute Datadog routes
 //! or indexes by — source, service, tags, host, time — is set by the drain outside it, so a
@@ -42,6 +47,10 @@ struct Entry<'a> {
     /// The record's schema name, exactly (`credit_logs@1`); the `schema` tag carries it in
     /// Datadog's tag alphabet, which has no `@` (`schema:credit_logs_1`).
     outflow_schema: &'a str,
+    outflow_batch_seq: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    outflow_batch_prev: Option<&'a str>,
+    outflow_batch_sequence: &'a str,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     outflow_truncated: bool,
 }
@@ -124,6 +133,9 @@ pub fn encode(batch: &Batch, settings: &EntrySettings) -> Encoded {
             message: &message,
             timestamp: record.time.timestamp_millis(),
             outflow_schema: &schema_name,
+            outflow_batch_seq: batch.chain.seq,
+            outflow_batch_prev: batch.chain.prev.as_deref(),
+            outflow_batch_sequence: &batch.chain.space,
             outflow_truncated: false,
         };
         let mut bytes = serde_json::to_vec(&entry).expect("entries serialize");
@@ -173,6 +185,7 @@ mod tests {
             first_pos: 1,
             last_pos: values.len() as i64,
             key: "k".into(),
+            chain: crate::drain::batch::Chain::live(4, Some("k3".into())),
             records: values
                 .into_iter()
                 .map(|v| DrainRecord {
@@ -210,7 +223,8 @@ mod tests {
             [json!({"ddsource":"outflow","service":"outflow.workflows",
                     "ddtags":"drain_id:drn_1,drain_name:Nightly__prod,data_type:workflows,schema:workflows_1,env:prod",
                     "hostname":"outflow","message":"{\"run_id\":\"r1\",\"service\":\"evil\"}",
-                    "timestamp":1_772_323_200_123_i64,"outflow_schema":"workflows@1"})]
+                    "timestamp":1_772_323_200_123_i64,"outflow_schema":"workflows@1",
+                    "outflow_batch_seq":4,"outflow_batch_prev":"k3","outflow_batch_sequence":"live"})]
         );
         assert_eq!(e.truncated, 0);
     }

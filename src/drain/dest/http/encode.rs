@@ -54,10 +54,13 @@ pub(super) fn prepare(
     match format {
         HttpFormat::Json => Body::Text {
             head: format!(
-                r#"{{"source":"outflow","drain_id":{},"drain_name":{},"data_type":{},"records":["#,
+                r#"{{"source":"outflow","drain_id":{},"drain_name":{},"data_type":{},"seq":{},"prev":{},"sequence":{},"records":["#,
                 json_string(&batch.drain_id),
                 json_string(&batch.drain_name),
                 json_string(batch.data_type.as_str()),
+                batch.chain.seq,
+                batch.chain.prev.as_deref().map_or("null".into(), json_string),
+                json_string(&batch.chain.space),
             )
             .into_bytes(),
             items: batch.records.iter().map(|r| to_json(&r.fields)).collect(),
@@ -79,7 +82,7 @@ pub(super) fn prepare(
             tail: vec![],
         },
         HttpFormat::Otlp => {
-            let resource = otlp::resource(&batch.org_id);
+            let resource = otlp::resource(&batch.org_id, &batch.chain);
             let scope = otlp::scope();
             let records: Vec<LogRecord> = batch
                 .records
@@ -224,6 +227,7 @@ mod tests {
             first_pos: 1,
             last_pos: n as i64,
             key: "key".into(),
+            chain: crate::drain::batch::Chain::live(2, Some("prev".into())),
             records: (0..n)
                 .map(|i| DrainRecord {
                     time: chrono::Utc
@@ -259,6 +263,9 @@ mod tests {
                 "drain_id": "drn_\"q\"",
                 "drain_name": "Nightly → warehouse",
                 "data_type": "workflows",
+                "seq": 2,
+                "prev": "prev",
+                "sequence": "live",
                 "records": [
                     {"id": "wf_0", "n": 0, "pad": ""},
                     {"id": "wf_1", "n": 1, "pad": "x"},

@@ -6,8 +6,11 @@
 //! - `sign` — `X-Outflow-Signature` and the Standard Webhooks signature.
 //!
 //! Every request carries `Content-Type`, `X-Outflow-Drain-Id`, `X-Outflow-Data-Type` and
-//! `X-Outflow-Schema` (the records' schema, `credit_logs@1`; see `domain::schema`; neither on
-//! preflight probes, which have no data type), `Authorization` when set, and with signing
+//! `X-Outflow-Schema` (the records' schema, `credit_logs@1`; see `domain::schema`), the
+//! batch's place in its sequence — `X-Outflow-Batch-Seq`, `X-Outflow-Batch-Prev` (absent on
+//! the first batch) and `X-Outflow-Batch-Space` (`live`, `replay:{id}`, `test`; see
+//! `batch::Chain`; a split batch's parts share them) — none of these on preflight probes,
+//! which carry no batch; `Authorization` when set, and with signing
 //! secrets `X-Outflow-Signature` and `webhook-signature`; always `webhook-id` and
 //! `webhook-timestamp`. `webhook-id` is the batch key — or `{key}-{n}` for part `n` of a batch
 //! split under the byte cap — so it is the same on every retry and a receiver can drop
@@ -32,7 +35,7 @@ use super::{
     parse_retry_after, status_is_transient,
 };
 use crate::domain::{DataType, schema};
-use crate::drain::batch::Batch;
+use crate::drain::batch::{Batch, Chain};
 use crate::drain::ssrf;
 use reqwest::header::{AUTHORIZATION, CONTENT_ENCODING, CONTENT_TYPE, HeaderMap, HeaderValue};
 use std::io::Write as _;
@@ -205,7 +208,7 @@ impl HttpDestination {
     fn headers(
         &self,
         drain_id: &str,
-        data_type: Option<DataType>,
+        about: Option<(DataType, &Chain)>,
         webhook_id: &str,
         timestamp: i64,
         wire: &[u8],
@@ -221,9 +224,17 @@ impl HttpDestination {
             h.insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
         }
         h.insert("x-outflow-drain-id", value("drain id", drain_id)?);
-        if let Some(dt) = data_type {
+        if let Some((dt, chain)) = about {
             h.insert("x-outflow-data-type", HeaderValue::from_static(dt.as_str()));
             h.insert("x-outflow-schema", value("schema name", &schema::name(dt))?);
+            h.insert("x-outflow-batch-seq", HeaderValue::from(chain.seq));
+            if let Some(prev) = &chain.prev {
+                h.insert("x-outflow-batch-prev", value("previous batch key", prev)?);
+            }
+            h.insert(
+                "x-outflow-batch-space",
+                value("sequence space", &chain.space)?,
+            );
         }
         if let Some(auth) = &self.authorization {
             h.insert(AUTHORIZATION, auth.clone());
@@ -243,12 +254,12 @@ impl HttpDestination {
     async fn send(
         &self,
         drain_id: &str,
-        data_type: Option<DataType>,
+        about: Option<(DataType, &Chain)>,
         webhook_id: &str,
         body: Vec<u8>,
         preflight: bool,
     ) -> Result<Answer, DeliveryError> {
-        self.send_unscrubbed(drain_id, data_type, webhook_id, body, preflight)
+        self.send_unscrubbed(drain_id, about, webhook_id, body, preflight)
             .await
             .map_err(|e| self.redact.error(e))
     }
@@ -256,7 +267,7 @@ impl HttpDestination {
     async fn send_unscrubbed(
         &self,
         drain_id: &str,
-        data_type: Option<DataType>,
+        about: Option<(DataType, &Chain)>,
         webhook_id: &str,
         body: Vec<u8>,
         preflight: bool,
@@ -264,7 +275,7 @@ impl HttpDestination {
         let wire = if self.gzip { gzip(&body) } else { body };
         let wire_bytes = wire.len() as u64;
         let timestamp = chrono::Utc::now().timestamp();
-        let mut headers = self.headers(drain_id, data_type, webhook_id, timestamp, &wire)?;
+        let mut headers = self.headers(drain_id, about, webhook_id, timestamp, &wire)?;
         if preflight {
             headers.insert("x-outflow-preflight", HeaderValue::from_static("1"));
         }
@@ -353,7 +364,7 @@ impl Destination for HttpDestination {
             let answer = self
                 .send(
                     &batch.drain_id,
-                    Some(batch.data_type),
+                    Some((batch.data_type, &batch.chain)),
                     &webhook_id,
                     body.bytes(range),
                     false,
@@ -452,7 +463,10 @@ mod tests {
         let h = d
             .headers(
                 "drn_1",
-                Some(DataType::AuditLogs),
+                Some((
+                    DataType::AuditLogs,
+                    &Chain::live(3, Some("drn_1-1-2".into())),
+                )),
                 "key-1",
                 1_700_000_000,
                 b"body",
@@ -469,6 +483,9 @@ mod tests {
                 "webhook-id",
                 "webhook-signature",
                 "webhook-timestamp",
+                "x-outflow-batch-prev",
+                "x-outflow-batch-seq",
+                "x-outflow-batch-space",
                 "x-outflow-data-type",
                 "x-outflow-drain-id",
                 "x-outflow-schema",
@@ -476,6 +493,9 @@ mod tests {
             ]
         );
         assert_eq!(h["x-outflow-schema"], "audit_logs@1");
+        assert_eq!(h["x-outflow-batch-seq"], "3");
+        assert_eq!(h["x-outflow-batch-prev"], "drn_1-1-2");
+        assert_eq!(h["x-outflow-batch-space"], "live");
         assert_eq!(h["content-type"], "application/x-ndjson");
         assert_eq!(h["content-encoding"], "gzip");
         assert_eq!(h["x-outflow-data-type"], "audit_logs");

@@ -2,8 +2,10 @@
 //!
 //! One batch is one `ExportLogsServiceRequest`:
 //!
-//! - one `ResourceLogs`, resource attributes `service.name` = `"outflow"` and
-//!   `outflow.organization_id` = the organization id;
+//! - one `ResourceLogs`, resource attributes `service.name` = `"outflow"`,
+//!   `outflow.organization_id` = the organization id, and the batch's place in its sequence:
+//!   `outflow.batch.seq` (int), `outflow.batch.prev` (absent on the first batch),
+//!   `outflow.batch.sequence` (`live`, `replay:{id}`, `test`; see `batch::Chain`);
 //! - one `ScopeLogs`, scope name `"outflow"`, version the crate version;
 //! - one `LogRecord` per record: `time_unix_nano` = the record's time (0 when it does not fit
 //!   an unsigned 64-bit nanosecond count), `observed_time_unix_nano` = when the body was
@@ -21,7 +23,7 @@
 //! The URL is used as given: a collector's logs endpoint is usually `…/v1/logs`, and Outflow
 //! does not append it.
 
-use crate::drain::batch::{Batch, DrainRecord};
+use crate::drain::batch::{Batch, Chain, DrainRecord};
 use crate::drain::dest::config::OtlpEncoding;
 use opentelemetry_proto::tonic::collector::logs::v1::{
     ExportLogsServiceRequest, ExportLogsServiceResponse,
@@ -65,13 +67,26 @@ pub(super) fn any_value(v: &Json) -> Option<AnyValue> {
     Some(AnyValue { value: Some(value) })
 }
 
-/// The resource: who sent these logs.
-pub(super) fn resource(org_id: &str) -> Resource {
+/// The resource: who sent these logs, and the batch's place in its sequence
+/// (`outflow.batch.seq`, `outflow.batch.prev` unless it is the first, `outflow.batch.sequence`;
+/// see `batch::Chain`).
+pub(super) fn resource(org_id: &str, chain: &Chain) -> Resource {
+    let mut attributes = vec![
+        kv("service.name", string("outflow")),
+        kv("outflow.organization_id", string(org_id)),
+        kv(
+            "outflow.batch.seq",
+            AnyValue {
+                value: Some(Value::IntValue(chain.seq)),
+            },
+        ),
+    ];
+    if let Some(prev) = &chain.prev {
+        attributes.push(kv("outflow.batch.prev", string(prev.as_str())));
+    }
+    attributes.push(kv("outflow.batch.sequence", string(chain.space.as_str())));
     Resource {
-        attributes: vec![
-            kv("service.name", string("outflow")),
-            kv("outflow.organization_id", string(org_id)),
-        ],
+        attributes,
         ..Default::default()
     }
 }
@@ -319,6 +334,7 @@ mod tests {
             first_pos: 1,
             last_pos: 1,
             key: "k".into(),
+            chain: Chain::live(1, None),
             records: vec![DrainRecord {
                 time: chrono::Utc
                     .timestamp_opt(1_700_000_000, 123_456_789)
@@ -397,7 +413,7 @@ mod tests {
         assert_eq!(find("d"), json!({"doubleValue": 1.5}));
         assert_eq!(find("b"), json!({"boolValue": true}));
 
-        let (head, tail) = json_frame(&resource("org_1"), &scope());
+        let (head, tail) = json_frame(&resource("org_1", &Chain::live(1, None)), &scope());
         let doc: Json = serde_json::from_str(&format!("{head}{j},{j}{tail}")).unwrap();
         let rl = &doc["resourceLogs"][0];
         assert_eq!(
@@ -419,7 +435,7 @@ mod tests {
     #[test]
     fn proto_frame_is_exact() {
         let b = batch();
-        let (res, sc) = (resource("org_1"), scope());
+        let (res, sc) = (resource("org_1", &Chain::live(1, None)), scope());
         let frame = ProtoFrame::new(&res, &sc);
         let one = log_record(&b, &b.records[0], 7);
         // Across the varint boundaries of the nested lengths (127, 16383, …).

@@ -24,6 +24,9 @@ struct Envelope<'a> {
     drain_id: &'a str,
     drain_name: &'a str,
     data_type: &'a str,
+    seq: i64,
+    prev: Option<&'a str>,
+    sequence: &'a str,
     records: Vec<&'a Map<String, Json>>,
 }
 
@@ -50,6 +53,9 @@ pub fn encode(batch: &Batch, format: S3Format) -> Encoded {
                 drain_id: &batch.drain_id,
                 drain_name: &batch.drain_name,
                 data_type: batch.data_type.as_str(),
+                seq: batch.chain.seq,
+                prev: batch.chain.prev.as_deref(),
+                sequence: &batch.chain.space,
                 records: batch.records.iter().map(|r| &r.fields).collect(),
             };
             Encoded {
@@ -79,6 +85,7 @@ mod tests {
             first_pos: 1,
             last_pos: 2,
             key: "k".into(),
+            chain: crate::drain::batch::Chain::live(1, None),
             records: (1..=2)
                 .map(|n| DrainRecord {
                     time: chrono::Utc::now(),
@@ -118,7 +125,7 @@ mod tests {
         assert_eq!(
             v,
             json!({"source":"outflow","drain_id":"drn_1","drain_name":"Nightly",
-                   "data_type":"workflows",
+                   "data_type":"workflows","seq":1,"prev":null,"sequence":"live",
                    "records":[{"run_id":"r1","credit_cost":1},{"run_id":"r2","credit_cost":2}]})
         );
         assert_eq!(e.content_type, "application/json");

@@ -3,9 +3,16 @@
 //!
 //! ```text
 //! {prefix}/{data_type}/dt=YYYY-MM-DD/{drain_id}-{first_pos}-{last_pos}.ndjson.gz   (or .json)
-//! {prefix}/{data_type}/dt=YYYY-MM-DD/{drain_id}.manifest.json
+//! {prefix}/{data_type}/dt=YYYY-MM-DD/{drain_id}-{sequence}-{first}-{last}.…       (replays, tests)
+//! {prefix}/{data_type}/_manifests/{drain_id}/{sequence}/{seq:010}.json          (per batch)
 //! {prefix}/_outflow_preflight/{drain_id}-{uuid}.txt                               (deleted again)
 //! ```
+//!
+//! `{sequence}` is the batch's sequence space with `:` spelled `-` (`live`,
+//! `replay-rpl_…`, `test`), so the keys are also valid file names when a bucket is synced to
+//! disk. A test send's manifest is named by its batch key, since test sends have no seq.
+//! Replay and test objects name their sequence too: a replay batch can cover the positions of
+//! a live batch, and must not overwrite the object the live manifest vouches for.
 //!
 //! The day is the UTC date of the batch's first record: a batch that straddles midnight stays
 //! in one object, under the day it started. An empty prefix gives keys without a leading slash.
@@ -44,7 +51,8 @@ pub fn normalize_prefix(prefix: &str) -> Result<String, String> {
     Ok(trimmed.to_string())
 }
 
-fn join(prefix: &str, rest: &str) -> String {
+/// `{prefix}/{rest}`, or `rest` alone under an empty prefix.
+pub fn join(prefix: &str, rest: &str) -> String {
     if prefix.is_empty() {
         rest.to_string()
     } else {
@@ -62,6 +70,17 @@ fn day_folder(prefix: &str, batch: &Batch, date: &str) -> String {
     join(prefix, &format!("{}/dt={date}", batch.data_type.as_str()))
 }
 
+/// The folder of a drain's manifests of one sequence space (`live`, `replay:{id}`).
+pub fn manifest_folder(prefix: &str, data_type: &str, drain_id: &str, sequence: &str) -> String {
+    join(
+        prefix,
+        &format!(
+            "{data_type}/_manifests/{drain_id}/{}",
+            sequence.replace(':', "-")
+        ),
+    )
+}
+
 /// Key of the batch's object; `None` for a batch without records (there is nothing to write).
 pub fn object_key(prefix: &str, batch: &Batch, format: S3Format) -> Option<String> {
     let date = batch_date(batch)?;
@@ -69,8 +88,13 @@ pub fn object_key(prefix: &str, batch: &Batch, format: S3Format) -> Option<Strin
         S3Format::Ndjson => "ndjson.gz",
         S3Format::Json => "json",
     };
+    let space = if batch.chain.space == crate::drain::batch::Chain::LIVE {
+        String::new()
+    } else {
+        format!("-{}", batch.chain.space.replace(':', "-"))
+    };
     Some(format!(
-        "{}/{}-{}-{}.{ext}",
+        "{}/{}{space}-{}-{}.{ext}",
         day_folder(prefix, batch, &date),
         batch.drain_id,
         batch.first_pos,
@@ -78,13 +102,19 @@ pub fn object_key(prefix: &str, batch: &Batch, format: S3Format) -> Option<Strin
     ))
 }
 
-/// Key of the manifest of the day the batch belongs to.
-pub fn manifest_key(prefix: &str, batch: &Batch, date: &str) -> String {
-    format!(
-        "{}/{}.manifest.json",
-        day_folder(prefix, batch, date),
-        batch.drain_id
-    )
+/// Key of the batch's manifest: by seq in its sequence space (by key for a test send).
+pub fn manifest_key(prefix: &str, batch: &Batch) -> String {
+    let folder = manifest_folder(
+        prefix,
+        batch.data_type.as_str(),
+        &batch.drain_id,
+        &batch.chain.space,
+    );
+    if batch.chain.seq > 0 {
+        format!("{folder}/{:010}.json", batch.chain.seq)
+    } else {
+        format!("{folder}/{}.json", batch.key)
+    }
 }
 
 /// Key of a preflight probe; `nonce` keeps two checks of the same drain apart.
@@ -111,6 +141,7 @@ mod tests {
             first_pos: 10,
             last_pos: 42,
             key: "k".into(),
+            chain: crate::drain::batch::Chain::live(41, None),
             records: times
                 .iter()
                 .map(|&(y, m, d, h)| DrainRecord {
@@ -133,8 +164,24 @@ mod tests {
             "credit_logs/dt=2026-03-01/drn_1-10-42.json"
         );
         assert_eq!(
-            manifest_key("", &b, "2026-03-01"),
-            "credit_logs/dt=2026-03-01/drn_1.manifest.json"
+            manifest_key("", &b),
+            "credit_logs/_manifests/drn_1/live/0000000041.json"
+        );
+        let mut replayed = b.clone();
+        replayed.chain = crate::drain::batch::Chain::replay("rpl_9", 2, None);
+        assert_eq!(
+            object_key("p", &replayed, S3Format::Json).unwrap(),
+            "p/credit_logs/dt=2026-03-01/drn_1-replay-rpl_9-10-42.json",
+            "a replay never overwrites a live object"
+        );
+        assert_eq!(
+            manifest_key("p", &replayed),
+            "p/credit_logs/_manifests/drn_1/replay-rpl_9/0000000002.json"
+        );
+        replayed.chain = crate::drain::batch::Chain::test();
+        assert_eq!(
+            manifest_key("p", &replayed),
+            "p/credit_logs/_manifests/drn_1/test/k.json"
         );
         assert_eq!(
             probe_key("p", "drn_1", "u"),

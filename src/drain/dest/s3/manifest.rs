@@ -1,26 +1,41 @@
-//! The per-day manifest: one object per drain, data type and day listing the batch objects
-//! written that day, so a customer can tell a complete day from one with holes.
+//! Per-batch manifests: one small object per delivered batch, written after the batch's
+//! object, so a customer (or `outflow verify`) can tell a complete drain from one with holes
+//! — without any object ever being read back and rewritten.
 //!
 //! ```json
-//! {"drain_id":"drn_…","data_type":"credit_logs","date":"2026-03-01",
-//!  "batches":[{"key":"…","first_pos":1,"last_pos":40,"records":40,"bytes":812,"sha256":"…"}]}
+//! {"drain_id":"drn_…","data_type":"credit_logs","sequence":"live","seq":41,
+//!  "prev":"drn_…-1-40","batch_key":"drn_…-41-80","key":"…/drn_…-41-80.ndjson.gz",
+//!  "first_pos":41,"last_pos":80,"records":40,"bytes":812,"sha256":"…"}
 //! ```
 //!
-//! Entries are sorted by `first_pos`. A customer detects loss by checking the chain of
-//! positions (each entry's range starts after the previous entry's `last_pos`, ranges never
-//! overlap) and the SHA-256 of every listed object against the object itself.
+//! A manifest lives at `{prefix}/{data_type}/_manifests/{drain_id}/{sequence}/{seq}.json`
+//! (`seq` zero-padded to 10 digits so listing order is sequence order; see `keys`). Loss shows
+//! as a gap in the seqs (or a `prev` that does not name the previous manifest's `batch_key`);
+//! an altered or truncated object as a SHA-256 or size that does not match its manifest.
 //!
-//! Writing it is a read-modify-write without a lock: the manifest is read (absent means empty),
-//! this batch's entry is replaced or inserted by key, and the whole is written back. That is
-//! safe because a drain is held by one node at a time (its lease), and that node delivers one
-//! batch at a time, so each manifest has a single writer. A retried batch replaces its own
-//! entry rather than adding a second one.
+//! Each manifest is written once per delivery of its batch, with content that is a function
+//! of the batch alone (the object is encoded deterministically), so a retry writes the same
+//! bytes to the same key. The old per-day manifest was read, changed and written back with
+//! every batch; this needs no read, no single-writer argument and no `s3:ListBucket` to
+//! deliver.
 
 use serde::{Deserialize, Serialize};
 
-/// One batch object of the day.
+/// The manifest of one batch object.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ManifestEntry {
+pub struct BatchManifest {
+    /// The drain.
+    pub drain_id: String,
+    /// The records' data type.
+    pub data_type: String,
+    /// The sequence space: `live`, `replay:{replay_id}` or `test` (see `batch::Chain`).
+    pub sequence: String,
+    /// The batch's number in its sequence (1, 2, 3…; 0 for a test send).
+    pub seq: i64,
+    /// The previous batch's idempotency key; `None` for the first.
+    pub prev: Option<String>,
+    /// This batch's idempotency key (the next manifest's `prev`).
+    pub batch_key: String,
     /// The object's key.
     pub key: String,
     /// Position of the first record read for the batch.
@@ -35,44 +50,13 @@ pub struct ManifestEntry {
     pub sha256: String,
 }
 
-/// The manifest of one drain, data type and day.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Manifest {
-    /// The drain.
-    pub drain_id: String,
-    /// The records' data type.
-    pub data_type: String,
-    /// `YYYY-MM-DD` (UTC).
-    pub date: String,
-    /// The day's batch objects, sorted by `first_pos`.
-    pub batches: Vec<ManifestEntry>,
-}
-
-impl Manifest {
-    /// A manifest without batches.
-    pub fn empty(drain_id: &str, data_type: &str, date: &str) -> Manifest {
-        Manifest {
-            drain_id: drain_id.to_string(),
-            data_type: data_type.to_string(),
-            date: date.to_string(),
-            batches: Vec::new(),
-        }
-    }
-
+impl BatchManifest {
     /// Parses a stored manifest.
-    pub fn parse(bytes: &[u8]) -> Result<Manifest, String> {
-        serde_json::from_slice(bytes).map_err(|e| format!("it is not a valid manifest: {e}"))
+    pub fn parse(bytes: &[u8]) -> Result<BatchManifest, String> {
+        serde_json::from_slice(bytes).map_err(|e| format!("it is not a valid batch manifest: {e}"))
     }
 
-    /// Replaces the entry with the same key, or inserts it, keeping the order by position.
-    pub fn upsert(&mut self, entry: ManifestEntry) {
-        self.batches.retain(|b| b.key != entry.key);
-        self.batches.push(entry);
-        self.batches
-            .sort_by(|a, b| (a.first_pos, &a.key).cmp(&(b.first_pos, &b.key)));
-    }
-
-    /// The manifest as stored: compact, because it is rewritten with every batch of the day.
+    /// The manifest as stored.
     pub fn to_bytes(&self) -> Vec<u8> {
         serde_json::to_vec(self).expect("a manifest always serializes")
     }
@@ -82,32 +66,24 @@ impl Manifest {
 mod tests {
     use super::*;
 
-    fn entry(key: &str, first: i64, sha: &str) -> ManifestEntry {
-        ManifestEntry {
-            key: key.into(),
-            first_pos: first,
-            last_pos: first + 9,
+    #[test]
+    fn a_manifest_round_trips_and_anything_else_is_refused() {
+        let m = BatchManifest {
+            drain_id: "drn_1".into(),
+            data_type: "workflows".into(),
+            sequence: "live".into(),
+            seq: 2,
+            prev: Some("drn_1-1-9".into()),
+            batch_key: "drn_1-10-19".into(),
+            key: "workflows/dt=2026-03-01/drn_1-10-19.ndjson.gz".into(),
+            first_pos: 10,
+            last_pos: 19,
             records: 10,
             bytes: 100,
-            sha256: sha.into(),
-        }
-    }
-
-    #[test]
-    fn upsert_replaces_by_key_and_sorts_by_position() {
-        let mut m = Manifest::empty("drn_1", "workflows", "2026-03-01");
-        m.upsert(entry("b", 20, "1"));
-        m.upsert(entry("a", 10, "2"));
-        m.upsert(entry("b", 20, "3"));
-        assert_eq!(
-            m.batches
-                .iter()
-                .map(|b| (b.key.as_str(), b.sha256.as_str()))
-                .collect::<Vec<_>>(),
-            [("a", "2"), ("b", "3")]
-        );
-        let back = Manifest::parse(&m.to_bytes()).unwrap();
-        assert_eq!(back, m);
-        assert!(Manifest::parse(b"{\"nope\":1}").is_err());
+            sha256: "ab".into(),
+        };
+        assert_eq!(BatchManifest::parse(&m.to_bytes()).unwrap(), m);
+        assert_eq!(m.to_bytes(), m.clone().to_bytes(), "deterministic");
+        assert!(BatchManifest::parse(b"{\"nope\":1}").is_err());
     }
 }

@@ -1,22 +1,25 @@
 //! S3 and S3-compatible object storage (MinIO, R2, …): each batch becomes one object, and a
-//! per-day manifest lists the objects of the day with their positions and SHA-256s.
+//! small manifest per batch records its seq, positions, size and SHA-256.
 //!
 //! - `keys` — the key layout (a function of the batch, so a retry overwrites itself);
 //! - `encode` — gzip NDJSON or the JSON envelope;
-//! - `manifest` — the per-day manifest and its single-writer read-modify-write;
+//! - `manifest` — the per-batch manifest;
 //! - `errors` — which object_store failures are permanent, which transient;
 //! - `transport` — object_store's requests through the SSRF-guarded client.
 //!
-//! Every batch object carries its records' schema name in the user metadata
-//! `x-amz-meta-outflow-schema` ([`SCHEMA_METADATA`]).
+//! Every batch object carries user metadata: its records' schema name
+//! (`x-amz-meta-outflow-schema`, [`SCHEMA_METADATA`]) and its place in the drain's sequence
+//! (`x-amz-meta-outflow-batch-seq`, `…-batch-prev` unless it is the first, `…-batch-sequence`;
+//! see `batch::Chain`).
 //!
-//! Delivering a batch is three requests: put the object, read the day's manifest, write it
-//! back with this batch's entry. If the manifest write fails the batch fails, and the retry
-//! writes the same object (same key, same bytes) again before trying the manifest anew.
+//! Delivering a batch is two writes: the object, then its manifest. If the manifest write
+//! fails the batch fails, and the retry writes the same object (same key, same bytes) again
+//! before trying the manifest anew; nothing is ever read back.
 //!
-//! The credentials need `s3:PutObject` and `s3:GetObject` on the prefix and
-//! `s3:ListBucket` on the bucket (without it S3 answers a missing manifest with 403 instead of
-//! 404); the preflight check also needs `s3:DeleteObject` to remove its probe.
+//! The credentials need `s3:PutObject` on the prefix to deliver; the preflight check also
+//! needs `s3:GetObject` (it reads its probe back: `outflow verify` reads objects and
+//! manifests) and `s3:DeleteObject` to remove its probe. `outflow verify` lists the manifests,
+//! which needs `s3:ListBucket`.
 
 mod encode;
 mod errors;
@@ -24,8 +27,8 @@ mod keys;
 mod manifest;
 mod transport;
 
-pub use keys::{manifest_key, object_key, probe_key};
-pub use manifest::{Manifest, ManifestEntry};
+pub use keys::{manifest_folder, manifest_key, object_key, probe_key};
+pub use manifest::BatchManifest;
 
 use super::config::S3Format;
 use super::{Delivered, DeliveryError, DestContext, Destination, DestinationConfig, SecretPayload};
@@ -47,6 +50,12 @@ const DEFAULT_REGION: &str = "us-east-1";
 /// User metadata naming a batch object's record schema (`credit_logs@1`, see
 /// `domain::schema`): `x-amz-meta-outflow-schema` on the wire.
 pub const SCHEMA_METADATA: &str = "outflow-schema";
+/// User metadata of a batch object's seq (`x-amz-meta-outflow-batch-seq`).
+pub const SEQ_METADATA: &str = "outflow-batch-seq";
+/// User metadata of the previous batch's key (absent on the first batch).
+pub const PREV_METADATA: &str = "outflow-batch-prev";
+/// User metadata of the batch's sequence space (`live`, `replay:{id}`, `test`).
+pub const SEQUENCE_METADATA: &str = "outflow-batch-sequence";
 
 /// A configured bucket, ready to deliver.
 pub struct S3Destination {
@@ -207,6 +216,19 @@ fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
+/// The user metadata of a batch object: its schema and its place in the sequence.
+fn object_metadata(batch: &Batch) -> Vec<(&'static str, String)> {
+    let mut m = vec![
+        (SCHEMA_METADATA, schema::name(batch.data_type)),
+        (SEQ_METADATA, batch.chain.seq.to_string()),
+        (SEQUENCE_METADATA, batch.chain.space.clone()),
+    ];
+    if let Some(prev) = &batch.chain.prev {
+        m.push((PREV_METADATA, prev.clone()));
+    }
+    m
+}
+
 impl S3Destination {
     /// `rest` under the destination's prefix (a scheduled export's object key).
     pub fn key_under_prefix(&self, rest: &str) -> String {
@@ -242,6 +264,45 @@ impl S3Destination {
             .map_err(|e| classify("upload", &e, &self.redact))
     }
 
+    /// The objects under `{prefix}/{data_type}` whose key `wanted` keeps, key and bytes: what
+    /// the customer's bucket holds of a drain, for `outflow verify` (needs `s3:ListBucket` and
+    /// `s3:GetObject`). Only the kept objects are downloaded.
+    pub async fn read_all(
+        &self,
+        data_type: &str,
+        wanted: impl Fn(&str) -> bool,
+    ) -> Result<Vec<(String, Vec<u8>)>, DeliveryError> {
+        use futures::TryStreamExt;
+        let under = keys::join(&self.prefix, data_type);
+        let prefix = ObjectPath::from(under.as_str());
+        let step = format!("listing the objects under `{under}`");
+        let metas: Vec<object_store::ObjectMeta> = self
+            .store
+            .list(Some(&prefix))
+            .try_collect()
+            .await
+            .map_err(|e| classify(&step, &e, &self.redact))?;
+        let mut out = Vec::with_capacity(metas.len());
+        for m in metas {
+            let key = m.location.to_string();
+            if !wanted(&key) {
+                continue;
+            }
+            let step = format!("reading the object `{key}`");
+            let got = self
+                .store
+                .get(&m.location)
+                .await
+                .map_err(|e| classify(&step, &e, &self.redact))?;
+            let bytes = got
+                .bytes()
+                .await
+                .map_err(|e| classify(&step, &e, &self.redact))?;
+            out.push((key, bytes.to_vec()));
+        }
+        Ok(out)
+    }
+
     fn path(&self, key: &str) -> Result<ObjectPath, DeliveryError> {
         ObjectPath::parse(key)
             .map_err(|e| DeliveryError::permanent(None, format!("`{key}` is not a valid key: {e}")))
@@ -253,13 +314,13 @@ impl S3Destination {
         key: &str,
         bytes: Vec<u8>,
         content_type: &'static str,
-        schema: Option<String>,
+        metadata: Vec<(&'static str, String)>,
     ) -> Result<(), DeliveryError> {
         let mut attributes = Attributes::new();
         attributes.insert(Attribute::ContentType, content_type.into());
-        if let Some(schema) = schema {
-            // S3 sends it as `x-amz-meta-outflow-schema`.
-            attributes.insert(Attribute::Metadata(SCHEMA_METADATA.into()), schema.into());
+        for (name, value) in metadata {
+            // S3 sends each as `x-amz-meta-{name}`.
+            attributes.insert(Attribute::Metadata(name.into()), value.into());
         }
         let opts = PutOptions {
             attributes,
@@ -271,48 +332,12 @@ impl S3Destination {
             .map(|_| ())
             .map_err(|e| classify(step, &e, &self.redact))
     }
-
-    /// The stored manifest, or `None` when there is none yet.
-    async fn read_manifest(&self, key: &str) -> Result<Option<Manifest>, DeliveryError> {
-        let step = format!("reading the manifest `{key}`");
-        let bytes = match self.store.get(&self.path(key)?).await {
-            Ok(got) => got
-                .bytes()
-                .await
-                .map_err(|e| classify(&step, &e, &self.redact))?,
-            Err(object_store::Error::NotFound { .. }) => return Ok(None),
-            Err(e) => return Err(manifest_read_error(classify(&step, &e, &self.redact))),
-        };
-        // A manifest we cannot read is not overwritten: that would erase the record of the
-        // day's earlier batches. Someone has to look at it.
-        Manifest::parse(&bytes)
-            .map(Some)
-            .map_err(|e| DeliveryError::permanent(None, format!("{step} failed: {e}")))
-    }
-}
-
-fn manifest_read_error(e: DeliveryError) -> DeliveryError {
-    if e.status == Some(403) {
-        DeliveryError {
-            message: format!(
-                "{}; note that without `s3:ListBucket` S3 answers 403 for a manifest that does \
-                 not exist yet",
-                e.message
-            ),
-            ..e
-        }
-    } else {
-        e
-    }
 }
 
 #[async_trait::async_trait]
 impl Destination for S3Destination {
     async fn deliver(&self, batch: &Batch) -> Result<Delivered, DeliveryError> {
-        let (Some(key), Some(date)) = (
-            keys::object_key(&self.prefix, batch, self.format),
-            keys::batch_date(batch),
-        ) else {
+        let Some(key) = keys::object_key(&self.prefix, batch, self.format) else {
             return Ok(Delivered {
                 note: Some("the batch has no records; nothing was written".into()),
                 ..Delivered::default()
@@ -326,23 +351,25 @@ impl Destination for S3Destination {
             &key,
             object.bytes,
             object.content_type,
-            Some(schema::name(batch.data_type)),
+            object_metadata(batch),
         )
         .await?;
 
-        let manifest_key = keys::manifest_key(&self.prefix, batch, &date);
-        let mut manifest = self
-            .read_manifest(&manifest_key)
-            .await?
-            .unwrap_or_else(|| Manifest::empty(&batch.drain_id, batch.data_type.as_str(), &date));
-        manifest.upsert(ManifestEntry {
+        let manifest_key = keys::manifest_key(&self.prefix, batch);
+        let manifest = BatchManifest {
+            drain_id: batch.drain_id.clone(),
+            data_type: batch.data_type.as_str().into(),
+            sequence: batch.chain.space.clone(),
+            seq: batch.chain.seq,
+            prev: batch.chain.prev.clone(),
+            batch_key: batch.key.clone(),
             key: key.clone(),
             first_pos: batch.first_pos,
             last_pos: batch.last_pos,
             records: batch.records.len() as u64,
             bytes: object_len,
             sha256: sha256.clone(),
-        });
+        };
         let manifest_bytes = manifest.to_bytes();
         let manifest_len = manifest_bytes.len() as u64;
         self.put(
@@ -350,14 +377,14 @@ impl Destination for S3Destination {
             &manifest_key,
             manifest_bytes,
             "application/json",
-            None,
+            vec![],
         )
         .await?;
 
         Ok(Delivered {
             status: Some(200),
             bytes: object_len + manifest_len,
-            requests: 3,
+            requests: 2,
             rejected: 0,
             note: None,
             object_key: Some(key),
@@ -379,12 +406,11 @@ impl Destination for S3Destination {
             &probe,
             content.clone().into_bytes(),
             "text/plain",
-            None,
+            vec![],
         )
         .await?;
 
-        // Delivery reads manifests back, and reads the day's missing manifest as "empty":
-        // both must work, or the first delivery would fail where the check passed.
+        // `outflow verify` reads objects and manifests back: prove that works too.
         let read = async {
             let step = format!("preflight: reading the probe object `{probe}` back");
             let got = self
@@ -395,16 +421,7 @@ impl Destination for S3Destination {
             got.bytes()
                 .await
                 .map_err(|e| classify(&step, &e, &self.redact))?;
-            let missing = format!("{probe}.absent");
-            match self.store.get(&self.path(&missing)?).await {
-                Err(object_store::Error::NotFound { .. }) => Ok(()),
-                Ok(_) => Ok(()),
-                Err(e) => Err(manifest_read_error(classify(
-                    &format!("preflight: reading the missing object `{missing}`"),
-                    &e,
-                    &self.redact,
-                ))),
-            }
+            Ok::<(), DeliveryError>(())
         }
         .await;
 
