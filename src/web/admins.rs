@@ -380,21 +380,18 @@ pub struct RemoveForm {
 }
 
 fn confirm_removal(admin: &Admin, who: &AdminUser) -> Response {
-    let body = html! {
-        section.card.narrow {
-            h1 { "Remove " (who.email) "?" }
-            p { "They are signed out everywhere and can no longer sign in to " (admin.org.name) "." }
-            form method="post" action={(PATH) "/" (who.id) "/remove"} {
-                (layout::csrf_field(admin))
-                input type="hidden" name="confirm" value="yes";
-                div.actions-bar {
-                    button.danger type="submit" { "Remove " (who.email) }
-                    a.button.secondary href=(PATH) { "Keep them" }
-                }
-            }
-        }
-    };
-    layout::ok(layout::page("Remove admin", Some(admin), Nav::Admins, body))
+    layout::confirm_page(
+        admin,
+        Nav::Admins,
+        layout::Confirm {
+            title: "Remove admin",
+            question: html! { "Remove " (who.email) "?" },
+            consequence: html! { "They are signed out everywhere and can no longer sign in to " (admin.org.name) "." },
+            action: format!("{PATH}/{}/remove", who.id),
+            confirm: html! { "Remove " (who.email) },
+            keep: (PATH.to_string(), "Keep them"),
+        },
+    )
 }
 
 /// `POST /settings/organization/admins/{id}/remove`: without `confirm=yes`, a page that asks.

@@ -427,26 +427,18 @@ pub async fn delete(
 ) -> Result<Response, WebError> {
     let d = state.drains.get(admin.org_id(), &id).await?;
     if form.confirm != "yes" {
-        let body = html! {
-            section.card.narrow {
-                h1 { "Delete drain?" }
-                p { "The drain " strong { (d.name) } " stops delivering and is removed. A new drain starts from the time it is created." }
-                form method="post" action={(detail_path(&d.id)) "/delete"} {
-                    (layout::csrf_field(&admin))
-                    input type="hidden" name="confirm" value="yes";
-                    div.actions-bar {
-                        button.danger type="submit" { "Delete drain" }
-                        a.button.secondary href={(PATH) "?tab=drains"} { "Keep it" }
-                    }
-                }
-            }
-        };
-        return Ok(layout::ok(layout::page(
-            "Delete drain",
-            Some(&admin),
+        return Ok(layout::confirm_page(
+            &admin,
             Nav::DataExport,
-            body,
-        )));
+            layout::Confirm {
+                title: "Delete drain",
+                question: html! { "Delete drain?" },
+                consequence: html! { "The drain " strong { (d.name) } " stops delivering and is removed. A new drain starts from the time it is created." },
+                action: format!("{}/delete", detail_path(&d.id)),
+                confirm: html! { "Delete drain" },
+                keep: (format!("{PATH}?tab=drains"), "Keep it"),
+            },
+        ));
     }
     let actor = actor(&admin, client);
     state.drains.delete(admin.org_id(), &id, &actor).await?;

@@ -182,6 +182,42 @@ pub fn ok(markup: Markup) -> Response {
     with_headers(StatusCode::OK, markup)
 }
 
+/// What a confirmation page asks and where its two buttons go.
+pub struct Confirm<'a> {
+    /// The page's title.
+    pub title: &'a str,
+    /// The question, as the page's heading.
+    pub question: Markup,
+    /// What happens when confirmed.
+    pub consequence: Markup,
+    /// The form's action (posted again with `confirm=yes`).
+    pub action: String,
+    /// The confirming button's text.
+    pub confirm: Markup,
+    /// Where "keep" leads, and its text.
+    pub keep: (String, &'a str),
+}
+
+/// The page a destructive form answers when it came without `confirm=yes` (no script asked
+/// in the browser): the question, and the same form again with `confirm=yes`.
+pub fn confirm_page(admin: &Admin, nav: Nav, c: Confirm<'_>) -> Response {
+    let body = html! {
+        section.card.narrow {
+            h1 { (c.question) }
+            p { (c.consequence) }
+            form method="post" action=(c.action) {
+                (csrf_field(admin))
+                input type="hidden" name="confirm" value="yes";
+                div.actions-bar {
+                    button.danger type="submit" { (c.confirm) }
+                    a.button.secondary href=(c.keep.0) { (c.keep.1) }
+                }
+            }
+        }
+    };
+    ok(page(c.title, Some(admin), nav, body))
+}
+
 /// `GET /assets/outflow.css`.
 pub async fn css() -> Response {
     asset(CSS, "text/css; charset=utf-8")

@@ -325,26 +325,18 @@ pub async fn delete(
 ) -> Result<Response, WebError> {
     let s = state.schedules.get(admin.org_id(), &id).await?;
     if form.confirm != "yes" {
-        let body = html! {
-            section.card.narrow {
-                h1 { "Delete schedule?" }
-                p { "The schedule " strong { (s.name) } " stops running and its run history is removed. The exports it made stay in the export history." }
-                form method="post" action={(detail_path(&s.id)) "/delete"} {
-                    (layout::csrf_field(&admin))
-                    input type="hidden" name="confirm" value="yes";
-                    div.actions-bar {
-                        button.danger type="submit" { "Delete schedule" }
-                        a.button.secondary href={(PATH) "?tab=schedules"} { "Keep it" }
-                    }
-                }
-            }
-        };
-        return Ok(layout::ok(layout::page(
-            "Delete schedule",
-            Some(&admin),
+        return Ok(layout::confirm_page(
+            &admin,
             Nav::DataExport,
-            body,
-        )));
+            layout::Confirm {
+                title: "Delete schedule",
+                question: html! { "Delete schedule?" },
+                consequence: html! { "The schedule " strong { (s.name) } " stops running and its run history is removed. The exports it made stay in the export history." },
+                action: format!("{}/delete", detail_path(&s.id)),
+                confirm: html! { "Delete schedule" },
+                keep: (format!("{PATH}?tab=schedules"), "Keep it"),
+            },
+        ));
     }
     let actor = actor(&admin, client);
     state.schedules.delete(admin.org_id(), &id, &actor).await?;
