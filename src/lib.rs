@@ -31,8 +31,10 @@
 //!                  models, workflows; sql.rs and rows.rs shared, rows read by name)
 //! drain/           continuous drains: service.rs (the way in), request.rs (validation),
 //!                  repo.rs (SQL), engine/ (leases, worker task, cycle.rs steps, retries,
-//!                  failure policy, replay; run_once for tests),
-//!                  dest/ (http, s3, datadog; describe.rs shows destinations), ssrf.rs,
+//!                  failure policy, replay — resumed from repo/replays.rs; run_once for
+//!                  tests),
+//!                  dest/ (http, s3, datadog — progress.rs: accepted parts of split
+//!                  batches; describe.rs shows destinations), ssrf.rs,
 //!                  secrets.rs (encrypted destination secrets), select.rs, batch.rs,
 //!                  history.rs (status history read from the drain's audit events)
 //! export/          one-time exports: service.rs (requests, reads, queue, workers,

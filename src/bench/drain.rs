@@ -218,6 +218,7 @@ async fn insert_drain(
         records_delivered: 0,
         last_synced_at: None,
         oldest_pending_at: None,
+        oldest_ingested_at: None,
         start_ts,
         lease_owner: None,
         lease_until: None,

@@ -26,6 +26,7 @@ use chrono::{DateTime, Utc};
 
 // Out of line (`repo/tests.rs`) so that functions added at the end of this file stay above
 // no test module.
+pub mod replays;
 #[cfg(test)]
 mod tests;
 
@@ -52,6 +53,14 @@ const DRAIN: Columns = Columns(&[
     col("created_by", FieldType::Text),
     col("created_at", FieldType::Timestamp),
     col("updated_at", FieldType::Timestamp),
+    // When the oldest record past the cursor was stored: the first ingest mark beyond it.
+    expr(
+        "(SELECT m.at FROM ingest_marks m WHERE m.data_type = drains.data_type \
+         AND m.org_id = drains.org_id AND m.last_pos > drains.cursor_pos \
+         ORDER BY m.last_pos LIMIT 1)",
+        "oldest_ingested_at",
+        FieldType::Timestamp,
+    ),
 ]);
 
 /// What `drain_ids` reads from `… RETURNING {columns}`.
@@ -92,6 +101,7 @@ fn from_row(mut r: NamedRow) -> Result<Drain, StoreError> {
         created_by: r.text("created_by")?,
         created_at: r.ts("created_at")?,
         updated_at: r.ts("updated_at")?,
+        oldest_ingested_at: r.opt_ts("oldest_ingested_at")?,
     })
 }
 
@@ -224,7 +234,9 @@ pub async fn update_settings(
             ],
             audit,
         )
-        .await
+        .await?;
+    store.settings_changed();
+    Ok(())
 }
 
 /// Sets the status (pause, resume); resuming clears the failure count. The holder notices at
@@ -258,7 +270,9 @@ pub async fn set_status(
             ],
             audit,
         )
-        .await
+        .await?;
+    store.settings_changed();
+    Ok(())
 }
 
 /// Deletes a drain and its delivery log; false when there is none.
@@ -278,12 +292,30 @@ pub async fn delete(
                 "DELETE FROM drain_deliveries WHERE drain_id = ?".into(),
                 vec![id.into()],
             ),
+            (
+                "DELETE FROM drain_replays WHERE drain_id = ?".into(),
+                vec![id.into()],
+            ),
         ])
         .await?;
     if gone {
         store.insert_records(audit).await?;
+        store.settings_changed();
     }
     Ok(gone)
+}
+
+/// Deletes the ingest marks stored before `before` that every drain of their organization and
+/// type has passed (all of them where there is no such drain): nothing reads them any more.
+pub async fn prune_ingest_marks(store: &Store, before: DateTime<Utc>) -> Result<u64, StoreError> {
+    store
+        .execute(
+            "DELETE FROM ingest_marks WHERE at < ? AND last_pos <= COALESCE(\
+             (SELECT MIN(d.cursor_pos) FROM drains d WHERE d.data_type = ingest_marks.data_type \
+             AND d.org_id = ingest_marks.org_id), 9223372036854775807)",
+            &[Value::Timestamp(before)],
+        )
+        .await
 }
 
 /// Claims up to `limit` active drains nobody holds; their ids.

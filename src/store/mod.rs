@@ -120,6 +120,9 @@ pub struct Store {
     backend: Backend,
     notifier: notify::Notifier,
     listening: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    /// Bumped by every change of what drains cache between cycles (see
+    /// [`Store::settings_changed`]).
+    settings: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 #[derive(Clone)]
@@ -155,6 +158,7 @@ impl Store {
             backend,
             notifier: notify::Notifier::default(),
             listening: Default::default(),
+            settings: Default::default(),
         })
     }
 
@@ -188,6 +192,7 @@ impl Store {
         let (sql, params) = entities::upsert_org(id, input);
         storable(&params)?;
         dispatch!(self, b => b.exec(&sql, &params).await)?;
+        self.settings_changed();
         Ok(self.get_org(id.as_str()).await?.expect("just upserted"))
     }
 
@@ -230,7 +235,9 @@ impl Store {
 
     /// Creates or updates a team or personal space.
     pub async fn upsert_team(&self, org: &str, id: &Id, t: &TeamInput) -> StoreResult<()> {
-        self.exec_one(entities::upsert_team(org, id, t)).await
+        self.exec_one(entities::upsert_team(org, id, t)).await?;
+        self.settings_changed();
+        Ok(())
     }
 
     /// Creates or updates a member, and creates their personal space if it does not exist.
@@ -239,7 +246,10 @@ impl Store {
         for (_, params) in &statements {
             storable(params)?;
         }
-        dispatch!(self, b => b.exec_in_tx(&statements).await)
+        dispatch!(self, b => b.exec_in_tx(&statements).await)?;
+        // A new member's personal space is a new team.
+        self.settings_changed();
+        Ok(())
     }
 
     /// The email of a member of `org`; `None` when there is no such member. The one query
@@ -323,6 +333,20 @@ impl Store {
             self.announce(batch);
         }
         Ok(outcome)
+    }
+
+    /// Something running drains cache changed through this process: a drain's settings or
+    /// status, a secret, an organization's or team's privacy, a team. Drains compare
+    /// [`settings_generation`](Self::settings_generation) before each cycle and read their
+    /// settings again when it moved.
+    pub fn settings_changed(&self) {
+        self.settings
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// The generation [`settings_changed`](Self::settings_changed) bumps.
+    pub fn settings_generation(&self) -> u64 {
+        self.settings.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// Commit notifications of this database (see [`notify`]). On PostgreSQL the first call
@@ -415,6 +439,61 @@ impl Store {
         limit: i64,
     ) -> StoreResult<Vec<StoredRecord>> {
         dispatch!(self, b => b.read_after(data_type, org, after, limit).await)
+    }
+
+    /// Up to `limit` records of `org` whose time (the type's time field) is in `[from, to)`,
+    /// in (time, position) order, after the record at `after` in that order; only the fields
+    /// marked in `wanted`, as [`read_after_fields`](Self::read_after_fields). Replays page
+    /// through their window with it on the (org, time) index instead of scanning the stream.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn read_window_fields(
+        &self,
+        data_type: DataType,
+        org: &str,
+        from: chrono::DateTime<chrono::Utc>,
+        to: chrono::DateTime<chrono::Utc>,
+        after: (chrono::DateTime<chrono::Utc>, i64),
+        limit: i64,
+        wanted: &[bool],
+    ) -> StoreResult<Vec<StoredRecord>> {
+        let spec = crate::domain::catalog::spec(data_type);
+        let picked: Vec<usize> = (0..spec.fields.len())
+            .filter(|i| wanted.get(*i).copied().unwrap_or(true))
+            .collect();
+        let columns: String = picked
+            .iter()
+            .map(|i| format!(", \"{}\"", spec.fields[*i].id))
+            .collect();
+        let types: Vec<FieldType> = std::iter::once(FieldType::Integer)
+            .chain(picked.iter().map(|i| spec.fields[*i].ty))
+            .collect();
+        let t = format!("\"{}\"", spec.time_field);
+        let sql = format!(
+            "SELECT pos{columns} FROM {table} WHERE org_id = ? AND {t} >= ? AND {t} < ? \
+             AND ({t} > ? OR ({t} = ? AND pos > ?)) ORDER BY {t}, pos LIMIT ?",
+            table = spec.table
+        );
+        let params = [
+            org.into(),
+            Value::Timestamp(from),
+            Value::Timestamp(to),
+            Value::Timestamp(after.0),
+            Value::Timestamp(after.0),
+            Value::Integer(after.1),
+            Value::Integer(limit),
+        ];
+        let rows = dispatch!(self, b => b.fetch(&sql, &params, &types).await)?;
+        Ok(rows
+            .into_iter()
+            .map(|mut r| {
+                let pos = r[0].as_i64().unwrap_or_default();
+                let mut values = vec![Value::Null; spec.fields.len()];
+                for (slot, v) in picked.iter().zip(r.drain(1..)) {
+                    values[*slot] = v;
+                }
+                StoredRecord { pos, values }
+            })
+            .collect())
     }
 
     /// Like [`read_after`](Self::read_after), reading only the fields marked in `wanted`

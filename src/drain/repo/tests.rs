@@ -42,6 +42,7 @@ fn drain() -> Drain {
         records_delivered: 0,
         last_synced_at: None,
         oldest_pending_at: None,
+        oldest_ingested_at: None,
         start_ts: None,
         lease_owner: None,
         lease_until: None,

@@ -268,6 +268,7 @@ pub async fn insert_in_tx(
     let start = positions.take(rows.records.len()).map_err(too_many)?;
     let accepted = insert_rows(conn, rows, start).await?;
     if accepted > 0 {
+        mark_ingest(&mut *conn, rows, start).await?;
         let mut orgs: Vec<&str> = rows.records.iter().map(|r| r.org_id.as_str()).collect();
         orgs.sort_unstable();
         orgs.dedup();
@@ -288,6 +289,27 @@ pub async fn insert_in_tx(
         accepted,
         duplicates: total - accepted,
     })
+}
+
+/// Records when the rows at positions `start..` were stored (see `records::ingest_mark_sql`).
+async fn mark_ingest(
+    conn: &mut PgConnection,
+    batch: &RecordBatch,
+    start: i64,
+) -> Result<(), sqlx::Error> {
+    let sql = numbered(&super::records::ingest_mark_sql(batch.spec().table));
+    let now = Value::Timestamp(chrono::Utc::now());
+    let end = start + batch.records.len() as i64 - 1;
+    for org in super::records::batch_orgs(batch) {
+        let q = sqlx::query(&sql).bind(batch.data_type.as_str());
+        bind(q, &now)
+            .bind(org)
+            .bind(start)
+            .bind(end)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
 }
 
 /// One column of a batch as a typed array, for `UNNEST`.

@@ -280,6 +280,7 @@ async fn insert_in_tx(
         let start = take_positions(conn, versions.records.len()).await?;
         insert_rows(conn, &versions, start).await?;
         let accepted = versions.records.len() as u64;
+        mark_ingest(conn, &versions, start).await?;
         return Ok(InsertOutcome {
             accepted,
             duplicates: total - accepted,
@@ -287,10 +288,37 @@ async fn insert_in_tx(
     }
     let start = take_positions(conn, batch.records.len()).await?;
     let accepted = insert_rows(conn, batch, start).await?;
+    if accepted > 0 {
+        mark_ingest(conn, batch, start).await?;
+    }
     Ok(InsertOutcome {
         accepted,
         duplicates: total - accepted,
     })
+}
+
+/// Records when the rows at positions `start..` were stored (see `records::ingest_mark_sql`).
+async fn mark_ingest(
+    conn: &mut SqliteConnection,
+    batch: &RecordBatch,
+    start: i64,
+) -> Result<(), sqlx::Error> {
+    if batch.records.is_empty() {
+        return Ok(());
+    }
+    let sql = super::records::ingest_mark_sql(batch.spec().table);
+    let now = Value::Timestamp(chrono::Utc::now());
+    let end = start + batch.records.len() as i64 - 1;
+    for org in super::records::batch_orgs(batch) {
+        let q = sqlx::query(&sql).bind(batch.data_type.as_str());
+        bind(q, &now)
+            .bind(org)
+            .bind(start)
+            .bind(end)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
 }
 
 /// Inserts rows at positions `start..`, skipping ids already stored; returns rows written.
