@@ -30,38 +30,49 @@ pub mod replays;
 #[cfg(test)]
 mod tests;
 
-/// The columns of a drain row, as `from_row` reads them.
-const DRAIN: Columns = Columns(&[
-    col("id", FieldType::Text),
-    col("org_id", FieldType::Text),
-    col("name", FieldType::Text),
-    col("data_type", FieldType::Text),
-    col("scope", FieldType::Json),
-    col("destination", FieldType::Json),
-    col("secret_id", FieldType::Text),
-    col("status", FieldType::Text),
-    col("status_reason", FieldType::Text),
-    col("cursor_pos", FieldType::Integer),
-    col("pending_last", FieldType::Integer),
-    col("failed_cycles", FieldType::Integer),
-    col("records_delivered", FieldType::Integer),
-    col("last_synced_at", FieldType::Timestamp),
-    col("oldest_pending_at", FieldType::Timestamp),
-    col("start_ts", FieldType::Timestamp),
-    col("lease_owner", FieldType::Text),
-    col("lease_until", FieldType::Timestamp),
-    col("created_by", FieldType::Text),
-    col("created_at", FieldType::Timestamp),
-    col("updated_at", FieldType::Timestamp),
-    // When the oldest record past the cursor was stored: the first ingest mark beyond it.
-    expr(
-        "(SELECT m.at FROM ingest_marks m WHERE m.data_type = drains.data_type \
-         AND m.org_id = drains.org_id AND m.last_pos > drains.cursor_pos \
-         ORDER BY m.last_pos LIMIT 1)",
-        "oldest_ingested_at",
-        FieldType::Timestamp,
-    ),
-]);
+/// The drains table's columns, then `$extra` computed ones.
+macro_rules! drain_columns {
+    ($($extra:expr),*) => {
+        Columns(&[
+        col("id", FieldType::Text),
+        col("org_id", FieldType::Text),
+        col("name", FieldType::Text),
+        col("data_type", FieldType::Text),
+        col("scope", FieldType::Json),
+        col("destination", FieldType::Json),
+        col("secret_id", FieldType::Text),
+        col("status", FieldType::Text),
+        col("status_reason", FieldType::Text),
+        col("cursor_pos", FieldType::Integer),
+        col("pending_last", FieldType::Integer),
+        col("failed_cycles", FieldType::Integer),
+        col("records_delivered", FieldType::Integer),
+        col("last_synced_at", FieldType::Timestamp),
+        col("oldest_pending_at", FieldType::Timestamp),
+        col("start_ts", FieldType::Timestamp),
+        col("lease_owner", FieldType::Text),
+        col("lease_until", FieldType::Timestamp),
+        col("created_by", FieldType::Text),
+        col("created_at", FieldType::Timestamp),
+        col("updated_at", FieldType::Timestamp),
+            $($extra),*
+        ])
+    };
+}
+
+/// The stored columns: tests hold `insert_row` to them, column for column.
+#[cfg(test)]
+const DRAIN: Columns = drain_columns!();
+
+/// What reads return: the stored columns and the ingest time of the oldest record past the
+/// cursor (the first ingest mark beyond it).
+const DRAIN_READ: Columns = drain_columns!(expr(
+    "(SELECT m.at FROM ingest_marks m WHERE m.data_type = drains.data_type \
+     AND m.org_id = drains.org_id AND m.last_pos > drains.cursor_pos \
+     ORDER BY m.last_pos LIMIT 1)",
+    "oldest_ingested_at",
+    FieldType::Timestamp
+));
 
 /// What `drain_ids` reads from `… RETURNING {columns}`.
 const ID: Columns = Columns(&[col("id", FieldType::Text)]);
@@ -70,7 +81,7 @@ fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(format!("drain {what}: {e}"))
 }
 
-/// A drain from a row of [`DRAIN`]; NULL only where the column may be NULL.
+/// A drain from a row of [`DRAIN_READ`]; NULL only where the column may be NULL.
 fn from_row(mut r: NamedRow) -> Result<Drain, StoreError> {
     Ok(Drain {
         id: r.text("id")?,
@@ -105,10 +116,10 @@ fn from_row(mut r: NamedRow) -> Result<Drain, StoreError> {
     })
 }
 
-/// The drains of a query whose SELECT list is `{columns}` (rendered from [`DRAIN`]).
+/// The drains of a query whose SELECT list is `{columns}` (rendered from [`DRAIN_READ`]).
 async fn select(store: &Store, sql: &str, params: &[Value]) -> Result<Vec<Drain>, StoreError> {
     store
-        .query_named(sql, params, DRAIN, "drain")
+        .query_named(sql, params, DRAIN_READ, "drain")
         .await?
         .into_iter()
         .map(from_row)
