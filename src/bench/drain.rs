@@ -418,6 +418,7 @@ async fn backlog_run(
     insert_drain(&store, &secret, HttpFormat::Ndjson, 0, Some(start_ts)).await?;
     store.close().await;
 
+    let load = load_average();
     let server = Server::start_with(&db.url, INGEST_KEY, &env(&[])).await?;
     let started = Instant::now();
     let deadline = started + Duration::from_secs(1800);
@@ -438,11 +439,13 @@ async fn backlog_run(
     store.close().await;
     db.drop_db().await?;
     let note = match (postgres, args.vacuum) {
-        (false, _) => String::new(),
+        (false, _) => format!("; load average before {load}"),
         (true, vacuumed) => format!(
-            "; {}autovacuum/autoanalyze of workflow_runs during the drain: {}",
-            if vacuumed { "vacuumed before; " } else { "" },
-            after - before
+            "; load average before {load}; {}during the drain: {} autovacuum/autoanalyze of \
+             workflow_runs, {} checkpoint(s)",
+            if vacuumed { "vacuumed first; " } else { "" },
+            after.0 - before.0,
+            after.1 - before.1
         ),
     };
     Ok(BacklogRun {
@@ -453,20 +456,33 @@ async fn backlog_run(
     })
 }
 
-/// Autovacuum and autoanalyze runs on the backlog's table so far (PostgreSQL; 0 on SQLite).
-async fn autovacuums(store: &Store, postgres: bool) -> anyhow::Result<i64> {
+/// PostgreSQL's counters that could explain a slow run: autovacuum and autoanalyze runs on the
+/// backlog's table, and the server's checkpoints (timed or requested: WAL from the inserts).
+/// Zeros on SQLite.
+async fn autovacuums(store: &Store, postgres: bool) -> anyhow::Result<(i64, i64)> {
     if !postgres {
-        return Ok(0);
+        return Ok((0, 0));
     }
+    let integer = crate::domain::FieldType::Integer;
     let rows = store
         .query(
-            "SELECT autovacuum_count + autoanalyze_count FROM pg_stat_user_tables \
-             WHERE relname = 'workflow_runs'",
+            "SELECT (SELECT autovacuum_count + autoanalyze_count FROM pg_stat_user_tables \
+             WHERE relname = 'workflow_runs'), \
+             (SELECT checkpoints_timed + checkpoints_req FROM pg_stat_bgwriter)",
             &[],
-            &[crate::domain::FieldType::Integer],
+            &[integer, integer],
         )
         .await?;
-    Ok(rows.first().and_then(|r| r[0].as_i64()).unwrap_or_default())
+    let at = |i: usize| rows.first().and_then(|r| r[i].as_i64()).unwrap_or_default();
+    Ok((at(0), at(1)))
+}
+
+/// The machine's one-minute load average (other work on a shared machine moves the figures).
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|l| l.split_whitespace().next().map(str::to_string))
+        .unwrap_or_else(|| "?".into())
 }
 
 async fn idle(args: &BenchDrainArgs, postgres: bool) -> anyhow::Result<()> {
