@@ -419,9 +419,12 @@ async fn backlog_run(
     store.close().await;
 
     let load = load_average();
+    let watch = Store::connect(&db.url, 1).await?;
+    let mut longest = 0.0f64;
     let server = Server::start_with(&db.url, INGEST_KEY, &env(&[])).await?;
     let started = Instant::now();
     let deadline = started + Duration::from_secs(1800);
+    let mut polls = 0u64;
     loop {
         if receiver.seen.lock().unwrap().lines - start >= args.backlog as u64 {
             break;
@@ -429,12 +432,16 @@ async fn backlog_run(
         if Instant::now() > deadline {
             bail!("the backlog was not drained within 30 minutes");
         }
+        polls += 1;
+        if postgres && polls % 25 == 0 {
+            longest = longest.max(longest_transaction(&watch).await?);
+        }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     let secs = started.elapsed().as_secs_f64();
     let peak_mb = server.pid().and_then(rss_mb).map_or(0.0, |(peak, _)| peak);
     drop(server);
-    let store = Store::connect(&db.url, 1).await?;
+    let store = watch;
     let after = autovacuums(&store, postgres).await?;
     store.close().await;
     db.drop_db().await?;
@@ -442,10 +449,12 @@ async fn backlog_run(
         (false, _) => format!("; load average before {load}"),
         (true, vacuumed) => format!(
             "; load average before {load}; {}during the drain: {} autovacuum/autoanalyze of \
-             workflow_runs, {} checkpoint(s)",
+             workflow_runs, {} checkpoint(s), longest open transaction in the cluster {:.1} s \
+             (it holds back the drain's visibility horizon)",
             if vacuumed { "vacuumed first; " } else { "" },
             after.0 - before.0,
-            after.1 - before.1
+            after.1 - before.1,
+            longest
         ),
     };
     Ok(BacklogRun {
@@ -475,6 +484,27 @@ async fn autovacuums(store: &Store, postgres: bool) -> anyhow::Result<(i64, i64)
         .await?;
     let at = |i: usize| rows.first().and_then(|r| r[i].as_i64()).unwrap_or_default();
     Ok((at(0), at(1)))
+}
+
+/// Age in seconds of the oldest transaction holding a transaction id anywhere in the cluster
+/// (other databases included): drains on PostgreSQL do not read past positions such a
+/// transaction could still commit below (`store::postgres::position`).
+async fn longest_transaction(store: &Store) -> anyhow::Result<f64> {
+    let rows = store
+        .query(
+            "SELECT COALESCE(EXTRACT(EPOCH FROM MAX(now() - xact_start)), 0)::float8 \
+             FROM pg_stat_activity WHERE backend_xid IS NOT NULL AND pid <> pg_backend_pid()",
+            &[],
+            &[crate::domain::FieldType::Number],
+        )
+        .await?;
+    Ok(rows
+        .first()
+        .and_then(|r| match r[0] {
+            crate::store::Value::Number(n) => Some(n),
+            _ => None,
+        })
+        .unwrap_or_default())
 }
 
 /// The machine's one-minute load average (other work on a shared machine moves the figures).
