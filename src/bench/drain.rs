@@ -433,7 +433,7 @@ async fn backlog_run(
             bail!("the backlog was not drained within 30 minutes");
         }
         polls += 1;
-        if postgres && polls % 25 == 0 {
+        if postgres && polls.is_multiple_of(25) {
             longest = longest.max(longest_transaction(&watch).await?);
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
