@@ -139,6 +139,11 @@ pub struct DrainsConfig {
     pub cycle_backoff_seconds: u64,
     /// Timeout of one delivery request, in seconds. Default 30.
     pub request_timeout_seconds: u64,
+    /// Whether drains wake on commit notifications (PostgreSQL: `LISTEN`, which a connection
+    /// pooler in transaction mode does not pass on). `false` leaves the idle poll between
+    /// `poll_min_seconds` and `poll_max_seconds` as the only way new data is found. Default
+    /// true.
+    pub commit_notifications: bool,
 }
 
 impl Default for DrainsConfig {
@@ -156,6 +161,7 @@ impl Default for DrainsConfig {
             max_failed_cycles: 3,
             cycle_backoff_seconds: 15,
             request_timeout_seconds: 30,
+            commit_notifications: true,
         }
     }
 }

@@ -42,9 +42,10 @@
 //!                  deliver.rs (emails), destination.rs (S3 upload, signed HTTP event)
 //! drain/           continuous drains: service.rs (the way in), request.rs (validation),
 //!                  repo.rs (SQL), engine/ (leases, worker task, cycle.rs steps, retries,
-//!                  failure policy, replay; run_once for tests),
-//!                  dest/ (http, s3 with per-batch manifests, datadog; describe.rs shows
-//!                  destinations), ssrf.rs,
+//!                  failure policy, replay — resumed from repo/replays.rs; run_once for
+//!                  tests),
+//!                  dest/ (http, s3 with per-batch manifests, datadog — progress.rs:
+//!                  accepted parts of split batches; describe.rs shows destinations), ssrf.rs,
 //!                  secrets.rs (encrypted destination secrets), select.rs, batch.rs (with
 //!                  Chain: every batch's seq and prev), history.rs (status history read from
 //!                  the drain's audit events), reconcile.rs (per-bucket source / delivered /

@@ -32,7 +32,9 @@ pub async fn set_org_privacy(
             ],
             audit,
         )
-        .await
+        .await?;
+    store.settings_changed();
+    Ok(())
 }
 
 /// Sets a team's privacy override (`None`: inherit the organization's) with its audit event.
@@ -54,7 +56,9 @@ pub async fn set_team_privacy(
             ],
             audit,
         )
-        .await
+        .await?;
+    store.settings_changed();
+    Ok(())
 }
 
 /// The privacy rules of one organization, loaded once per export, report or drain batch.

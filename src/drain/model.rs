@@ -113,6 +113,9 @@ pub struct Drain {
     pub last_synced_at: Option<DateTime<Utc>>,
     /// Time of the oldest record read but not yet delivered (lag).
     pub oldest_pending_at: Option<DateTime<Utc>>,
+    /// When the oldest record after the cursor was stored (ingest-time lag); read, never
+    /// written.
+    pub oldest_ingested_at: Option<DateTime<Utc>>,
     /// Only records at or after this time (a past value backfills).
     pub start_ts: Option<DateTime<Utc>>,
     /// Node holding the drain.
@@ -152,8 +155,12 @@ pub struct DrainView {
     pub records_delivered: i64,
     /// Last successful delivery.
     pub last_synced_at: Option<DateTime<Utc>>,
-    /// Seconds since the oldest undelivered record that has been read (0 when caught up).
+    /// Seconds since the oldest undelivered record that has been read (0 when caught up), by
+    /// the record's own time: a backfill of old events shows their age.
     pub lag_seconds: f64,
+    /// Seconds since the oldest record not yet delivered was stored (0 when caught up): the
+    /// delivery delay, whatever the records' own times.
+    pub ingest_lag_seconds: f64,
     /// Failed cycles in a row.
     pub failed_cycles: i64,
     /// Delivery cursor (a position).
@@ -174,6 +181,13 @@ impl Drain {
             .unwrap_or(0.0)
     }
 
+    /// Ingest-time lag in seconds at `now`.
+    pub fn ingest_lag_seconds(&self, now: DateTime<Utc>) -> f64 {
+        self.oldest_ingested_at
+            .map(|t| ((now - t).num_milliseconds().max(0) as f64) / 1000.0)
+            .unwrap_or(0.0)
+    }
+
     /// The API view.
     pub fn view(&self, now: DateTime<Utc>) -> DrainView {
         let held = self.lease_until.is_some_and(|t| t > now);
@@ -190,6 +204,7 @@ impl Drain {
             records_delivered: self.records_delivered,
             last_synced_at: self.last_synced_at,
             lag_seconds: self.lag_seconds(now),
+            ingest_lag_seconds: self.ingest_lag_seconds(now),
             failed_cycles: self.failed_cycles,
             cursor: self.cursor_pos,
             node: self.lease_owner.clone().filter(|_| held),

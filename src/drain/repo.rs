@@ -26,36 +26,56 @@ use chrono::{DateTime, Utc};
 
 // Out of line (`repo/tests.rs`) so that functions added at the end of this file stay above
 // no test module.
+pub mod replays;
 #[cfg(test)]
 mod tests;
 
-/// The columns of a drain row, as `from_row` reads them.
-const DRAIN: Columns = Columns(&[
-    col("id", FieldType::Text),
-    col("org_id", FieldType::Text),
-    col("name", FieldType::Text),
-    col("data_type", FieldType::Text),
-    col("scope", FieldType::Json),
-    col("destination", FieldType::Json),
-    col("secret_id", FieldType::Text),
-    col("status", FieldType::Text),
-    col("status_reason", FieldType::Text),
-    col("cursor_pos", FieldType::Integer),
-    col("pending_last", FieldType::Integer),
-    col("failed_cycles", FieldType::Integer),
-    col("batch_seq", FieldType::Integer),
-    col("batch_prev", FieldType::Text),
-    col("start_pos", FieldType::Integer),
-    col("records_delivered", FieldType::Integer),
-    col("last_synced_at", FieldType::Timestamp),
-    col("oldest_pending_at", FieldType::Timestamp),
-    col("start_ts", FieldType::Timestamp),
-    col("lease_owner", FieldType::Text),
-    col("lease_until", FieldType::Timestamp),
-    col("created_by", FieldType::Text),
-    col("created_at", FieldType::Timestamp),
-    col("updated_at", FieldType::Timestamp),
-]);
+/// The drains table's columns, then `$extra` computed ones.
+macro_rules! drain_columns {
+    ($($extra:expr),*) => {
+        Columns(&[
+        col("id", FieldType::Text),
+        col("org_id", FieldType::Text),
+        col("name", FieldType::Text),
+        col("data_type", FieldType::Text),
+        col("scope", FieldType::Json),
+        col("destination", FieldType::Json),
+        col("secret_id", FieldType::Text),
+        col("status", FieldType::Text),
+        col("status_reason", FieldType::Text),
+        col("cursor_pos", FieldType::Integer),
+        col("pending_last", FieldType::Integer),
+        col("failed_cycles", FieldType::Integer),
+        col("batch_seq", FieldType::Integer),
+        col("batch_prev", FieldType::Text),
+        col("start_pos", FieldType::Integer),
+        col("records_delivered", FieldType::Integer),
+        col("last_synced_at", FieldType::Timestamp),
+        col("oldest_pending_at", FieldType::Timestamp),
+        col("start_ts", FieldType::Timestamp),
+        col("lease_owner", FieldType::Text),
+        col("lease_until", FieldType::Timestamp),
+        col("created_by", FieldType::Text),
+        col("created_at", FieldType::Timestamp),
+        col("updated_at", FieldType::Timestamp),
+            $($extra),*
+        ])
+    };
+}
+
+/// The stored columns: tests hold `insert_row` to them, column for column.
+#[cfg(test)]
+const DRAIN: Columns = drain_columns!();
+
+/// What reads return: the stored columns and the ingest time of the oldest record past the
+/// cursor (the first ingest mark beyond it).
+const DRAIN_READ: Columns = drain_columns!(expr(
+    "(SELECT m.at FROM ingest_marks m WHERE m.data_type = drains.data_type \
+     AND m.org_id = drains.org_id AND m.last_pos > drains.cursor_pos \
+     ORDER BY m.last_pos LIMIT 1)",
+    "oldest_ingested_at",
+    FieldType::Timestamp
+));
 
 /// What `drain_ids` reads from `… RETURNING {columns}`.
 const ID: Columns = Columns(&[col("id", FieldType::Text)]);
@@ -64,7 +84,7 @@ fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(format!("drain {what}: {e}"))
 }
 
-/// A drain from a row of [`DRAIN`]; NULL only where the column may be NULL.
+/// A drain from a row of [`DRAIN_READ`]; NULL only where the column may be NULL.
 fn from_row(mut r: NamedRow) -> Result<Drain, StoreError> {
     Ok(Drain {
         id: r.text("id")?,
@@ -98,13 +118,14 @@ fn from_row(mut r: NamedRow) -> Result<Drain, StoreError> {
         created_by: r.text("created_by")?,
         created_at: r.ts("created_at")?,
         updated_at: r.ts("updated_at")?,
+        oldest_ingested_at: r.opt_ts("oldest_ingested_at")?,
     })
 }
 
-/// The drains of a query whose SELECT list is `{columns}` (rendered from [`DRAIN`]).
+/// The drains of a query whose SELECT list is `{columns}` (rendered from [`DRAIN_READ`]).
 async fn select(store: &Store, sql: &str, params: &[Value]) -> Result<Vec<Drain>, StoreError> {
     store
-        .query_named(sql, params, DRAIN, "drain")
+        .query_named(sql, params, DRAIN_READ, "drain")
         .await?
         .into_iter()
         .map(from_row)
@@ -233,7 +254,9 @@ pub async fn update_settings(
             ],
             audit,
         )
-        .await
+        .await?;
+    store.settings_changed();
+    Ok(())
 }
 
 /// Sets the status (pause, resume); resuming clears the failure count. The holder notices at
@@ -267,7 +290,9 @@ pub async fn set_status(
             ],
             audit,
         )
-        .await
+        .await?;
+    store.settings_changed();
+    Ok(())
 }
 
 /// Deletes a drain and its delivery log; false when there is none.
@@ -287,12 +312,30 @@ pub async fn delete(
                 "DELETE FROM drain_deliveries WHERE drain_id = ?".into(),
                 vec![id.into()],
             ),
+            (
+                "DELETE FROM drain_replays WHERE drain_id = ?".into(),
+                vec![id.into()],
+            ),
         ])
         .await?;
     if gone {
         store.insert_records(audit).await?;
+        store.settings_changed();
     }
     Ok(gone)
+}
+
+/// Deletes the ingest marks stored before `before` that every drain of their organization and
+/// type has passed (all of them where there is no such drain): nothing reads them any more.
+pub async fn prune_ingest_marks(store: &Store, before: DateTime<Utc>) -> Result<u64, StoreError> {
+    store
+        .execute(
+            "DELETE FROM ingest_marks WHERE at < ? AND last_pos <= COALESCE(\
+             (SELECT MIN(d.cursor_pos) FROM drains d WHERE d.data_type = ingest_marks.data_type \
+             AND d.org_id = ingest_marks.org_id), 9223372036854775807)",
+            &[Value::Timestamp(before)],
+        )
+        .await
 }
 
 /// Claims up to `limit` active drains nobody holds; their ids.

@@ -266,6 +266,7 @@ pub async fn replace(
         .await?;
     if changed {
         store.insert_records(audit).await?;
+        store.settings_changed();
     }
     Ok(changed)
 }

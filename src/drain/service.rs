@@ -133,6 +133,7 @@ impl Drains {
             records_delivered: 0,
             last_synced_at: None,
             oldest_pending_at: None,
+            oldest_ingested_at: None,
             start_ts: v.start_ts,
             lease_owner: None,
             lease_until: None,
@@ -447,7 +448,7 @@ impl Drains {
             self.destination(org, &drain.destination, &drain.secret_id)
                 .await?,
         );
-        Ok(self.engine.replay(drain, dest, from, to))
+        Ok(self.engine.replay(drain, dest, from, to).await?)
     }
 
     /// Seals and stores a secret.

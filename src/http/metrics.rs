@@ -55,6 +55,7 @@ async fn metrics(
     let drains = state.drains.list_all().await?;
     let delivered = Family::<DrainLabels, Counter>::default();
     let lag = Family::<DrainLabels, FloatGauge>::default();
+    let ingest_lag = Family::<DrainLabels, FloatGauge>::default();
     let synced = Family::<DrainLabels, FloatGauge>::default();
     let failed = Family::<DrainLabels, Gauge>::default();
     let status = Family::<StatusLabels, Gauge>::default();
@@ -69,6 +70,7 @@ async fn metrics(
             .get_or_create(&l)
             .inc_by(d.records_delivered.max(0) as u64);
         lag.get_or_create(&l).set(d.lag_seconds(now));
+        ingest_lag.get_or_create(&l).set(d.ingest_lag_seconds(now));
         if let Some(t) = d.last_synced_at {
             synced
                 .get_or_create(&l)
@@ -110,6 +112,11 @@ async fn metrics(
         "drain_lag_seconds",
         "Age of the oldest record read but not yet delivered (0 when caught up)",
         lag,
+    );
+    registry.register(
+        "drain_ingest_lag_seconds",
+        "Seconds since the oldest record not yet delivered was stored (0 when caught up)",
+        ingest_lag,
     );
     registry.register(
         "drain_last_synced_timestamp_seconds",

@@ -124,6 +124,9 @@ pub struct Store {
     /// Whether ingest maintains the usage rollups (always, except in the ingest benchmark's
     /// comparison run).
     rollups: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    /// Bumped by every change of what drains cache between cycles (see
+    /// [`Store::settings_changed`]).
+    settings: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 #[derive(Clone)]
@@ -160,6 +163,7 @@ impl Store {
             notifier: notify::Notifier::default(),
             listening: Default::default(),
             rollups: std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true)),
+            settings: Default::default(),
         })
     }
 
@@ -212,6 +216,7 @@ impl Store {
         let (sql, params) = entities::upsert_org(id, input);
         storable(&params)?;
         dispatch!(self, b => b.exec(&sql, &params).await)?;
+        self.settings_changed();
         Ok(self.get_org(id.as_str()).await?.expect("just upserted"))
     }
 
@@ -254,7 +259,9 @@ impl Store {
 
     /// Creates or updates a team or personal space.
     pub async fn upsert_team(&self, org: &str, id: &Id, t: &TeamInput) -> StoreResult<()> {
-        self.exec_one(entities::upsert_team(org, id, t)).await
+        self.exec_one(entities::upsert_team(org, id, t)).await?;
+        self.settings_changed();
+        Ok(())
     }
 
     /// Creates or updates a member, and creates their personal space if it does not exist.
@@ -263,7 +270,10 @@ impl Store {
         for (_, params) in &statements {
             storable(params)?;
         }
-        dispatch!(self, b => b.exec_in_tx(&statements).await)
+        dispatch!(self, b => b.exec_in_tx(&statements).await)?;
+        // A new member's personal space is a new team.
+        self.settings_changed();
+        Ok(())
     }
 
     /// The email of a member of `org`; `None` when there is no such member. The one query
@@ -348,6 +358,20 @@ impl Store {
             self.announce(batch);
         }
         Ok(outcome)
+    }
+
+    /// Something running drains cache changed through this process: a drain's settings or
+    /// status, a secret, an organization's or team's privacy, a team. Drains compare
+    /// [`settings_generation`](Self::settings_generation) before each cycle and read their
+    /// settings again when it moved.
+    pub fn settings_changed(&self) {
+        self.settings
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// The generation [`settings_changed`](Self::settings_changed) bumps.
+    pub fn settings_generation(&self) -> u64 {
+        self.settings.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// Commit notifications of this database (see [`notify`]). On PostgreSQL the first call
@@ -492,8 +516,8 @@ impl Store {
     /// position) order, at most `limit`, after `resume` (the (time, position) of the previous
     /// page's last row), reading only the fields marked in `wanted` like
     /// [`read_after_fields`](Self::read_after_fields). Through the (org, time, id) index, so a
-    /// drain's reconciliation reads its window, not its whole stream. Every committed record
-    /// counts, drainable yet or not.
+    /// drain's reconciliation reads its window, and a replay pages through it, not through the
+    /// whole stream. Every committed record counts, drainable yet or not.
     pub async fn read_window_fields(
         &self,
         data_type: DataType,

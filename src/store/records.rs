@@ -174,3 +174,26 @@ impl super::Store {
         Ok(rows.into_iter().next())
     }
 }
+
+/// The statement that records when `rows` were stored (`ingest_marks`): per organization, the
+/// last position it actually wrote among `start..start + rows` (ids already stored take a
+/// position but write nothing), at `now`. `?` placeholders; parameters: data type, now, org,
+/// first and last position.
+pub(crate) fn ingest_mark_sql(table: &str) -> String {
+    format!(
+        "INSERT INTO ingest_marks (data_type, org_id, last_pos, at) \
+         SELECT ?, org_id, MAX(pos), ? FROM {table} WHERE org_id = ? AND pos >= ? AND pos <= ? \
+         GROUP BY org_id"
+    )
+}
+
+/// The organizations of `batch`, each once, in first-seen order.
+pub(crate) fn batch_orgs(batch: &RecordBatch) -> Vec<&str> {
+    let mut orgs: Vec<&str> = Vec::new();
+    for r in &batch.records {
+        if !orgs.contains(&r.org_id.as_str()) {
+            orgs.push(r.org_id.as_str());
+        }
+    }
+    orgs
+}

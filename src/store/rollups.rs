@@ -356,14 +356,6 @@ pub fn ingest_statements(
         .collect()
 }
 
-/// The organizations of a batch, each once, in order.
-pub fn batch_orgs(batch: &super::RecordBatch) -> Vec<&str> {
-    let mut orgs: Vec<&str> = batch.records.iter().map(|r| r.org_id.as_str()).collect();
-    orgs.sort_unstable();
-    orgs.dedup();
-    orgs
-}
-
 /// `(first_ms, bin)`: the smallest whole millisecond of every histogram bucket a whole
 /// millisecond can fall in, plus `(0, ZERO_BIN)`. Computed with the histogram's own bucket
 /// function, so the SQL lookup agrees with it for every integer latency.

@@ -233,7 +233,8 @@ async fn detail(
                 dt { "Records delivered" } dd { (layout::count(d.records_delivered)) }
                 dt { "Batches delivered" } dd { (layout::count(d.batch_seq)) " (the last one's " code { "seq" } ")" }
                 dt { "Last synced" } dd { (layout::opt_time(d.last_synced_at, tz)) }
-                dt { "Lag" } dd { (duration_text(d.lag_seconds(now))) }
+                dt { "Lag (record time)" } dd { (duration_text(d.lag_seconds(now))) }
+                dt { "Lag (ingest time)" } dd { (duration_text(d.ingest_lag_seconds(now))) }
                 dt { "Failed cycles in a row" } dd { (d.failed_cycles) }
                 dt { "Data type" } dd { (d.data_type.label()) }
                 dt { "Scope" } dd { (scope_text(&d)) }

@@ -6,7 +6,8 @@
 //! fails its test instead of passing it.
 //!
 //! Tests script failures with [`DatadogReceiver::reply_next`] (e.g. a 429 with
-//! `Retry-After`, a 500): queued replies answer the next intake requests before any check.
+//! `Retry-After`, a 500): queued replies answer the next intake requests before any check;
+//! [`DatadogReceiver::reply_at`] answers one given request (the second of a split batch, say).
 
 use axum::Router;
 use axum::body::Bytes;
@@ -35,6 +36,8 @@ struct Shared {
     entries: Mutex<Vec<Value>>,
     requests: Mutex<usize>,
     replies: Mutex<VecDeque<(u16, Option<String>)>>,
+    /// Request number (1-based, counting every intake request) → scripted status.
+    replies_at: Mutex<std::collections::HashMap<usize, u16>>,
     violations: Mutex<Vec<String>>,
 }
 
@@ -96,6 +99,11 @@ impl DatadogReceiver {
     /// Queues replies (status, `Retry-After`) for the next intake requests, in order.
     pub fn reply_next(&self, replies: Vec<(u16, Option<String>)>) {
         self.shared.replies.lock().unwrap().extend(replies);
+    }
+
+    /// The `n`th intake request (1-based, counting every request so far) answers `status`.
+    pub fn reply_at(&self, n: usize, status: u16) {
+        self.shared.replies_at.lock().unwrap().insert(n, status);
     }
 
     /// Waits until `pred` holds for the accepted entries, and returns them; panics at
@@ -219,8 +227,15 @@ fn check_intake_request(
 }
 
 async fn intake(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
-    *shared.requests.lock().unwrap() += 1;
-    let scripted = shared.replies.lock().unwrap().pop_front();
+    let n = {
+        let mut requests = shared.requests.lock().unwrap();
+        *requests += 1;
+        *requests
+    };
+    let at = shared.replies_at.lock().unwrap().remove(&n);
+    let scripted = at
+        .map(|status| (status, None))
+        .or_else(|| shared.replies.lock().unwrap().pop_front());
     if let Some((status, retry_after)) = scripted {
         let status = StatusCode::from_u16(status).unwrap();
         let mut response = error(status, "scripted reply");

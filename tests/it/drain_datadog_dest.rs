@@ -160,6 +160,46 @@ async fn a_batch_over_1000_entries_is_split_into_requests_in_order() {
 }
 
 #[tokio::test]
+async fn a_retry_of_a_split_batch_sends_only_the_parts_not_yet_accepted() {
+    let rx = datadog_receiver::start(API_KEY).await;
+    let d = destination(&rx, API_KEY);
+    let b = batch(numbered(2_500));
+    // The second of three requests fails: the first was accepted.
+    rx.reply_at(2, 500);
+    let e = d.deliver(&b).await.unwrap_err();
+    assert!(!e.permanent && e.status == Some(500), "{e:?}");
+    assert!(e.message.contains("request 2 of 3"), "{}", e.message);
+    assert_eq!(rx.entries().len(), 1_000);
+
+    // The retry (same batch, same key) sends requests 2 and 3 only.
+    let delivered = d.deliver(&b).await.unwrap();
+    assert_eq!(delivered.requests, 2);
+    assert_eq!(rx.requests(), 4, "1 accepted + 1 failed + the 2 remaining");
+    let note = delivered.note.unwrap_or_default();
+    assert!(note.starts_with("1 of 3 request(s)"), "{note}");
+    let got = entries(&rx, 2_500).await;
+    let ids: Vec<String> = got
+        .iter()
+        .map(|e| message(e)["entry_id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        ids,
+        (0..2_500).map(|i| format!("e{i}")).collect::<Vec<_>>(),
+        "every record exactly once, in order"
+    );
+
+    // Once delivered whole, the batch is forgotten: delivering it again (a replay under the
+    // same key, say) sends every part.
+    assert_eq!(d.deliver(&b).await.unwrap().requests, 3);
+    // Another batch with the same content under its own key keeps its own progress.
+    let mut other = b.clone();
+    other.key = "batch-key-2".into();
+    rx.reply_at(9, 503);
+    d.deliver(&other).await.unwrap_err();
+    assert_eq!(d.deliver(&other).await.unwrap().requests, 2);
+}
+
+#[tokio::test]
 async fn large_records_are_split_at_5_mb_per_request() {
     let rx = datadog_receiver::start(API_KEY).await;
     let d = destination(&rx, API_KEY);

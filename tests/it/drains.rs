@@ -267,12 +267,8 @@ async fn stepper_setup(backend: Backend) -> (Ctx, Receiver, outflow::drain::Drai
     (ctx, rx, stepper, id)
 }
 
-/// A drain service whose engine never runs on its own (node `stepper`), with its own drain;
-/// with an app that runs no drains (`stepper_setup`) only the test's cycles deliver it.
-async fn stepped_drain(ctx: &Ctx, secret: &str) -> (outflow::drain::Drains, String) {
-    use outflow::drain::request::{self, DrainRequest};
-    let store = ctx.app.store.clone();
-    let secrets = ctx.app.drains.secrets.clone();
+/// An engine of node `stepper` on the app's database; it runs only when spawned or driven.
+fn stepper_engine(ctx: &Ctx) -> outflow::drain::engine::Engine {
     let config = outflow::config::DrainsConfig {
         allow_private_destinations: true,
         attempts_per_cycle: 2,
@@ -281,13 +277,22 @@ async fn stepped_drain(ctx: &Ctx, secret: &str) -> (outflow::drain::Drains, Stri
         lease_seconds: 600,
         ..Default::default()
     };
-    let engine = outflow::drain::engine::Engine::new(
-        store.clone(),
-        secrets.clone(),
+    outflow::drain::engine::Engine::new(
+        ctx.app.store.clone(),
+        ctx.app.drains.secrets.clone(),
         ctx.app.exports.mailer.clone(),
         config,
         "stepper".into(),
-    );
+    )
+}
+
+/// A drain service whose engine never runs on its own (node `stepper`), with its own drain;
+/// with an app that runs no drains (`stepper_setup`) only the test's cycles deliver it.
+async fn stepped_drain(ctx: &Ctx, secret: &str) -> (outflow::drain::Drains, String) {
+    use outflow::drain::request::{self, DrainRequest};
+    let store = ctx.app.store.clone();
+    let secrets = ctx.app.drains.secrets.clone();
+    let engine = stepper_engine(ctx);
     let stepper = outflow::drain::Drains {
         store: store.clone(),
         secrets,
@@ -1081,18 +1086,32 @@ both_backends!(signing_secrets_rotate_without_a_gap, |backend| async move {
 both_backends!(
     without_notifications_the_poller_finds_new_records,
     |backend| async move {
-        // A record written through a second Store on the same database: on SQLite nothing
-        // announces it to this app's engine, so only the fallback poll can find it (on
-        // PostgreSQL pg_notify still reaches the app).
+        // Commit notifications off (as behind a pooler that drops LISTEN), and the record
+        // written through a second Store on the same database: on neither backend does
+        // anything announce it to this app's engine, so only the fallback poll can find it.
         let ctx = Ctx::new(backend, |c| {
             fast(c);
+            c.drains.commit_notifications = false;
             c.drains.poll_min_seconds = 1;
             c.drains.poll_max_seconds = 2;
         })
         .await;
         let rx = Receiver::start().await;
         let secret = ctx.http_secret(&rx.url).await;
-        ctx.drain(&secret, json!({})).await;
+        let id = ctx.drain(&secret, json!({})).await["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        // The drain's task has caught up and waits: a record it finds now, it finds by polling.
+        let engine = ctx.app.drains.engine.clone();
+        let deadline = std::time::Instant::now() + WAIT;
+        while !engine.is_caught_up(&id) {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the drain never caught up"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
         let other = ctx.app._db.store().await;
         let batch = outflow::ingest::validate(
             outflow::domain::DataType::Workflows,
@@ -1102,5 +1121,249 @@ both_backends!(
         other.insert_records(&batch).await.unwrap();
         let reqs = rx.wait_for(WAIT, |r| !delivered_ids(r).is_empty()).await;
         assert_eq!(delivered_ids(&reqs), ["silent-1"]);
+    }
+);
+
+both_backends!(
+    idle_cycles_reuse_the_drains_settings_until_something_changes,
+    |backend| async move {
+        let ctx = Ctx::new(backend, fast).await;
+        let rx = Receiver::start().await;
+        let secret = ctx.http_secret(&rx.url).await;
+        let id = ctx.drain(&secret, json!({})).await["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let engine = ctx.app.drains.engine.clone();
+        let deadline = std::time::Instant::now() + WAIT;
+        while !engine.is_caught_up(&id) {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the drain never caught up"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        // An idle cycle (run after the task's own, on its memory) reads no settings.
+        let loads = engine.settings_loads();
+        assert_eq!(
+            engine.run_once(&id).await.unwrap(),
+            outflow::drain::engine::Ran::Idle
+        );
+        assert_eq!(
+            engine.settings_loads(),
+            loads,
+            "an idle cycle read settings"
+        );
+        // Neither does a cycle woken by new records: it reads only the records.
+        ctx.app.ingest_ok("workflows", &runs("a", 2)).await;
+        let reqs = rx.wait_for(WAIT, |r| delivered_ids(r).len() >= 2).await;
+        assert_eq!(
+            batches(&reqs)[0].json()["records"][0]["user_email"],
+            "ada@acme.example"
+        );
+        engine.run_once(&id).await.unwrap();
+        assert_eq!(
+            engine.settings_loads(),
+            loads,
+            "a woken cycle read settings"
+        );
+
+        // A change of the organization's privacy is seen by the next cycle.
+        let r = ctx
+            .app
+            .client
+            .put(format!("{}/v1/orgs/acme", ctx.app.url))
+            .bearer_auth(INGEST_KEY)
+            .json(&json!({"name": "Org acme", "privacy": "pseudonymized"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+        ctx.app.ingest_ok("workflows", &runs("b", 1)).await;
+        let reqs = rx.wait_for(WAIT, |r| delivered_ids(r).len() >= 3).await;
+        let last = batches(&reqs).last().unwrap().json();
+        assert_eq!(last["records"][0]["run_id"], "b-0");
+        let email = last["records"][0]["user_email"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert_ne!(email, "ada@acme.example", "privacy change not seen");
+        assert!(engine.settings_loads() > loads);
+
+        // So is a change of the drain's fields.
+        let loads = engine.settings_loads();
+        ctx.ok(
+            reqwest::Method::PATCH,
+            &format!("/v1/drains/{id}"),
+            Some(json!({"fields": ["run_id"]})),
+            200,
+        )
+        .await;
+        ctx.app.ingest_ok("workflows", &runs("c", 1)).await;
+        let reqs = rx.wait_for(WAIT, |r| delivered_ids(r).len() >= 4).await;
+        let rec = batches(&reqs).last().unwrap().json()["records"][0].clone();
+        assert_eq!(rec["run_id"], "c-0");
+        assert!(
+            rec.get("user_email").is_none(),
+            "field change not seen: {rec}"
+        );
+        assert!(engine.settings_loads() > loads);
+    }
+);
+
+both_backends!(
+    a_replay_interrupted_by_a_restart_resumes_where_it_stopped,
+    |backend| async move {
+        let (ctx, rx, stepper, id) = stepper_setup(backend).await;
+        // Paused: the live drain stays out of the way; a replay runs regardless.
+        ctx.ok(
+            reqwest::Method::POST,
+            &format!("/v1/drains/{id}/pause"),
+            None,
+            200,
+        )
+        .await;
+        // 2,500 runs at 2026-03-29T00:30Z: three batches of at most 1,000.
+        for chunk in 0..3 {
+            ctx.app
+                .ingest_ok(
+                    "workflows",
+                    &runs(&format!("w{chunk}"), if chunk < 2 { 1000 } else { 500 }),
+                )
+                .await;
+        }
+        read_all(&ctx.app.store, outflow::domain::DataType::Workflows, "acme").await;
+        let replayed = |reqs: &[crate::http_receiver::Received]| -> Vec<String> {
+            batches(reqs)
+                .into_iter()
+                .filter(|r| r.header("webhook-id").starts_with("replay-"))
+                .flat_map(|r| {
+                    r.json()["records"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|x| x["run_id"].as_str().unwrap().to_string())
+                        .collect::<Vec<_>>()
+                })
+                .collect()
+        };
+
+        // The first batch is taken; the second meets a 503 whose Retry-After outlasts the
+        // engine, which stops while the replay waits.
+        rx.reply_next(vec![
+            Reply::status(200),
+            Reply::status(503).header("retry-after", "600"),
+        ]);
+        let stop = tokio_util::sync::CancellationToken::new();
+        let running = stepper.engine.spawn(stop.clone());
+        let at = |t: &str| t.parse::<chrono::DateTime<chrono::Utc>>().unwrap();
+        stepper
+            .replay(
+                "acme",
+                &id,
+                at("2026-03-28T00:00:00Z"),
+                at("2026-03-30T00:00:00Z"),
+            )
+            .await
+            .unwrap();
+        let reqs = rx.wait_for(WAIT, |r| batches(r).len() >= 2).await;
+        let keys = |reqs: &[crate::http_receiver::Received]| -> Vec<String> {
+            batches(reqs)
+                .iter()
+                .map(|r| r.header("webhook-id").to_string())
+                .collect()
+        };
+        let first = keys(&reqs);
+        assert!(first.iter().all(|k| k.starts_with("replay-")), "{first:?}");
+        stop.cancel();
+        running.await.unwrap();
+        assert_eq!(
+            batches(&rx.requests()).len(),
+            2,
+            "nothing sent after the stop"
+        );
+
+        // The node starts again: the replay goes on with its second batch, under the same key,
+        // and the first is not sent again.
+        let again = stepper_engine(&ctx);
+        let stop = tokio_util::sync::CancellationToken::new();
+        let running = again.spawn(stop.clone());
+        let distinct = |reqs: &[crate::http_receiver::Received]| {
+            let mut ids = replayed(reqs);
+            ids.sort();
+            ids.dedup();
+            ids.len()
+        };
+        let reqs = rx.wait_for(WAIT, |r| distinct(r) >= 2500).await;
+        let all = keys(&reqs);
+        assert_eq!(all.len(), 4, "{all:?}");
+        assert_eq!(all[..2], first[..]);
+        assert_eq!(all[2], first[1], "the refused batch again, same key");
+        assert!(!first.contains(&all[3]));
+        assert_eq!(distinct(&reqs), 2500);
+        assert_eq!(
+            replayed(&reqs).len(),
+            3500,
+            "1,000 + 1,000 refused + 1,000 + 500"
+        );
+        // Recorded as done, with every record counted once.
+        let deadline = std::time::Instant::now() + WAIT;
+        loop {
+            let rows = ctx
+                .app
+                .store
+                .query(
+                    "SELECT status, records FROM drain_replays",
+                    &[],
+                    &[
+                        outflow::domain::FieldType::Text,
+                        outflow::domain::FieldType::Integer,
+                    ],
+                )
+                .await
+                .unwrap();
+            if rows[0][0].as_text() == Some("done") {
+                assert_eq!(rows[0][1].as_i64(), Some(2500));
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the replay never finished"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        stop.cancel();
+        running.await.unwrap();
+    }
+);
+
+both_backends!(
+    a_backfill_shows_its_ingest_time_lag_beside_the_event_time_lag,
+    |backend| async move {
+        let (ctx, rx, stepper, id) = stepper_setup(backend).await;
+        let engine = &stepper.engine;
+        assert_eq!(engine.run_due().await.unwrap(), Ran::Idle);
+        let d = ctx.get_drain(&id).await;
+        assert_eq!(d["lag_seconds"], 0.0);
+        assert_eq!(d["ingest_lag_seconds"], 0.0);
+
+        // A backfill: runs of 2026-03-29, stored now; the receiver is down.
+        rx.set_default(Reply::status(500).body("receiver down"));
+        ctx.app.ingest_ok("workflows", &runs("old", 2)).await;
+        read_all(&ctx.app.store, outflow::domain::DataType::Workflows, "acme").await;
+        assert_eq!(engine.run_once(&id).await.unwrap(), Ran::Worked);
+        let d = ctx.get_drain(&id).await;
+        let event = d["lag_seconds"].as_f64().unwrap();
+        let ingest = d["ingest_lag_seconds"].as_f64().unwrap();
+        // Stored moments ago (a failed cycle with a retry since), the events months old.
+        assert!(event > 30.0 * 86_400.0, "event-time lag {event}");
+        assert!(ingest > 0.0 && ingest < 600.0, "ingest-time lag {ingest}");
+
+        rx.set_default(Reply::status(200));
+        assert_eq!(engine.run_once(&id).await.unwrap(), Ran::Worked);
+        let d = ctx.get_drain(&id).await;
+        assert_eq!(d["records_delivered"], 2);
+        assert_eq!(d["lag_seconds"], 0.0);
+        assert_eq!(d["ingest_lag_seconds"], 0.0, "caught up: no ingest lag");
     }
 );

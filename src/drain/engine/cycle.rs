@@ -12,6 +12,14 @@
 //! A batch whose records the filters all drop is committed without a delivery ([`skip`]).
 //! Every write is fenced by the lease, the status and the cursor (`repo`): a step that finds
 //! the drain no longer its own ends the cycle with [`Outcome::Stop`].
+//!
+//! The settings a cycle works with (the drain's row, its selector with the privacy policy and
+//! personal spaces, its destination) are kept between cycles that end cleanly — caught up,
+//! skipped, delivered — with the cursor as the cycle left it, so an idle drain woken by new
+//! records reads only the records. They are read again when anything they depend on changed
+//! in this process (`Store::settings_generation`), after [`CARRY_LIMIT`] batches, after a
+//! failed cycle, and at least every [`SETTINGS_MAX_AGE`] (changes made on other nodes:
+//! a pause there, say, which the commit's fence lets through).
 
 use super::Inner;
 use super::deliver::{deliver_with_retries, fill};
@@ -26,6 +34,7 @@ use crate::drain::select::Selector;
 use crate::store::{StoreError, StoredRecord};
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 
 /// What a cycle ended with: what the drain's task does next.
@@ -87,6 +96,17 @@ pub(super) struct Memory {
     carry: Option<Plan>,
 }
 
+impl Memory {
+    /// Keeps the settings of a cycle that ended cleanly, the cursor at `cursor` and nothing
+    /// pending, for the next cycle (while [`Plan::fresh`]).
+    fn keep(&mut self, mut plan: Plan, cursor: i64) {
+        plan.drain.cursor_pos = cursor;
+        plan.drain.pending_last = None;
+        plan.ahead = None;
+        self.carry = Some(plan);
+    }
+}
+
 /// The destination of the drain's current settings, rebuilt when they change.
 struct Cached {
     updated_at: DateTime<Utc>,
@@ -104,10 +124,25 @@ struct Plan {
     ahead: Option<Read>,
     /// Batches carried so far; settings and privacy are re-read every `CARRY_LIMIT`.
     batches: u32,
+    /// When the settings were read, and the store's settings generation then.
+    loaded: (Instant, u64),
+}
+
+impl Plan {
+    /// Whether a later cycle may still work with these settings.
+    fn fresh(&self, inner: &Inner) -> bool {
+        self.batches < CARRY_LIMIT
+            && self.loaded.1 == inner.store.settings_generation()
+            && self.loaded.0.elapsed() < SETTINGS_MAX_AGE
+    }
 }
 
 /// Batches delivered on carried settings before they are read again.
 const CARRY_LIMIT: u32 = 20;
+
+/// Longest a drain works with settings read earlier: how soon a change made on another node
+/// (which this process's settings generation does not see) reaches it.
+const SETTINGS_MAX_AGE: Duration = Duration::from_secs(5);
 
 /// Rows read after a cursor, and the horizon taken just before the read: every committed
 /// position below it is in the read.
@@ -124,7 +159,7 @@ pub(super) async fn cycle(
     cancel: &CancellationToken,
 ) -> Result<Ended, StoreError> {
     let mut plan = match memory.carry.take() {
-        Some(p) if p.batches < CARRY_LIMIT => p,
+        Some(p) if p.fresh(inner) => p,
         _ => match load(inner, id, &mut memory.cached).await? {
             Loaded::Ready(p) => *p,
             Loaded::NotOurs => return Ok(Ended::idle(Outcome::Stop)),
@@ -153,6 +188,8 @@ pub(super) async fn cycle(
         }
         Span::Empty => {
             let outcome = idle(inner, &plan.drain, read.horizon, plan.drain.cursor_pos).await?;
+            let cursor = plan.drain.cursor_pos;
+            memory.keep(plan, cursor);
             Ok(Ended::idle(outcome))
         }
         Span::Batch(bounds) => {
@@ -175,6 +212,11 @@ enum Loaded {
 /// Reads the drain's settings afresh: its row, its destination (rebuilt only when the
 /// settings changed) and its selector.
 async fn load(inner: &Inner, id: &str, cached: &mut Option<Cached>) -> Result<Loaded, StoreError> {
+    // Taken before the reads: a change during them makes the next cycle read again.
+    let loaded = (Instant::now(), inner.store.settings_generation());
+    inner
+        .settings_loads
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let Some(drain) = repo::get_any(&inner.store, id).await? else {
         return Ok(Loaded::NotOurs);
     };
@@ -196,6 +238,7 @@ async fn load(inner: &Inner, id: &str, cached: &mut Option<Cached>) -> Result<Lo
         dest,
         ahead: None,
         batches: 0,
+        loaded,
     })))
 }
 
@@ -349,20 +392,26 @@ async fn handle(
     limit: usize,
     cancel: &CancellationToken,
 ) -> Result<Outcome, StoreError> {
+    let Read { horizon, rows: raw } = read;
+    let records = select(&plan.selector, raw);
+    let key = batch_key(&plan.drain.id, bounds.first, bounds.last);
+    if records.is_empty() {
+        let attempt = live_attempt(&plan.drain, &key, bounds, 0);
+        let outcome = skip(inner, &plan.drain, &attempt, horizon, bounds).await?;
+        if outcome != Outcome::Stop {
+            memory.keep(plan, bounds.last);
+        }
+        return Ok(outcome);
+    }
     let Plan {
         drain,
         selector,
         dest,
         batches,
+        loaded,
         ..
     } = plan;
-    let Read { horizon, rows: raw } = read;
-    let records = select(&selector, raw);
-    let key = batch_key(&drain.id, bounds.first, bounds.last);
     let mut attempt = live_attempt(&drain, &key, bounds, records.len());
-    if records.is_empty() {
-        return skip(inner, &drain, &attempt, horizon, bounds).await;
-    }
     if !mark_pending(inner, &drain, bounds.last, &records).await? {
         return Ok(Outcome::Stop);
     }
@@ -400,6 +449,7 @@ async fn handle(
         dest,
         ahead: None,
         batches,
+        loaded,
     };
     after_commit(inner, memory, plan, next, horizon, (bounds.last, key)).await
 }
@@ -429,8 +479,15 @@ async fn after_commit(
             });
             Ok(Outcome::More)
         }
-        Then::Again => Ok(Outcome::More),
-        Then::Idle(horizon) => idle(inner, &plan.drain, horizon, last).await,
+        Then::Again => {
+            memory.keep(plan, last);
+            Ok(Outcome::More)
+        }
+        Then::Idle(horizon) => {
+            let outcome = idle(inner, &plan.drain, horizon, last).await?;
+            memory.keep(plan, last);
+            Ok(outcome)
+        }
     }
 }
 

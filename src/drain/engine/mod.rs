@@ -66,7 +66,18 @@ pub(crate) struct Inner {
     refresh: Notify,
     /// Bounds the drains working at once (see `worker`).
     pub cycles: tokio::sync::Semaphore,
+    /// Times a cycle read a drain's settings (row, privacy, teams): see `cycle`.
+    pub settings_loads: std::sync::atomic::AtomicU64,
+    /// Fired when the engine stops: replays stop too, to resume when it starts again.
+    stop: CancellationToken,
+    /// Ids of the replays running in this process, and their tasks.
+    replays: Mutex<std::collections::HashSet<String>>,
+    replay_tasks: tokio_util::task::TaskTracker,
 }
+
+/// How often a node deletes the ingest marks every drain has passed (and how old they must
+/// be): the ingest-time lag reads only marks past a cursor.
+const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 
 /// Drain cycles one node runs at once.
 const CONCURRENT_CYCLES: usize = 64;
@@ -164,6 +175,10 @@ impl Engine {
                 running: Mutex::new(HashMap::new()),
                 refresh: Notify::new(),
                 cycles: tokio::sync::Semaphore::new(CONCURRENT_CYCLES),
+                settings_loads: Default::default(),
+                stop: CancellationToken::new(),
+                replays: Default::default(),
+                replay_tasks: tokio_util::task::TaskTracker::new(),
             }),
         }
     }
@@ -190,24 +205,20 @@ impl Engine {
         }
     }
 
-    /// Starts replaying `[from, to)` of `drain` to `dest`; the replay's id.
-    pub fn replay(
+    /// Starts replaying `[from, to)` of `drain` to `dest` (recorded first, so that it resumes
+    /// after a restart); the replay's id.
+    pub async fn replay(
         &self,
         drain: super::model::Drain,
         dest: Arc<dyn super::dest::Destination>,
         from: chrono::DateTime<Utc>,
         to: chrono::DateTime<Utc>,
-    ) -> String {
+    ) -> Result<String, crate::store::StoreError> {
         let id = format!("rpl_{}", uuid::Uuid::now_v7().simple());
-        tokio::spawn(replay::run(
-            self.inner.clone(),
-            drain,
-            dest,
-            id.clone(),
-            from,
-            to,
-        ));
-        id
+        let r = repo::replays::Replay::new(id.clone(), &drain.id, &drain.org_id, from, to);
+        repo::replays::insert(&self.inner.store, &r, &self.inner.node).await?;
+        self.inner.start_replay(drain, dest, r);
+        Ok(id)
     }
 
     /// Runs one cycle of drain `id` in the caller's task, as this node: `Worked` when it read
@@ -239,6 +250,26 @@ impl Engine {
         Ok(ran)
     }
 
+    /// Whether drain `id` runs on this node and its task has caught up: it waits for a commit
+    /// notification or the poller to find new records.
+    pub fn is_caught_up(&self, id: &str) -> bool {
+        self.inner
+            .running
+            .lock()
+            .unwrap()
+            .get(id)
+            .is_some_and(|r| r.wake.idle_at.lock().unwrap().is_some())
+    }
+
+    /// How many times cycles on this node read a drain's settings — its row, the privacy
+    /// policy, the personal spaces — rather than working with those kept from the cycle
+    /// before.
+    pub fn settings_loads(&self) -> u64 {
+        self.inner
+            .settings_loads
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     /// Ids of the drains this node is running.
     pub fn running(&self) -> Vec<String> {
         let mut ids: Vec<String> = self.inner.running.lock().unwrap().keys().cloned().collect();
@@ -250,22 +281,9 @@ impl Engine {
     /// returned task ends once every drain task has stopped and its lease is released.
     pub fn spawn(&self, stop: CancellationToken) -> tokio::task::JoinHandle<()> {
         let inner = self.inner.clone();
-        let mut commits = inner.store.subscribe();
-        let listener_inner = inner.clone();
-        let listener_stop = stop.clone();
-        tokio::spawn(async move {
-            loop {
-                let c = tokio::select! {
-                    _ = listener_stop.cancelled() => return,
-                    c = commits.recv() => c,
-                };
-                match c {
-                    Ok(c) => listener_inner.announce(&c),
-                    Err(RecvError::Lagged(_)) => listener_inner.announce(&Committed::everything()),
-                    Err(RecvError::Closed) => return,
-                }
-            }
-        });
+        if inner.config.commit_notifications {
+            self.listen(stop.clone());
+        }
         let poller_inner = inner.clone();
         let poller_stop = stop.clone();
         tokio::spawn(async move {
@@ -280,10 +298,21 @@ impl Engine {
             }
         });
         tokio::spawn(async move {
+            if let Err(e) = replay::resume(&inner).await {
+                tracing::warn!(error = %e, "cannot resume this node's replays");
+            }
             let period = Duration::from_millis(inner.config.lease_seconds.max(1) * 1000 / 3);
+            let mut pruned = None::<Instant>;
             loop {
                 if let Err(e) = Inner::lease_round(&inner).await {
                     tracing::warn!(error = %e, "drain lease round failed");
+                }
+                if pruned.is_none_or(|t| t.elapsed() >= PRUNE_EVERY) {
+                    pruned = Some(Instant::now());
+                    let before = Utc::now() - chrono::Duration::from_std(PRUNE_EVERY).unwrap();
+                    if let Err(e) = repo::prune_ingest_marks(&inner.store, before).await {
+                        tracing::warn!(error = %e, "pruning ingest marks failed");
+                    }
                 }
                 tokio::select! {
                     _ = stop.cancelled() => break,
@@ -291,8 +320,33 @@ impl Engine {
                     _ = inner.refresh.notified() => {}
                 }
             }
+            inner.stop.cancel();
             inner.stop_all().await;
+            inner.replay_tasks.close();
+            inner.replay_tasks.wait().await;
         })
+    }
+}
+
+impl Engine {
+    /// Turns the store's commit notifications into wake-ups of the drains they concern,
+    /// until `stop`.
+    fn listen(&self, stop: CancellationToken) {
+        let inner = self.inner.clone();
+        let mut commits = inner.store.subscribe();
+        tokio::spawn(async move {
+            loop {
+                let c = tokio::select! {
+                    _ = stop.cancelled() => return,
+                    c = commits.recv() => c,
+                };
+                match c {
+                    Ok(c) => inner.announce(&c),
+                    Err(RecvError::Lagged(_)) => inner.announce(&Committed::everything()),
+                    Err(RecvError::Closed) => return,
+                }
+            }
+        });
     }
 }
 
@@ -396,6 +450,28 @@ impl Inner {
             }
         }
         Ok(())
+    }
+
+    /// Whether replay `id` runs in this process.
+    fn replaying(&self, id: &str) -> bool {
+        self.replays.lock().unwrap().contains(id)
+    }
+
+    /// Runs `replay` in a task until it ends or the engine stops.
+    fn start_replay(
+        self: &Arc<Self>,
+        drain: super::model::Drain,
+        dest: Arc<dyn super::dest::Destination>,
+        replay: repo::replays::Replay,
+    ) {
+        let id = replay.id.clone();
+        self.replays.lock().unwrap().insert(id.clone());
+        let inner = self.clone();
+        let cancel = self.stop.child_token();
+        self.replay_tasks.spawn(async move {
+            replay::run(inner.clone(), drain, dest, replay, cancel).await;
+            inner.replays.lock().unwrap().remove(&id);
+        });
     }
 
     /// A task that ended on its own (paused, error, lease lost) leaves the running set.

@@ -45,6 +45,7 @@ fn drain() -> Drain {
         records_delivered: 0,
         last_synced_at: None,
         oldest_pending_at: None,
+        oldest_ingested_at: None,
         start_ts: None,
         lease_owner: None,
         lease_until: None,
@@ -54,16 +55,26 @@ fn drain() -> Drain {
     }
 }
 
-/// The row the database would hand back for `d` as inserted (`None` → NULL).
+/// The row a read would hand back for `d` as inserted (`None` → NULL), with no ingest mark
+/// past its cursor.
 fn stored_row(d: &Drain) -> NamedRow {
-    let values = insert_row(d)
+    let mut values: Vec<Value> = insert_row(d)
         .into_iter()
         .map(|(_, v)| match v {
             Some(Value::NullTimestamp) | None => Value::Null,
             Some(v) => v,
         })
         .collect();
-    DRAIN.rows(vec![values], "drain").pop().unwrap()
+    values.push(Value::Null);
+    DRAIN_READ.rows(vec![values], "drain").pop().unwrap()
+}
+
+#[test]
+fn reads_return_the_stored_columns_then_the_ingest_time_of_the_oldest_record() {
+    let stored: Vec<&str> = DRAIN.0.iter().map(|c| c.name).collect();
+    let read: Vec<&str> = DRAIN_READ.0.iter().map(|c| c.name).collect();
+    assert_eq!(read[..stored.len()], stored[..]);
+    assert_eq!(read[stored.len()..], ["oldest_ingested_at"]);
 }
 
 #[test]

@@ -283,7 +283,7 @@ async fn insert_rolled_up(
     let accepted = insert_rows(conn, rows, start).await?;
     if accepted > 0 && rollups {
         let end = start + rows.records.len() as i64;
-        for org in super::rollups::batch_orgs(rows) {
+        for org in super::records::batch_orgs(rows) {
             let statements = super::rollups::ingest_statements(
                 super::rollups::Dialect::Postgres,
                 batch.data_type,
@@ -302,10 +302,8 @@ async fn insert_rolled_up(
         }
     }
     if accepted > 0 {
-        let mut orgs: Vec<&str> = rows.records.iter().map(|r| r.org_id.as_str()).collect();
-        orgs.sort_unstable();
-        orgs.dedup();
-        for org in orgs {
+        mark_ingest(&mut *conn, rows, start).await?;
+        for org in super::records::batch_orgs(rows) {
             // Delivered to listeners at commit, and only if the transaction commits.
             sqlx::query("SELECT pg_notify($1, $2)")
                 .bind(super::notify::CHANNEL)
@@ -322,6 +320,27 @@ async fn insert_rolled_up(
         accepted,
         duplicates: total - accepted,
     })
+}
+
+/// Records when the rows at positions `start..` were stored (see `records::ingest_mark_sql`).
+async fn mark_ingest(
+    conn: &mut PgConnection,
+    batch: &RecordBatch,
+    start: i64,
+) -> Result<(), sqlx::Error> {
+    let sql = numbered(&super::records::ingest_mark_sql(batch.spec().table));
+    let now = Value::Timestamp(chrono::Utc::now());
+    let end = start + batch.records.len() as i64 - 1;
+    for org in super::records::batch_orgs(batch) {
+        let q = sqlx::query(&sql).bind(batch.data_type.as_str());
+        bind(q, &now)
+            .bind(org)
+            .bind(start)
+            .bind(end)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
 }
 
 /// One column of a batch as a typed array, for `UNNEST`.

@@ -286,6 +286,7 @@ async fn insert_in_tx(
         let start = take_positions(conn, versions.records.len()).await?;
         insert_rows(conn, &versions, start).await?;
         let accepted = versions.records.len() as u64;
+        mark_ingest(conn, &versions, start).await?;
         return Ok(InsertOutcome {
             accepted,
             duplicates: total - accepted,
@@ -293,9 +294,12 @@ async fn insert_in_tx(
     }
     let start = take_positions(conn, batch.records.len()).await?;
     let accepted = insert_rows(conn, batch, start).await?;
+    if accepted > 0 {
+        mark_ingest(conn, batch, start).await?;
+    }
     if accepted > 0 && rollups {
         let end = start + batch.records.len() as i64;
-        for org in super::rollups::batch_orgs(batch) {
+        for org in super::records::batch_orgs(batch) {
             let statements = super::rollups::ingest_statements(
                 Dialect::Sqlite,
                 batch.data_type,
@@ -323,6 +327,30 @@ async fn exec_all(
             q = bind(q, p);
         }
         q.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// Records when the rows at positions `start..` were stored (see `records::ingest_mark_sql`).
+async fn mark_ingest(
+    conn: &mut SqliteConnection,
+    batch: &RecordBatch,
+    start: i64,
+) -> Result<(), sqlx::Error> {
+    if batch.records.is_empty() {
+        return Ok(());
+    }
+    let sql = super::records::ingest_mark_sql(batch.spec().table);
+    let now = Value::Timestamp(chrono::Utc::now());
+    let end = start + batch.records.len() as i64 - 1;
+    for org in super::records::batch_orgs(batch) {
+        let q = sqlx::query(&sql).bind(batch.data_type.as_str());
+        bind(q, &now)
+            .bind(org)
+            .bind(start)
+            .bind(end)
+            .execute(&mut *conn)
+            .await?;
     }
     Ok(())
 }

@@ -6,8 +6,10 @@
 //! - `encode` — entries, truncation of oversized records, splitting into requests.
 //!
 //! A batch larger than one request is sent as several, in order. When a later request fails
-//! the batch fails, and its retry sends the earlier requests again: Datadog has no idempotency
-//! key, so delivery to Datadog is at-least-once, like every destination on the wire.
+//! the batch fails; the parts already accepted are remembered (`progress`), so its retry sends
+//! only the remaining ones. Datadog has no idempotency key: after a restart the retry sends
+//! every part again, so delivery to Datadog is at-least-once, like every destination on the
+//! wire.
 //!
 //! Responses: 200 and 202 are success; 400, 401, 403 and 413 are permanent; 408, 429 and 5xx
 //! transient (with `Retry-After` passed on); a connection failure is transient, an address the
@@ -15,6 +17,7 @@
 
 mod encode;
 pub mod limits;
+mod progress;
 pub mod sites;
 
 pub use encode::EntrySettings;
@@ -52,6 +55,8 @@ pub struct DatadogDestination {
     /// The API key and a custom intake URL's secret parts: cut out of every message.
     redact: Redactor,
     settings: EntrySettings,
+    /// Parts of split batches the intake accepted, so a retry skips them.
+    progress: progress::Progress,
 }
 
 /// Names the site and intake, never the API key.
@@ -176,6 +181,7 @@ pub fn build(
             service: check_attribute("service", service)?,
             tags: check_tags(tags)?,
         },
+        progress: progress::Progress::default(),
     })
 }
 
@@ -276,25 +282,33 @@ impl Destination for DatadogDestination {
         let encoded = encode::encode(batch, &self.settings);
         let total = encoded.bodies.len();
         let mut delivered = Delivered::default();
+        let mut skipped = 0;
         for (i, body) in encoded.bodies.iter().enumerate() {
+            let part = progress::digest(body);
+            if self.progress.accepted(&batch.key, &part) {
+                skipped += 1;
+                continue;
+            }
             let gz = gzip(body);
             let len = gz.len() as u64;
             let status = self.send(gz).await.map_err(|mut e| {
                 if i > 0 {
                     e.message = format!(
-                        "request {} of {total} failed, after {i} accepted (a retry sends \
-                         those again): {}",
+                        "request {} of {total} failed, after {i} accepted (a retry sends only \
+                         the remaining ones): {}",
                         i + 1,
                         e.message
                     );
                 }
                 self.scrub(e)
             })?;
+            self.progress.accept(&batch.key, part);
             delivered.status = Some(status);
             delivered.bytes += len;
             delivered.requests += 1;
         }
-        delivered.note = match (encoded.truncated, total) {
+        self.progress.done(&batch.key);
+        let truncated = match (encoded.truncated, total) {
             (0, 0) => Some("the batch has no records; nothing was sent".into()),
             (0, _) => None,
             (n, _) => Some(format!(
@@ -302,6 +316,15 @@ impl Destination for DatadogDestination {
                  truncated and the entry marked `outflow_truncated` and `truncated:true`",
                 limits::MAX_LOG_BYTES
             )),
+        };
+        let resumed = (skipped > 0).then(|| {
+            format!(
+                "{skipped} of {total} request(s) were accepted by an earlier try and not sent again"
+            )
+        });
+        delivered.note = match (truncated, resumed) {
+            (Some(t), Some(r)) => Some(format!("{t}; {r}")),
+            (t, r) => t.or(r),
         };
         Ok(delivered)
     }
