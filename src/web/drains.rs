@@ -198,7 +198,6 @@ async fn detail(
     let tz = org_tz(admin);
     let now = Utc::now();
     let reconciled = reconciled_days(state, admin, &d, tz, now).await?;
-    let today = now.with_timezone(&tz);
     let body = html! {
         p { a href={(PATH) "?tab=drains"} { "← Back to drains" } }
         div.row {
@@ -246,7 +245,27 @@ async fn detail(
                 @if let Some(s) = d.start_ts { dt { "Delivers records from" } dd { (layout::time(s, tz)) } }
             }
         }
-        @if admin.may(Capability::ManageDrains) { section.card {
+        @if admin.may(Capability::ManageDrains) { (replay_section(admin, &d, tz, now)) }
+        (reconciliation_section(&reconciled, now))
+        (history_section(&history, tz))
+        (attempts_section(&attempts, tz))
+    };
+    Ok(layout::with_headers(
+        status,
+        layout::page(&d.name, Some(admin), Nav::DataExport, body),
+    ))
+}
+
+/// The form that replays a past window (the last 24 hours by default, in the org's zone).
+fn replay_section(
+    admin: &Admin,
+    d: &Drain,
+    tz: chrono_tz::Tz,
+    now: chrono::DateTime<Utc>,
+) -> Markup {
+    let today = now.with_timezone(&tz);
+    html! {
+        section.card {
             h2 { "Replay a window" }
             p.muted {
                 "Delivers the records of a past window again, in batches with fresh idempotency keys ("
@@ -268,9 +287,16 @@ async fn detail(
                 }
                 div.actions-bar { button.secondary type="submit" { "Replay" } }
             }
-        } }
-        (reconciliation_section(&reconciled, now))
-        (history_section(&history, tz))
+        }
+    }
+}
+
+/// The drain's recent delivery attempts, newest first.
+fn attempts_section(
+    attempts: &[crate::drain::model::DeliveryAttempt],
+    tz: chrono_tz::Tz,
+) -> Markup {
+    html! {
         section {
             h2 { "Recent delivery attempts" }
             div.table-wrap {
@@ -281,7 +307,7 @@ async fn detail(
                         th scope="col" { "Details" }
                     } }
                     tbody {
-                        @for a in &attempts {
+                        @for a in attempts {
                             tr {
                                 td { (layout::time(a.created_at, tz)) }
                                 td { (a.kind) @if a.attempt > 1 { span.progress { "attempt " (a.attempt) } } }
@@ -299,11 +325,7 @@ async fn detail(
                 }
             }
         }
-    };
-    Ok(layout::with_headers(
-        status,
-        layout::page(&d.name, Some(admin), Nav::DataExport, body),
-    ))
+    }
 }
 
 /// The drain's last [`RECONCILED_DAYS`] local days, source vs delivered.

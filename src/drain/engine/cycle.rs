@@ -464,13 +464,15 @@ async fn after_commit(
     horizon: i64,
     (last, key): (i64, String),
 ) -> Result<Outcome, StoreError> {
+    let mut plan = plan;
+    // The commit moved the chain: whichever way the plan is kept, the next batch follows it.
+    plan.drain.batch_seq += 1;
+    plan.drain.batch_prev = Some(key);
     match carry_over(next, horizon) {
         Then::Carry(ahead) => {
             let mut drain = plan.drain;
             drain.cursor_pos = last;
             drain.pending_last = ahead.rows.last().map(|r| r.pos);
-            drain.batch_seq += 1;
-            drain.batch_prev = Some(key);
             memory.carry = Some(Plan {
                 drain,
                 ahead: Some(ahead),
