@@ -42,7 +42,8 @@
 //!                  jobs.rs (SQL of the job table)
 //! usage/           usage analytics (`GET /v1/usage`): Usage::query / run (mod.rs), request.rs
 //!                  (validation, cursor), metric.rs (metrics, dimensions), sql.rs (rollup and
-//!                  raw-edge statements), labels.rs, backfill.rs (rows from before the rollups)
+//!                  raw-edge statements), labels.rs, backfill.rs (rows from before the rollups),
+//!                  compact.rs (merges PostgreSQL's appended rollup rows)
 //! auth/            key secrets and hashing, scopes, per-key rate limits (no HTTP)
 //! mail/            SMTP or outbox mailer and its templates
 //! config.rs        typed configuration: defaults → outflow.toml → OUTFLOW_* → flags
