@@ -106,6 +106,10 @@ impl App {
         if self.state.config.schedules.run {
             workers.push(self.state.schedules.spawn(workers_stop.clone()));
         }
+        workers.extend(crate::usage::compact::spawn(
+            store.clone(),
+            workers_stop.clone(),
+        ));
         let router = router(self.state);
         let (stopped_tx, stopped_rx) = tokio::sync::oneshot::channel::<()>();
         let server = axum::serve(

@@ -56,6 +56,10 @@
 //!                  spec.rs and filters.rs (validation), lookup.rs, query.rs, pipeline.rs, encode/
 //!                  (CSV, NDJSON, JSON, Parquet cells), files.rs (local / S3, signed links),
 //!                  jobs.rs (SQL of the job table)
+//! usage/           usage analytics (`GET /v1/usage`): Usage::query / run (mod.rs), request.rs
+//!                  (validation, cursor), metric.rs (metrics, dimensions), sql.rs (rollup and
+//!                  raw-edge statements), labels.rs, backfill.rs (rows from before the rollups),
+//!                  compact.rs (merges PostgreSQL's appended rollup rows)
 //! auth/            key secrets and hashing, scopes, per-key rate limits (no HTTP)
 //! mail/            SMTP or outbox mailer and its templates
 //! config.rs        typed configuration: defaults → outflow.toml → OUTFLOW_* → flags
@@ -70,6 +74,7 @@
 //!                    export reads by binary COPY in windows (export_read.rs, copy.rs)
 //!   entities.rs      entity SQL shared by both backends
 //!   records.rs       record batches, agent versioning
+//!   rollups.rs       usage rollup families and the SQL ingest maintains them with
 //!   keys.rs          organization keys and scopes
 //!   admin.rs         admin users and roles, sessions, invitations and failed sign-ins
 //!   paging.rs        the one paging rule of every listing

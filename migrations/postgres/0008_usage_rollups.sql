@@ -6,6 +6,12 @@
 -- Credits are integer micro-credits, so sums are exact and independent of order.
 -- Ingest maintains the tables in its own transaction (src/store/rollups.rs); rows stored
 -- before this migration are rolled up in bounded batches by the backfill (usage_backfill).
+--
+-- PostgreSQL: rollup rows are APPENDED (one per key and batch), never upserted, and the key
+-- is not unique. An upsert would lock the shared row until the ingest transaction commits,
+-- serializing concurrent ingest and breaking its lock-free delivery order (a transaction
+-- committing first would wait for one that commits later). Queries sum rows anyway, so
+-- several rows per key give the same answer.
 
 CREATE TABLE usage_credits (
     org_id      TEXT NOT NULL,
@@ -15,9 +21,9 @@ CREATE TABLE usage_credits (
     category    TEXT NOT NULL,
     custom_role TEXT NOT NULL,
     spent       BIGINT NOT NULL,
-    granted     BIGINT NOT NULL,
-    PRIMARY KEY (org_id, slot, team_id, user_id, category, custom_role)
+    granted     BIGINT NOT NULL
 );
+CREATE INDEX usage_credits_slot ON usage_credits (org_id, slot);
 
 CREATE TABLE usage_runs (
     org_id      TEXT NOT NULL,
@@ -27,9 +33,9 @@ CREATE TABLE usage_runs (
     workbook_id TEXT NOT NULL,
     runs        BIGINT NOT NULL,
     failed_runs BIGINT NOT NULL,
-    run_credits BIGINT NOT NULL,
-    PRIMARY KEY (org_id, slot, team_id, user_id, workbook_id)
+    run_credits BIGINT NOT NULL
 );
+CREATE INDEX usage_runs_slot ON usage_runs (org_id, slot);
 
 CREATE TABLE usage_interactions (
     org_id              TEXT NOT NULL,
@@ -42,9 +48,9 @@ CREATE TABLE usage_interactions (
     interactions        BIGINT NOT NULL,
     interaction_credits BIGINT NOT NULL,
     input_tokens        BIGINT NOT NULL,
-    output_tokens       BIGINT NOT NULL,
-    PRIMARY KEY (org_id, slot, team_id, user_id, agent_id, model, api_key_id)
+    output_tokens       BIGINT NOT NULL
 );
+CREATE INDEX usage_interactions_slot ON usage_interactions (org_id, slot);
 
 CREATE TABLE usage_tool_calls (
     org_id           TEXT NOT NULL,
@@ -53,9 +59,9 @@ CREATE TABLE usage_tool_calls (
     user_id          TEXT NOT NULL,
     agent_id         TEXT NOT NULL,
     tool_calls       BIGINT NOT NULL,
-    tool_call_errors BIGINT NOT NULL,
-    PRIMARY KEY (org_id, slot, team_id, user_id, agent_id)
+    tool_call_errors BIGINT NOT NULL
 );
+CREATE INDEX usage_tool_calls_slot ON usage_tool_calls (org_id, slot);
 
 -- Tool-call latency as a mergeable histogram (src/domain/histogram.rs): one row per
 -- non-empty bucket, so merging is a SUM like every other rollup.
@@ -66,9 +72,9 @@ CREATE TABLE usage_tool_latency (
     user_id  TEXT NOT NULL,
     agent_id TEXT NOT NULL,
     bin      BIGINT NOT NULL,
-    n        BIGINT NOT NULL,
-    PRIMARY KEY (org_id, slot, team_id, user_id, agent_id, bin)
+    n        BIGINT NOT NULL
 );
+CREATE INDEX usage_tool_latency_slot ON usage_tool_latency (org_id, slot);
 
 -- Which members were active (any record of the four streams) in a slot: active users are a
 -- distinct count, which sums cannot answer.
@@ -76,9 +82,9 @@ CREATE TABLE usage_active (
     org_id  TEXT NOT NULL,
     slot    BIGINT NOT NULL,
     team_id TEXT NOT NULL,
-    user_id TEXT NOT NULL,
-    PRIMARY KEY (org_id, slot, team_id, user_id)
+    user_id TEXT NOT NULL
 );
+CREATE INDEX usage_active_slot ON usage_active (org_id, slot);
 
 -- The smallest whole millisecond of each histogram bucket (filled at start-up from the
 -- histogram's own bucket function, so SQL and Rust can never disagree), to bucket latencies

@@ -304,8 +304,12 @@ pub fn rollup_sql(d: Dialect, family: &Family, source: DataType) -> String {
         .raw_filter
         .map(|f| format!(" AND {f}"))
         .unwrap_or_default();
-    let action = if family.measures.is_empty() {
-        "DO NOTHING".to_string()
+    // PostgreSQL appends one row per key and batch: an upsert would hold the shared row's
+    // lock until commit and make concurrent ingest wait (see migration 0008).
+    let action = if d == Dialect::Postgres {
+        String::new()
+    } else if family.measures.is_empty() {
+        format!(" ON CONFLICT ({}) DO NOTHING", cols[..keys].join(", "))
     } else {
         let sets = family
             .measures
@@ -313,20 +317,20 @@ pub fn rollup_sql(d: Dialect, family: &Family, source: DataType) -> String {
             .map(|m| format!("{c} = {t}.{c} + excluded.{c}", c = m.col, t = family.table))
             .collect::<Vec<_>>()
             .join(", ");
-        format!("DO UPDATE SET {sets}")
+        format!(
+            " ON CONFLICT ({}) DO UPDATE SET {sets}",
+            cols[..keys].join(", ")
+        )
     };
-    // Grouped and ordered by the key: each row is written once per batch, and concurrent
-    // PostgreSQL transactions lock shared rollup rows in the same order (no deadlock).
+    // Grouped by the key: one row per key and batch.
     format!(
         "INSERT INTO {table} ({cols}) SELECT {select} FROM {src} \
          WHERE org_id = ? AND pos >= ? AND pos < ?{filter} \
-         GROUP BY {ordinals} ORDER BY {ordinals} \
-         ON CONFLICT ({key}) {action}",
+         GROUP BY {ordinals}{action}",
         table = family.table,
         cols = cols.join(", "),
         select = select.join(", "),
         src = spec.table,
-        key = cols[..keys].join(", "),
     )
 }
 
@@ -429,6 +433,10 @@ mod tests {
         );
         let active = rollup_sql(Dialect::Postgres, &ACTIVE, DataType::CreditLogs);
         assert!(active.contains("COALESCE(project_id, '')"), "{active}");
-        assert!(active.ends_with("DO NOTHING"), "{active}");
+        assert!(
+            !active.contains("ON CONFLICT"),
+            "PostgreSQL appends: {active}"
+        );
+        assert!(rollup_sql(Dialect::Sqlite, &ACTIVE, DataType::ToolCalls).ends_with("DO NOTHING"));
     }
 }

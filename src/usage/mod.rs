@@ -30,6 +30,7 @@
 //! - Groups sort by the first metric, descending, then by key.
 
 pub mod backfill;
+pub mod compact;
 mod labels;
 pub mod metric;
 pub mod request;

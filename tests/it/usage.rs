@@ -404,6 +404,48 @@ both_backends!(reingest_never_double_counts, |b| async move {
         after["credits"].as_f64().unwrap(),
         before["credits"].as_f64().unwrap() + 1.25
     ));
+
+    // PostgreSQL appends a rollup row per key and batch; compaction merges them without
+    // changing any answer.
+    for k in 0..3 {
+        app.ingest_ok(
+            "credit_logs",
+            &json!([{"org_id": "acme", "log_id": format!("one-{k}"),
+            "timestamp": format!("2026-03-10T10:0{k}:00Z"), "category": "agent_run", "amount": -0.5,
+            "user_id": "u2", "project_id": "team-sales"}]),
+        )
+        .await;
+    }
+    let count = || async {
+        app.store
+            .query(
+                "SELECT COUNT(*) FROM usage_credits",
+                &[],
+                &[outflow::domain::FieldType::Integer],
+            )
+            .await
+            .unwrap()[0][0]
+            .as_i64()
+            .unwrap()
+    };
+    let q = "metrics=credits,credits_granted,active_users&start=2026-03-10&end=2026-03-10&timezone=UTC&bucket=1h&group_by=team,user";
+    let answer = usage(&app, &key, q).await;
+    let rows = count().await;
+    let march = Utc
+        .with_ymd_and_hms(2026, 3, 1, 0, 0, 0)
+        .unwrap()
+        .timestamp();
+    for _ in 0..2 {
+        outflow::usage::compact::compact(&app.store, "acme", march, march + 31 * 86_400)
+            .await
+            .unwrap();
+    }
+    assert_eq!(usage(&app, &key, q).await, answer);
+    if b == Backend::Postgres {
+        assert_eq!(count().await, rows - 2, "three rows of one key became one");
+    } else {
+        assert_eq!(count().await, rows, "SQLite upserts: nothing to compact");
+    }
 });
 
 both_backends!(
