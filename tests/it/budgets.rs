@@ -577,3 +577,175 @@ both_backends!(
         assert_eq!((done.claimed, done.sent), (1, 1), "{done:?}");
     }
 );
+
+// ----- kill -9 during an alert's delivery: a real `outflow serve` process ------------------
+
+struct Node {
+    child: std::process::Child,
+    url: String,
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn start_node(db: &TestDb) -> Node {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_outflow"))
+        .arg("serve")
+        .env("OUTFLOW_DATA_DIR", db.dir.path())
+        .env("OUTFLOW_DATABASE_URL", &db.url)
+        .env("OUTFLOW_LISTEN", format!("127.0.0.1:{port}"))
+        .env("OUTFLOW_INGEST_KEY", INGEST_KEY)
+        .env("OUTFLOW_LOG_LEVEL", "warn")
+        .env(
+            "OUTFLOW_DRAINS__MASTER_KEY",
+            "0202020202020202020202020202020202020202020202020202020202020202",
+        )
+        .env("OUTFLOW_DRAINS__ALLOW_PRIVATE_DESTINATIONS", "true")
+        // The budget runner follows [schedules]: short lease, frequent passes.
+        .env("OUTFLOW_SCHEDULES__LEASE_SECONDS", "2")
+        .env("OUTFLOW_SCHEDULES__POLL_SECONDS", "1")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::inherit())
+        .spawn()
+        .expect("start outflow serve");
+    let url = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    let until = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Ok(r) = client.get(format!("{url}/healthz")).send().await
+            && r.status() == 200
+        {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < until,
+            "outflow serve did not come up"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Node { child, url }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_while_notifying_then_restart_sends_the_alert_again_and_claims_nothing_twice() {
+    let db = TestDb::new(Backend::Sqlite).await;
+    let rx = crate::http_receiver::Receiver::start().await;
+    let node = start_node(&db).await;
+    let client = reqwest::Client::new();
+    let r = client
+        .put(format!("{}/v1/orgs/acme", node.url))
+        .bearer_auth(INGEST_KEY)
+        .json(&json!({"name": "Acme", "timezone": "UTC"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let store = db.store().await;
+    let (_, key) = outflow::auth::keys::create_org_key(
+        &store,
+        "acme",
+        "test",
+        outflow::store::Scope::parse_list("admin").unwrap(),
+        &outflow::audit::Actor::cli(),
+    )
+    .await
+    .unwrap();
+    let post = |path: &str, body: Value| {
+        client
+            .post(format!("{}{path}", node.url))
+            .bearer_auth(&key)
+            .json(&body)
+            .send()
+    };
+    let r = post(
+        "/v1/secrets",
+        json!({"name": "hook", "kind": "http", "url": rx.url,
+        "signing_secrets": [SIGNING]}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 201);
+    let secret = r.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = post(
+        "/v1/budgets",
+        json!({"name": "Killed", "period": "month", "limit_credits": 10,
+        "thresholds": [50], "notify": {"admins": false, "secret_id": secret}}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 201);
+    let id = r.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    // The receiver answers slowly, so the event is in flight when the process dies.
+    rx.set_default(crate::http_receiver::Reply::status(200).delay(Duration::from_secs(5)));
+    let r = client
+        .post(format!("{}/v1/ingest/credit_logs", node.url))
+        .bearer_auth(INGEST_KEY)
+        .json(&json!([debit(
+            "k1",
+            Utc::now() - chrono::Duration::seconds(30),
+            6.0,
+            "team-eng"
+        )]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    rx.wait_for(Duration::from_secs(20), |r| !r.is_empty())
+        .await;
+    let mut node = node;
+    node.child.kill().unwrap(); // SIGKILL
+    node.child.wait().unwrap();
+    rx.set_default(crate::http_receiver::Reply::status(200));
+
+    // The restarted process's runner finds the pending alert once its lease has expired.
+    let node = start_node(&db).await;
+    let got = rx.wait_for(Duration::from_secs(30), |r| r.len() >= 2).await;
+    assert_eq!(got[0].header("webhook-id"), got[1].header("webhook-id"));
+    let until = std::time::Instant::now() + Duration::from_secs(20);
+    let v = loop {
+        let v: Value = client
+            .get(format!("{}/v1/budgets/{id}", node.url))
+            .bearer_auth(&key)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if v["alerts"][0]["state"] == "sent" {
+            break v;
+        }
+        assert!(std::time::Instant::now() < until, "alert not sent: {v}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(v["alerts"].as_array().unwrap().len(), 1, "{v}");
+    assert_eq!(v["alerts"][0]["delivered"], json!(["http"]));
+    // One claim, one audit record, and nothing more is sent.
+    let audits = store
+        .query(
+            "SELECT event_id FROM audit_logs WHERE org_id = 'acme' AND event_type = 'budget_alert'",
+            &[],
+            &[outflow::domain::FieldType::Text],
+        )
+        .await
+        .unwrap();
+    assert_eq!(audits.len(), 1);
+    assert_eq!(rx.count(), 2);
+    drop(node);
+}
