@@ -112,14 +112,19 @@ impl Budgets {
         });
     }
 
-    /// Evaluates one organization's budgets and delivers its due alerts.
+    /// Evaluates one organization's budgets and, when this call claimed an alert, delivers
+    /// its due alerts. Ingest calls this for every credit-log batch, so an organization
+    /// without budgets costs one read, and no lease write is attempted unless something was
+    /// claimed (older pending alerts are the runner's).
     pub async fn evaluate_org(&self, org: &str, now: DateTime<Utc>) -> Result<RunDue, BudgetError> {
         let mut done = RunDue::default();
         for b in repo::list(&self.store, org).await? {
             done.evaluated += 1;
             done.claimed += self.evaluate(&b, now).await?;
         }
-        self.deliver_due(Some(org), now, &mut done).await?;
+        if done.claimed > 0 {
+            self.deliver_due(Some(org), now, &mut done).await?;
+        }
         Ok(done)
     }
 
