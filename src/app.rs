@@ -51,7 +51,9 @@ impl App {
         let exports = build_exports(&config, store.clone(), &public_url)?;
         let drains = build_drains(&config, store.clone(), &exports)?;
         let schedules = build_schedules(&config, &exports, &drains);
+        let budgets = build_budgets(&config, &exports, &drains);
         let state = AppState {
+            budgets,
             schedules,
             drains,
             exports,
@@ -105,6 +107,8 @@ impl App {
         ));
         if self.state.config.schedules.run {
             workers.push(self.state.schedules.spawn(workers_stop.clone()));
+            // Budgets share the schedule runner's switch, poll interval and lease.
+            workers.push(self.state.budgets.spawn(workers_stop.clone()));
         }
         workers.extend(crate::usage::compact::spawn(
             store.clone(),
@@ -152,6 +156,33 @@ impl App {
     pub fn schedules(&self) -> &crate::schedule::Schedules {
         &self.state.schedules
     }
+
+    /// The budget service (tests drive its runner with `run_due`).
+    pub fn budgets(&self) -> &crate::budget::Budgets {
+        &self.state.budgets
+    }
+}
+
+/// The budget service of a configuration: alerts mail with the exports' mailer and post with
+/// the drains' secrets; timing follows `[schedules]` (run, poll_seconds, lease_seconds).
+pub fn build_budgets(
+    config: &Config,
+    exports: &Exports,
+    drains: &Drains,
+) -> crate::budget::Budgets {
+    crate::budget::Budgets::new(
+        exports.store.clone(),
+        exports.mailer.clone(),
+        drains.secrets.clone(),
+        crate::budget::BudgetsConfig {
+            lease_seconds: config.schedules.lease_seconds,
+            delivery_attempts: 5,
+            poll_seconds: config.schedules.poll_seconds,
+            allow_private: config.drains.allow_private_destinations,
+            request_timeout_seconds: config.drains.request_timeout_seconds,
+        },
+        exports.node().to_string(),
+    )
 }
 
 /// The schedule service of a configuration: runs on the exports' queue, delivers with the

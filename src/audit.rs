@@ -66,6 +66,14 @@ pub mod events {
     pub const ADMIN_REMOVED: &str = "admin_removed";
     /// An owner ended an admin's session.
     pub const ADMIN_SESSION_REVOKED: &str = "admin_session_revoked";
+    /// A credit budget was created.
+    pub const BUDGET_CREATED: &str = "budget_created";
+    /// A credit budget was changed.
+    pub const BUDGET_UPDATED: &str = "budget_updated";
+    /// A credit budget was deleted.
+    pub const BUDGET_DELETED: &str = "budget_deleted";
+    /// A budget's spend crossed one of its thresholds in a period (once per threshold).
+    pub const BUDGET_ALERT: &str = "budget_alert";
 
     /// Every event type above, so filters can accept them before any has been written.
     pub const ALL: &[&str] = &[
@@ -97,6 +105,10 @@ pub mod events {
         ADMIN_ROLE_CHANGED,
         ADMIN_REMOVED,
         ADMIN_SESSION_REVOKED,
+        BUDGET_CREATED,
+        BUDGET_UPDATED,
+        BUDGET_DELETED,
+        BUDGET_ALERT,
     ];
 }
 

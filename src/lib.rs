@@ -40,6 +40,9 @@
 //!                  (SQL; runs unique per (schedule, period)), service.rs (the way in),
 //!                  runner.rs (run_due(now): due periods, catch-up, delivery passes),
 //!                  deliver.rs (emails), destination.rs (S3 upload, signed HTTP event)
+//! budget/          credit budgets and alerts (issue 14 item 4): mod.rs (Budgets: CRUD, spent
+//!                  from usage/, forecast, status), request.rs, repo.rs (alerts unique per
+//!                  (budget, period, threshold), leases), alerts.rs (evaluate, deliver, run_due)
 //! drain/           continuous drains: service.rs (the way in), request.rs (validation),
 //!                  repo.rs (SQL), engine/ (leases, worker task, cycle.rs steps, retries,
 //!                  failure policy, replay — resumed from repo/replays.rs; run_once for
@@ -96,6 +99,7 @@ pub mod app;
 pub mod audit;
 pub mod auth;
 pub mod bench;
+pub mod budget;
 pub mod cli;
 pub mod commands;
 pub mod config;

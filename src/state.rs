@@ -24,4 +24,6 @@ pub struct AppState {
     pub drains: crate::drain::Drains,
     /// Scheduled exports and their runner.
     pub schedules: crate::schedule::Schedules,
+    /// Credit budgets and their alerts.
+    pub budgets: crate::budget::Budgets,
 }

@@ -35,6 +35,7 @@ const REQUIRED_ON_TOP: &[(&str, &str, &[&str])] = &[
         "/v1/export-schedules",
         &["name", "export", "cadence"],
     ),
+    ("post", "/v1/budgets", &["name", "period", "limit_credits"]),
 ];
 
 const METHODS: [&str; 8] = [

@@ -146,6 +146,8 @@ pub struct TestApp {
     pub drains: outflow::drain::Drains,
     /// The app's schedule service (tests drive its runner with `run_due(now)`).
     pub schedules: outflow::schedule::Schedules,
+    /// The app's budget service (tests drive its runner with `run_due(now)`).
+    pub budgets: outflow::budget::Budgets,
     pub _db: TestDb,
     _stop: tokio::sync::oneshot::Sender<()>,
 }
@@ -178,6 +180,7 @@ pub async fn spawn_app_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -
     let exports = app.exports().clone();
     let drains = app.drains().clone();
     let schedules = app.schedules().clone();
+    let budgets = app.budgets().clone();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(app.run(async move {
         let _ = stopped.await;
@@ -189,6 +192,7 @@ pub async fn spawn_app_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -
         exports,
         drains,
         schedules,
+        budgets,
         _db: db,
         _stop: stop,
     }

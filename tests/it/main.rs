@@ -10,6 +10,7 @@ mod architecture;
 mod audit_log_page;
 mod browser;
 mod browser_roles;
+mod budgets;
 mod cli;
 mod console_pages;
 mod datadog_receiver;

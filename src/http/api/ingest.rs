@@ -60,5 +60,19 @@ pub(super) async fn ingest_records(
             values.len()
         )));
     }
-    Ok(Json(ingest::ingest(&state.store, data_type, values).await?))
+    // Budgets watch credit spend: only the organizations of this batch are evaluated.
+    let orgs: std::collections::BTreeSet<String> = if data_type == DataType::CreditLogs {
+        values
+            .iter()
+            .filter_map(|v| v.get("org_id").and_then(|o| o.as_str()))
+            .map(str::to_string)
+            .collect()
+    } else {
+        Default::default()
+    };
+    let answer = ingest::ingest(&state.store, data_type, values).await?;
+    if answer.accepted > 0 && !orgs.is_empty() {
+        state.budgets.after_ingest(orgs);
+    }
+    Ok(Json(answer))
 }

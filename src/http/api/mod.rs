@@ -1,6 +1,7 @@
 //! The native `/v1` API. Each file holds one resource's handlers with their OpenAPI
 //! annotations; [`routes`] registers them all.
 
+mod budgets;
 pub(crate) mod drains;
 mod entities;
 pub(crate) mod exports;
@@ -45,6 +46,7 @@ use utoipa_axum::routes;
         (name = "drains", description = "Data drains and their secrets (drains scope)"),
         (name = "usage", description = "Usage analytics in local time buckets (usage_export scope)"),
         (name = "schedules", description = "Scheduled exports (usage_export scope)"),
+        (name = "budgets", description = "Credit budgets and their alerts (usage_export scope)"),
         (name = "reference", description = "Reference-compatible routes (see the field catalog)"),
     )
 )]
@@ -119,6 +121,12 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(schedules::resume_schedule))
         .routes(routes!(schedules::run_schedule))
         .routes(routes!(schedules::list_runs))
+        .routes(routes!(budgets::create_budget, budgets::list_budgets))
+        .routes(routes!(
+            budgets::get_budget,
+            budgets::update_budget,
+            budgets::delete_budget
+        ))
         // The key has slashes: a wildcard route, documented through `paths(…)` above.
         .route(
             "/v1/downloads/{*key}",
