@@ -302,9 +302,9 @@ async fn tops(usage: &Usage, org: &Org, base: &UsageQuery) -> Result<Vec<Top>, U
         ),
     ] {
         let a = ask(
-            &usage,
+            usage,
             org,
-            &base,
+            base,
             range,
             Bucket::Total,
             &[metric],
