@@ -301,16 +301,7 @@ async fn tops(usage: &Usage, org: &Org, base: &UsageQuery) -> Result<Vec<Top>, U
             Metric::InteractionCredits,
         ),
     ] {
-        let a = ask(
-            usage,
-            org,
-            base,
-            range,
-            Bucket::Total,
-            &[metric],
-            Some(dim),
-        )
-        .await?;
+        let a = ask(usage, org, base, range, Bucket::Total, &[metric], Some(dim)).await?;
         let m = metric.as_str();
         let d = dim.as_str();
         let (total, rows) = match a.buckets.first() {
@@ -715,7 +706,7 @@ fn report(a: &Analytics, q: &AnalyticsQuery) -> Markup {
                     span.tile-label { (t.label) }
                     span.tile-value { (tile_value(t.kind, t.now)) }
                     span class={"tile-change " (dir)} {
-                        (delta) span.visually-hidden { " vs previous period" }
+                        (delta) span.sr-only { " vs previous period" }
                     }
                 }
             }
@@ -739,7 +730,7 @@ fn report(a: &Analytics, q: &AnalyticsQuery) -> Markup {
                     summary { "Credits per day as a table" }
                     div.table-wrap {
                         table data-role="daily" {
-                            caption.visually-hidden { "Credits per day by team" }
+                            caption.sr-only { "Credits per day by team" }
                             thead { tr {
                                 th scope="col" { "Day" }
                                 @for s in &a.series { th scope="col" { (s.label) } }
