@@ -26,7 +26,8 @@
 //!                  drain detail and edit (drains.rs, drain_edit.rs), reports (reports.rs,
 //!                  with CSV), keys, privacy; every route registered with the role
 //!                  capability it needs (mod.rs), admins.rs (invite, roles, sessions),
-//!                  invite.rs (the one-time link), audit_log.rs (viewer)
+//!                  invite.rs (the one-time link), audit_log.rs (viewer), analytics.rs
+//!                  (the Analytics page over the usage service; analytics/svg.rs charts)
 //! http/            the HTTP API: routes() for api/ (native /v1, one file per resource, with
 //!                  OpenAPI annotations; schemas.rs serves the record JSON Schemas;
 //!                  reconciliation.rs a drain's per-bucket counts and digests),

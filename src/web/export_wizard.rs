@@ -205,12 +205,50 @@ async fn check(
     }
 }
 
-/// `?clone=exp_…`: start from that job's settings.
+/// `?clone=exp_…`: start from that job's settings; or a prefill by query (the Analytics
+/// chart's click): `?data_type=credit_logs&start=2026-03-02&end=2026-03-02&timezone=…&teams=a,b`.
 #[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 pub struct StartQuery {
     /// A job of the admin's organization to clone.
-    #[serde(default)]
     pub clone: Option<String>,
+    /// Data type name.
+    pub data_type: String,
+    /// First day (a custom range).
+    pub start: String,
+    /// Last day, inclusive.
+    pub end: String,
+    /// IANA zone.
+    pub timezone: String,
+    /// Team ids, comma-separated.
+    pub teams: String,
+}
+
+impl StartQuery {
+    /// The form a prefill by query stands for; every value is checked by the steps as if
+    /// typed, so nothing here is trusted.
+    fn prefill(&self) -> ExportForm {
+        let custom = !self.start.trim().is_empty() || !self.end.trim().is_empty();
+        ExportForm {
+            data_type: self.data_type.trim().to_string(),
+            preset: if custom {
+                "custom".into()
+            } else {
+                String::new()
+            },
+            start: self.start.trim().to_string(),
+            end: self.end.trim().to_string(),
+            timezone: self.timezone.trim().to_string(),
+            teams: self
+                .teams
+                .split(',')
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .map(str::to_string)
+                .collect(),
+            ..ExportForm::default()
+        }
+    }
 }
 
 /// `GET …/exports/new`, or `…/exports/new?clone={id}` (Clone on an export's page): the
@@ -221,7 +259,7 @@ pub async fn start(
     Query(q): Query<StartQuery>,
 ) -> Result<Response, WebError> {
     let f = match q.clone.as_deref() {
-        None => ExportForm::default(),
+        None => q.prefill(),
         Some(id) => {
             let job = state
                 .exports
@@ -234,7 +272,13 @@ pub async fn start(
         }
     }
     .with_defaults(&admin);
-    render(&state, &admin, &f, "type", None, StatusCode::OK).await
+    // Prefilled with a known type: open on the range, where the prefilled window shows.
+    let first = if q.clone.is_none() && f.data_type().is_some() {
+        "range"
+    } else {
+        "type"
+    };
+    render(&state, &admin, &f, first, None, StatusCode::OK).await
 }
 
 /// The wizard's form standing for `job`'s settings: its exact range as custom dates in its

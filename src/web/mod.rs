@@ -23,6 +23,8 @@
 //! privacy.rs       /settings/organization/privacy
 //! reports.rs       /settings/organization/reports: usage reports as a table and CSV
 //! audit_log.rs     /settings/organization/audit_log: search the audit log, export it as CSV
+//! analytics.rs     /settings/organization/analytics: tiles, credits per day by team (svg.rs),
+//!                  top tables, CSVs; answered by the usage service
 //! admins.rs        /settings/organization/admins: invite, change role, remove; sessions
 //! schedules.rs     the Schedules tab, a schedule's runs, pause / resume / run now / delete
 //! invite.rs        /invite/{token}: an invited admin chooses a password and joins
@@ -38,6 +40,7 @@
 //! which answers 403 unless the session's CSRF token came with it.
 
 pub mod admins;
+pub mod analytics;
 pub mod audit_log;
 pub mod auth;
 pub mod data_export;
@@ -194,6 +197,8 @@ fn table() -> Table {
         .get(reports::PATH, view, reports::show)
         .get(reports::CSV_PATH, view, reports::csv)
         .get(audit_log::PATH, view, audit_log::show)
+        .get(analytics::PATH, view, analytics::show)
+        .get(analytics::CSV_PATH, view, analytics::csv)
         .post(audit_log::EXPORT_PATH, export, audit_log::export)
         .get(admins::PATH, owners, admins::show)
         .post(&format!("{}/invite", admins::PATH), owners, admins::invite)

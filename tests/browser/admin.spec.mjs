@@ -461,6 +461,31 @@ try {
     await page.setViewportSize({ width: 1280, height: 860 });
   });
 
+  await step("analytics: tiles, the credits chart with hover titles, a day opens the export wizard", async () => {
+    const nav = page.getByRole("navigation", { name: "Organization settings" });
+    await nav.getByRole("link", { name: "Analytics" }).click();
+    await page.waitForURL(/analytics/);
+    await page.getByLabel("Range").selectOption("");
+    await page.getByLabel("Start date").fill("2026-03-01");
+    await page.getByLabel("End date").fill("2026-03-31");
+    await submit(page.getByRole("button", { name: "Show" }), /analytics\?/);
+    await assertLabelled("Analytics");
+    const tile = page.locator("[data-tile=credits] .tile-value");
+    check((await tile.innerText()).trim() === "7.50", `credits tile: ${await tile.innerText()}`);
+    const chart = page.locator("svg[data-role=credits-chart]");
+    await chart.waitFor();
+    const titles = await chart.locator("title").allTextContents();
+    check(titles.some((t) => t.startsWith("Engineering · 2026-03-10:")), `titles: ${titles}`);
+    await page.getByText("Credits per day as a table").click();
+    await page.locator("table[data-role=daily]").waitFor();
+    await assertBoxesAtWidths("Analytics");
+    await page.getByText("Credits per day as a table").click();
+    await screenshot("analytics.png");
+    await submit(chart.locator("a").first(), /exports\/new\?data_type=credit_logs/);
+    check((await page.getByLabel("Start date").inputValue()) === "2026-03-10", "the day is prefilled");
+    await page.goBack();
+  });
+
   await step("sign out", async () => {
     await submit(page.getByRole("button", { name: "Sign out" }), /\/signin$/);
     await page.goto(`${APP}${DE}`);

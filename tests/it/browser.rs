@@ -163,6 +163,17 @@ async fn admin_pages_in_a_real_browser() {
         ]),
     )
     .await;
+    // Credits on two days of March 2026 for the Analytics step: 5 + 2.5 credits.
+    app.ingest_ok(
+        "credit_logs",
+        &json!([
+            {"org_id": "acme", "log_id": "an-1", "timestamp": "2026-03-10T10:00:00+01:00",
+             "category": "agent_run", "amount": -5.0, "user_id": "u1", "project_id": "team-eng"},
+            {"org_id": "acme", "log_id": "an-2", "timestamp": "2026-03-12T10:00:00+01:00",
+             "category": "agent_run", "amount": -2.5, "user_id": "u1", "project_id": "team-mkt"}
+        ]),
+    )
+    .await;
     let password = outflow::web::auth::add_admin(&app.store, "acme", EMAIL)
         .await
         .unwrap();

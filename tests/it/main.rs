@@ -6,6 +6,7 @@ mod helpers;
 
 mod admin_pages;
 mod admins_page;
+mod analytics_page;
 mod architecture;
 mod audit_log_page;
 mod browser;
