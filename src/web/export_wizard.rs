@@ -75,6 +75,18 @@ pub struct ExportForm {
     pub at: String,
     /// The "email the admins" box of a schedule.
     pub email_admins: Option<String>,
+    /// A schedule's destination besides email: empty (none), `s3` or `http`.
+    pub deliver_to: String,
+    /// The stored secret the destination uses (kind `aws` for s3, `http` for http).
+    pub deliver_secret: String,
+    /// S3 bucket of a schedule's destination.
+    pub deliver_bucket: String,
+    /// S3 key prefix.
+    pub deliver_prefix: String,
+    /// S3 region.
+    pub deliver_region: String,
+    /// S3-compatible endpoint.
+    pub deliver_endpoint: String,
 }
 
 impl ExportForm {
@@ -421,6 +433,11 @@ fn carried(f: &ExportForm, step: &str) -> Markup {
             @if f.gzip.is_some() { (hidden("gzip", "on")) }
             (hidden("repeat", &f.repeat)) (hidden("at", &f.at))
             @if f.email_admins.is_some() { (hidden("email_admins", "on")) }
+            @for (name, value) in [("deliver_to", &f.deliver_to), ("deliver_secret", &f.deliver_secret),
+                ("deliver_bucket", &f.deliver_bucket), ("deliver_prefix", &f.deliver_prefix),
+                ("deliver_region", &f.deliver_region), ("deliver_endpoint", &f.deliver_endpoint)] {
+                (hidden(name, value))
+            }
         }
     }
 }
@@ -451,7 +468,7 @@ async fn render(
         ("range", _) => range_step(admin, f),
         ("teams", _) => teams_step(f, dt, &teams),
         ("filters", Some(dt)) => filters::filter_step(f, dt),
-        (_, Some(dt)) => fields_step(f, dt),
+        (_, Some(dt)) => fields_step(f, dt, &state.drains.secrets(admin.org_id()).await?),
     };
     let body = html! {
         p { a href={(PATH) "?tab=exports"} { "← Back to exports" } }
@@ -554,7 +571,7 @@ fn teams_step(f: &ExportForm, dt: Option<DataType>, teams: &[TeamItem]) -> Marku
     }
 }
 
-fn fields_step(f: &ExportForm, dt: DataType) -> Markup {
+fn fields_step(f: &ExportForm, dt: DataType, secrets: &[crate::drain::SecretInfo]) -> Markup {
     html! {
         // Tool calls have neither a team step nor filters: the note goes here.
         @if dt == DataType::ToolCalls { (filters::org_wide_note()) }
@@ -572,6 +589,6 @@ fn fields_step(f: &ExportForm, dt: DataType) -> Markup {
                 "Compress with gzip (CSV and NDJSON)"
             }
         }
-        (repeat::fieldset(f))
+        (repeat::fieldset(f, secrets))
     }
 }

@@ -1416,3 +1416,74 @@ both_backends!(
         assert_eq!((done.queued, done.failed, rx.count()), (0, 0, 4));
     }
 );
+
+both_backends!(
+    the_export_wizard_delivers_a_schedule_to_a_stored_destination,
+    |backend| async move {
+        use crate::admin_pages::Browser;
+        let b = Browser::signed_in_with(backend, pages_config).await;
+        let key = b.app.org_key("acme", "usage_export").await.1;
+        let aws = secret(
+            &b.app,
+            json!({"name": "finance bucket", "kind": "aws",
+                "access_key_id": "AKIAEXAMPLE", "secret_access_key": "wizard-secret-key"}),
+        )
+        .await;
+        let form = |to: &'static str, secret: &str| {
+            vec![
+                ("data_type", "credit_logs".to_string()),
+                ("preset", "last_month".to_string()),
+                ("timezone", "Europe/Berlin".to_string()),
+                ("field_preset", "minimal".to_string()),
+                ("format", "csv".to_string()),
+                ("repeat", "month".to_string()),
+                ("at", "06:00".to_string()),
+                ("deliver_to", to.to_string()),
+                ("deliver_secret", secret.to_string()),
+                ("deliver_bucket", "finance".to_string()),
+                ("deliver_prefix", "/outflow/".to_string()),
+                ("step", "create".to_string()),
+            ]
+        };
+        let post = |pairs: Vec<(&'static str, String)>| {
+            let b = &b;
+            async move {
+                let refs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                b.submit_text(&format!("{DE}/exports/new"), &refs).await
+            }
+        };
+        // The last step lists the stored secret, never its contents.
+        let mut last = form("", "");
+        last.retain(|(k, _)| *k != "step");
+        last.push(("step", "fields".into()));
+        let (_, page) = post(last).await;
+        assert!(page.contains(&format!("value=\"{aws}\"")), "{page}");
+        assert!(!page.contains("wizard-secret-key"));
+
+        // An HTTP destination needs an http secret: the schedule's own check says so.
+        let (status, page) = post(form("http", &aws)).await;
+        assert_eq!(status, 400, "{page}");
+        assert!(page.contains("deliver.destination.secret_id"), "{page}");
+        let (status, page) = post(form("s3", "")).await;
+        assert_eq!(status, 400, "{page}");
+        assert!(page.contains("deliver.destination.secret_id"), "{page}");
+
+        let (status, page) = post(form("s3", &aws)).await;
+        assert_eq!(status, 303, "{page}");
+        let list: Value = b
+            .app
+            .get("/v1/export-schedules", &key)
+            .await
+            .json()
+            .await
+            .unwrap();
+        let items = list["items"].as_array().unwrap();
+        assert_eq!(items.len(), 1, "{list}");
+        let dest = &items[0]["deliver"]["destination"];
+        assert_eq!(dest["type"], "s3", "{list}");
+        assert_eq!(dest["bucket"], "finance");
+        assert_eq!(dest["prefix"], "outflow");
+        assert_eq!(dest["secret_id"], aws.as_str());
+        assert_eq!(items[0]["deliver"]["email"], Value::Null, "box not ticked");
+    }
+);

@@ -1,14 +1,20 @@
 //! The wizard's last choice, **Repeat**: once (a one-time export, the default) or daily,
 //! weekly, monthly, every billing period — then the wizard creates a scheduled export of the
 //! same data through `state.schedules` (the same checks as `POST /v1/export-schedules`), run
-//! at `at` in the chosen zone and delivered by email to the admins when the box is ticked.
-//! Destinations (S3, HTTP) are set through the API.
+//! at `at` in the chosen zone, delivered by email to the admins when the box is ticked and,
+//! when chosen, to an S3 bucket or an HTTP endpoint through a stored secret (the drains'
+//! secrets: kind `aws` or `http`).
 
 use super::{ExportForm, render};
 use crate::audit::Actor;
+use crate::drain::SecretInfo;
+use crate::drain::dest::DestinationConfig;
+use crate::drain::dest::config::{DEFAULT_MAX_BODY_BYTES, HttpFormat, OtlpEncoding, S3Format};
 use crate::export::spec::ExportInput;
 use crate::schedule::ScheduleBody;
-use crate::schedule::model::{CadenceInput, Deliver, EmailTarget, ExportTemplate};
+use crate::schedule::model::{
+    CadenceInput, Deliver, EmailTarget, ExportTemplate, ScheduleDestination,
+};
 use crate::state::AppState;
 use crate::web::data_export::PATH;
 use crate::web::error::WebError;
@@ -29,8 +35,9 @@ const CHOICES: [(&str, &str); 5] = [
     ),
 ];
 
-/// The Repeat fieldset of the last step.
-pub(super) fn fieldset(f: &ExportForm) -> Markup {
+/// The Repeat fieldset of the last step; `secrets` are the organization's stored secrets a
+/// destination can use.
+pub(super) fn fieldset(f: &ExportForm, secrets: &[SecretInfo]) -> Markup {
     let repeat = if f.repeat.is_empty() {
         "once"
     } else {
@@ -54,7 +61,79 @@ pub(super) fn fieldset(f: &ExportForm) -> Markup {
             }
             p.muted { "A repeating export covers the completed day, week, month or billing period before each run, in the time zone of the date range step; it appears on the Schedules tab." }
         }
+        (delivery_fieldset(f, secrets))
     }
+}
+
+/// Where a repeating export's file goes besides the email.
+fn delivery_fieldset(f: &ExportForm, secrets: &[SecretInfo]) -> Markup {
+    let kinds = [
+        ("", "Nowhere else (email only)"),
+        (
+            "s3",
+            "An S3 bucket: {prefix}/{schedule}/{period}.csv[.gz], SHA-256 in its metadata",
+        ),
+        (
+            "http",
+            "An HTTP endpoint: a signed event with the download link",
+        ),
+    ];
+    html! {
+        fieldset data-role="delivery" {
+            legend { "Deliver (repeating exports)" }
+            label for="deliver_to" { "Also deliver each file to" }
+            select #deliver_to name="deliver_to" {
+                @for (v, label) in kinds {
+                    option value=(v) selected[f.deliver_to == v] { (label) }
+                }
+            }
+            label for="deliver_secret" {
+                "Stored secret"
+                span.hint { "The credentials: kind aws for S3, http (which holds the URL) for an endpoint. Add one with an Add Drain wizard or POST /v1/secrets." }
+            }
+            select #deliver_secret name="deliver_secret" {
+                option value="" selected[f.deliver_secret.is_empty()] { "Choose a secret…" }
+                @for s in secrets {
+                    option value=(s.id) selected[f.deliver_secret == s.id] { (s.name) " — " (s.kind) " (" (s.id) ")" }
+                }
+            }
+            div.grid {
+                div { label for="deliver_bucket" { "Bucket (S3)" } input #deliver_bucket type="text" name="deliver_bucket" value=(f.deliver_bucket); }
+                div { label for="deliver_prefix" { "Prefix (S3)" } input #deliver_prefix type="text" name="deliver_prefix" value=(f.deliver_prefix) placeholder="outflow"; }
+                div { label for="deliver_region" { "Region (S3)" } input #deliver_region type="text" name="deliver_region" value=(f.deliver_region) placeholder="us-east-1"; }
+                div { label for="deliver_endpoint" { "Endpoint (S3-compatible only)" } input #deliver_endpoint type="url" name="deliver_endpoint" value=(f.deliver_endpoint); }
+            }
+        }
+    }
+}
+
+fn opt(s: &str) -> Option<String> {
+    Some(s.trim().to_string()).filter(|s| !s.is_empty())
+}
+
+/// The destination the form names; the schedule's own checks judge it (an unknown type
+/// reaches them as one, so the message names the allowed values).
+fn destination(f: &ExportForm) -> Option<ScheduleDestination> {
+    let config = match f.deliver_to.trim() {
+        "" => return None,
+        "s3" => DestinationConfig::S3 {
+            bucket: f.deliver_bucket.trim().to_string(),
+            prefix: f.deliver_prefix.trim().trim_matches('/').to_string(),
+            region: opt(&f.deliver_region),
+            endpoint: opt(&f.deliver_endpoint),
+            format: S3Format::Ndjson,
+        },
+        _ => DestinationConfig::Http {
+            format: HttpFormat::Json,
+            otlp_encoding: OtlpEncoding::Protobuf,
+            gzip: false,
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+        },
+    };
+    Some(ScheduleDestination {
+        config,
+        secret_id: f.deliver_secret.trim().to_string(),
+    })
 }
 
 /// Creates the schedule the form asks for, or shows the last step again with the error.
@@ -91,7 +170,7 @@ pub(super) async fn create(
                 .email_admins
                 .is_some()
                 .then(|| EmailTarget::Word("admins".into())),
-            destination: None,
+            destination: destination(f),
         }),
     };
     match state
