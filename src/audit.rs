@@ -66,6 +66,10 @@ pub mod events {
     pub const ADMIN_REMOVED: &str = "admin_removed";
     /// An owner ended an admin's session.
     pub const ADMIN_SESSION_REVOKED: &str = "admin_session_revoked";
+    /// The break-glass owner signed in with a password where single sign-on is required.
+    pub const ADMIN_BREAK_GLASS_SIGN_IN: &str = "admin_break_glass_sign_in";
+    /// An organization's single sign-on settings were set or turned off.
+    pub const SSO_CHANGED: &str = "sso_changed";
 
     /// Every event type above, so filters can accept them before any has been written.
     pub const ALL: &[&str] = &[
@@ -97,6 +101,8 @@ pub mod events {
         ADMIN_ROLE_CHANGED,
         ADMIN_REMOVED,
         ADMIN_SESSION_REVOKED,
+        ADMIN_BREAK_GLASS_SIGN_IN,
+        SSO_CHANGED,
     ];
 }
 
