@@ -266,9 +266,10 @@ pub struct SsoSetArgs {
     /// The client id registered at the provider.
     #[arg(long)]
     pub client_id: String,
-    /// The client secret (better: the environment variable, kept out of the shell history);
+    /// The client secret (better: the environment variable OIDC_CLIENT_SECRET, kept out of the
+    /// shell history; OUTFLOW_* names are configuration keys);
     /// omitted, the stored one is kept.
-    #[arg(long, env = "OUTFLOW_SSO_CLIENT_SECRET", hide_env_values = true)]
+    #[arg(long, env = "OIDC_CLIENT_SECRET", hide_env_values = true)]
     pub client_secret: Option<String>,
     /// Email domains allowed to sign in, comma-separated.
     #[arg(long, value_delimiter = ',', required = true)]
