@@ -526,3 +526,65 @@ both_backends!(
         assert!(service.get("acme").await.unwrap().is_none());
     }
 );
+
+both_backends!(
+    owners_configure_sso_on_the_settings_page,
+    |backend| async move {
+        let app = spawn_app_with(backend, |c| c.drains.allow_private_destinations = true).await;
+        app.put_org("acme").await;
+        let owner =
+            crate::roles::session_for(&app, "acme", "owner@acme.example", Role::Owner).await;
+        const PAGE: &str = "/settings/organization/admins/sso";
+        let admins = owner
+            .get("/settings/organization/admins")
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(admins.contains(PAGE), "the Admins page links the settings");
+        let form = [
+            ("issuer", "https://login.acme.example"),
+            ("client_id", "outflow"),
+            ("client_secret", CLIENT_SECRET),
+            ("allowed_domains", "acme.example, Acme.co.uk"),
+            ("role_claim", "groups"),
+            ("role_map", "outflow-admins=admin\noutflow-owners=owner"),
+            ("default_role", "analyst"),
+            ("require_sso", "on"),
+            ("break_glass_email", "owner@acme.example"),
+        ];
+        let mut bad = form;
+        bad[5] = ("role_map", "outflow-admins=god");
+        let r = owner.post(PAGE, &bad).await;
+        assert_eq!(r.status(), 400);
+        assert!(
+            r.text()
+                .await
+                .unwrap()
+                .contains("owner, admin, analyst, viewer")
+        );
+        assert!(sso(&app).get("acme").await.unwrap().is_none());
+
+        let r = owner.post(PAGE, &form).await;
+        assert_eq!(r.status(), 303);
+        let c = sso(&app).get("acme").await.unwrap().unwrap();
+        assert_eq!(c.allowed_domains, vec!["acme.example", "acme.co.uk"]);
+        assert_eq!(c.role_map.get("outflow-owners"), Some(&Role::Owner));
+        assert_eq!(c.default_role, Role::Analyst);
+        assert!(c.require_sso);
+        let page = owner.get(PAGE).await.text().await.unwrap();
+        assert!(page.contains("https://login.acme.example"));
+        assert!(!page.contains(CLIENT_SECRET), "the secret is never shown");
+
+        // A blank secret keeps the stored one; turning off removes the settings.
+        let mut keep = form;
+        keep[2] = ("client_secret", "");
+        assert_eq!(owner.post(PAGE, &keep).await.status(), 303);
+        let r = owner.post(&format!("{PAGE}/off"), &[]).await;
+        assert_eq!(r.status(), 303);
+        assert!(sso(&app).get("acme").await.unwrap().is_none());
+        let analyst =
+            crate::roles::session_for(&app, "acme", "ana@acme.example", Role::Analyst).await;
+        assert_eq!(analyst.get(PAGE).await.status(), 403);
+    }
+);
