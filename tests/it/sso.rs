@@ -588,3 +588,46 @@ both_backends!(
         assert_eq!(analyst.get(PAGE).await.status(), 403);
     }
 );
+
+both_backends!(
+    the_chooser_finds_the_organization_by_email_domain,
+    |backend| async move {
+        let app = spawn_app(backend).await;
+        app.put_org("acme").await;
+        let input = SsoInput {
+            issuer: "https://login.acme.example".into(),
+            client_id: "c".into(),
+            client_secret: Some("s".into()),
+            allowed_domains: vec!["acme.example".into()],
+            ..SsoInput::default()
+        };
+        let service = Sso::new(app.store.clone(), app.drains.secrets.clone(), false);
+        service
+            .set("acme", input, &outflow::audit::Actor::cli())
+            .await
+            .unwrap();
+        let r = http()
+            .get(format!("{}/sso?email=Ada@ACME.example", app.url))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 303);
+        assert_eq!(
+            location(&r, &app.url),
+            format!("{}/sso/acme/start", app.url)
+        );
+        let r = http()
+            .get(format!("{}/sso?email=eve@evil.example", app.url))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 404);
+        assert!(r.text().await.unwrap().contains("No organization signs in"));
+        let r = http()
+            .get(format!("{}/sso/nobody/start", app.url))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 404);
+    }
+);
