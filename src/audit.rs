@@ -74,6 +74,10 @@ pub mod events {
     pub const BUDGET_DELETED: &str = "budget_deleted";
     /// A budget's spend crossed one of its thresholds in a period (once per threshold).
     pub const BUDGET_ALERT: &str = "budget_alert";
+    /// The break-glass owner signed in with a password where single sign-on is required.
+    pub const ADMIN_BREAK_GLASS_SIGN_IN: &str = "admin_break_glass_sign_in";
+    /// An organization's single sign-on settings were set or turned off.
+    pub const SSO_CHANGED: &str = "sso_changed";
 
     /// Every event type above, so filters can accept them before any has been written.
     pub const ALL: &[&str] = &[
@@ -109,6 +113,8 @@ pub mod events {
         BUDGET_UPDATED,
         BUDGET_DELETED,
         BUDGET_ALERT,
+        ADMIN_BREAK_GLASS_SIGN_IN,
+        SSO_CHANGED,
     ];
 }
 

@@ -230,6 +230,65 @@ pub enum OrgsCommand {
         #[arg(long)]
         role: Option<crate::domain::role::Role>,
     },
+    /// Single sign-on with OpenID Connect for an organization.
+    #[command(subcommand)]
+    Sso(SsoCommand),
+}
+
+/// `outflow orgs sso …`
+#[derive(Debug, Subcommand)]
+pub enum SsoCommand {
+    /// Set (create or replace) the organization's OpenID Connect provider.
+    Set(SsoSetArgs),
+    /// Show the settings (never the client secret).
+    Show {
+        /// Organization id.
+        #[arg(long)]
+        org: String,
+    },
+    /// Turn single sign-on off (password sign-in works again).
+    Off {
+        /// Organization id.
+        #[arg(long)]
+        org: String,
+    },
+}
+
+/// `outflow orgs sso set`.
+#[derive(Debug, clap::Args)]
+pub struct SsoSetArgs {
+    /// Organization id.
+    #[arg(long)]
+    pub org: String,
+    /// The provider's issuer URL (https; discovery at /.well-known/openid-configuration).
+    #[arg(long)]
+    pub issuer: String,
+    /// The client id registered at the provider.
+    #[arg(long)]
+    pub client_id: String,
+    /// The client secret (better: the environment variable OIDC_CLIENT_SECRET, kept out of the
+    /// shell history; OUTFLOW_* names are configuration keys);
+    /// omitted, the stored one is kept.
+    #[arg(long, env = "OIDC_CLIENT_SECRET", hide_env_values = true)]
+    pub client_secret: Option<String>,
+    /// Email domains allowed to sign in, comma-separated.
+    #[arg(long, value_delimiter = ',', required = true)]
+    pub allowed_domains: Vec<String>,
+    /// The ID token claim mapped to roles (e.g. `groups`).
+    #[arg(long)]
+    pub role_claim: Option<String>,
+    /// `VALUE=ROLE` pairs (repeatable): a claim value and the role it gives.
+    #[arg(long = "role-map")]
+    pub role_map: Vec<String>,
+    /// The role when no claim value maps (owner, admin, analyst, viewer).
+    #[arg(long, default_value = "viewer")]
+    pub default_role: crate::domain::role::Role,
+    /// Refuse password sign-in for the organization (except the break-glass owner).
+    #[arg(long)]
+    pub require_sso: bool,
+    /// The owner who may still sign in with a password when SSO is required.
+    #[arg(long)]
+    pub break_glass_email: Option<String>,
 }
 
 /// `outflow bench …`

@@ -27,13 +27,16 @@
 //!                  with CSV), keys, privacy; every route registered with the role
 //!                  capability it needs (mod.rs), admins.rs (invite, roles, sessions),
 //!                  invite.rs (the one-time link), audit_log.rs (viewer), analytics.rs
-//!                  (the Analytics page over the usage service; analytics/svg.rs charts)
+//!                  (the Analytics page over the usage service; analytics/svg.rs charts),
+//!                  sso.rs (SSO sign-in)
 //! http/            the HTTP API: routes() for api/ (native /v1, one file per resource, with
 //!                  OpenAPI annotations; schemas.rs serves the record JSON Schemas;
 //!                  reconciliation.rs a drain's per-bucket counts and digests),
 //!                  compat/ (the reference routes), health, metrics;
 //!                  error type, extractors (extract.rs, auth.rs), paging, openapi.rs
 //! state.rs         AppState: the services handlers and pages reach
+//! sso/             single sign-on with OpenID Connect per organization: mod.rs (settings, the
+//!                  Sso service), repo.rs (SQL), flow.rs (PKCE code flow via `openidconnect`)
 //! reports/         usage reports over the stored records: columns.rs (each report's columns),
 //!                  compute/ (one file per report: users, agents, api_keys, projects,
 //!                  models, workflows; sql.rs and rows.rs shared, rows read by name)
@@ -115,6 +118,7 @@ pub mod privacy;
 pub mod reports;
 pub mod schedule;
 pub mod secret;
+pub mod sso;
 pub mod state;
 pub mod store;
 pub mod usage;

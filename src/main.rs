@@ -66,6 +66,7 @@ async fn run() -> anyhow::Result<()> {
         Command::Orgs(OrgsCommand::AddAdmin { org, email, role }) => {
             commands::orgs_add_admin(&config, &org, &email, role).await
         }
+        Command::Orgs(OrgsCommand::Sso(cmd)) => commands::sso::run(&config, cmd).await,
         Command::Bench(BenchCommand::Ingest(args)) => outflow::bench::ingest::run(args).await,
         Command::Bench(BenchCommand::Export(args)) => outflow::bench::export::run(args).await,
         Command::Bench(BenchCommand::Drain(args)) => outflow::bench::drain::run(args).await,

@@ -2,6 +2,7 @@
 //! `verify` in `verify.rs`): thin wrappers over the library that print for a terminal.
 
 pub mod export;
+pub mod sso;
 pub mod verify;
 
 use crate::app::{self, App};

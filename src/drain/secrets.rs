@@ -77,6 +77,27 @@ impl SecretBox {
     /// `base64(nonce ‖ ciphertext)` of the payload, bound to `org` and `id`.
     pub fn seal(&self, org: &str, id: &str, payload: &SecretPayload) -> String {
         let plain = serde_json::to_vec(payload).expect("payload serializes");
+        self.seal_bytes(org, id, &plain)
+    }
+
+    /// Opens what [`seal`](Self::seal) produced for the same `org` and `id`.
+    pub fn open(&self, org: &str, id: &str, sealed: &str) -> Result<SecretPayload, OpenError> {
+        let plain = self.open_bytes(org, id, sealed)?;
+        serde_json::from_slice(&plain).map_err(|_| OpenError(id.to_string()))
+    }
+
+    /// Seals a plain string (an SSO client secret), bound to `org` and `id` the same way.
+    pub fn seal_text(&self, org: &str, id: &str, text: &str) -> String {
+        self.seal_bytes(org, id, text.as_bytes())
+    }
+
+    /// Opens what [`seal_text`](Self::seal_text) produced for the same `org` and `id`.
+    pub fn open_text(&self, org: &str, id: &str, sealed: &str) -> Result<String, OpenError> {
+        let plain = self.open_bytes(org, id, sealed)?;
+        String::from_utf8(plain).map_err(|_| OpenError(id.to_string()))
+    }
+
+    fn seal_bytes(&self, org: &str, id: &str, plain: &[u8]) -> String {
         let mut nonce = [0u8; NONCE_LEN];
         rand::rng().fill_bytes(&mut nonce);
         let aad = aad(org, id);
@@ -85,7 +106,7 @@ impl SecretBox {
             .encrypt(
                 XNonce::from_slice(&nonce),
                 Payload {
-                    msg: &plain,
+                    msg: plain,
                     aad: aad.as_bytes(),
                 },
             )
@@ -95,8 +116,7 @@ impl SecretBox {
         B64.encode(out)
     }
 
-    /// Opens what [`seal`](Self::seal) produced for the same `org` and `id`.
-    pub fn open(&self, org: &str, id: &str, sealed: &str) -> Result<SecretPayload, OpenError> {
+    fn open_bytes(&self, org: &str, id: &str, sealed: &str) -> Result<Vec<u8>, OpenError> {
         let fail = || OpenError(id.to_string());
         let raw = B64.decode(sealed).map_err(|_| fail())?;
         if raw.len() < NONCE_LEN {
@@ -104,8 +124,7 @@ impl SecretBox {
         }
         let (nonce, ct) = raw.split_at(NONCE_LEN);
         let aad = aad(org, id);
-        let plain = self
-            .cipher
+        self.cipher
             .decrypt(
                 XNonce::from_slice(nonce),
                 Payload {
@@ -113,8 +132,7 @@ impl SecretBox {
                     aad: aad.as_bytes(),
                 },
             )
-            .map_err(|_| fail())?;
-        serde_json::from_slice(&plain).map_err(|_| fail())
+            .map_err(|_| fail())
     }
 }
 

@@ -93,6 +93,9 @@ async fn page(
         }
         h2 { "Sessions" }
         (sessions_table(admin, &sessions))
+        h2 { "Single sign-on" }
+        p { "Sign admins in through your OpenID Connect provider. "
+            a href=(super::sso_settings::PATH) { "Single sign-on settings" } }
     };
     Ok(layout::with_headers(
         status,

@@ -28,6 +28,8 @@
 //! admins.rs        /settings/organization/admins: invite, change role, remove; sessions
 //! schedules.rs     the Schedules tab, a schedule's runs, pause / resume / run now / delete
 //! invite.rs        /invite/{token}: an invited admin chooses a password and joins
+//! sso.rs           /sso (chooser), /sso/{org}/start, /sso/callback: OpenID Connect sign-in
+//! sso_settings.rs  /settings/organization/admins/sso: an owner configures single sign-on
 //! ```
 //!
 //! **Roles.** Every route is registered below with its [`session::Access`]: public, or the
@@ -59,6 +61,8 @@ pub mod reports;
 pub mod schedules;
 pub mod session;
 pub mod signin;
+pub mod sso;
+pub mod sso_settings;
 
 use crate::domain::role::Capability::{self, *};
 use crate::state::AppState;
@@ -150,6 +154,16 @@ fn table() -> Table {
         .post("/signout", view, signin::sign_out)
         .get(invite::PATH, Public, invite::show)
         .post(invite::PATH, Public, invite::accept)
+        .get("/sso", Public, sso::choose)
+        .get("/sso/{org}/start", Public, sso::start)
+        .get(sso::CALLBACK, Public, sso::callback)
+        .get(sso_settings::PATH, owners, sso_settings::show)
+        .post(sso_settings::PATH, owners, sso_settings::save)
+        .post(
+            &format!("{}/off", sso_settings::PATH),
+            owners,
+            sso_settings::off,
+        )
         .get(de, view, data_export::show)
         .get(
             &format!("{de}/exports.json"),

@@ -66,6 +66,7 @@ fn form(token: &str, email: &str, next: &str, error: Option<&str>) -> Markup {
                     input #password type="password" name="password" autocomplete="current-password" required;
                     div.actions-bar { button type="submit" { "Sign in" } }
                 }
+                p { a #sso href="/sso" { "Sign in with SSO" } }
             }
         },
     )
@@ -144,6 +145,15 @@ pub async fn submit(
     let actor = actor(&email, &client);
     match auth::sign_in(&state.store, &email, &f.password, &ip, now).await? {
         SignIn::Ok(admin) => {
+            if let Some(refusal) = sso_gate(&state, &admin, &actor).await? {
+                return Ok(form_response(
+                    &state,
+                    StatusCode::FORBIDDEN,
+                    &email,
+                    &next,
+                    Some(refusal),
+                ));
+            }
             let cookie = session::start(&state, &admin, &client, now).await?;
             audit_event(
                 &state,
@@ -208,6 +218,39 @@ pub async fn submit(
             Ok(r)
         }
     }
+}
+
+/// Where the organization requires single sign-on, refuses the password (audited) unless the
+/// admin is its break-glass owner, whose sign-in is audited as such.
+async fn sso_gate(
+    state: &AppState,
+    admin: &AdminUser,
+    actor: &Actor,
+) -> Result<Option<&'static str>, WebError> {
+    let Some(config) = super::sso::service(state).get(&admin.org_id).await? else {
+        return Ok(None);
+    };
+    if !config.require_sso {
+        return Ok(None);
+    }
+    let details = serde_json::json!({"email": admin.email, "reason": "sso_required"});
+    if !config.password_allowed(&admin.email, admin.role) {
+        audit_event(
+            state,
+            admin,
+            audit::events::ADMIN_SIGN_IN_FAILED,
+            actor,
+            details,
+        )
+        .await;
+        return Ok(Some(
+            "Your organization requires single sign-on: use “Sign in with SSO”.",
+        ));
+    }
+    let details = serde_json::json!({"email": admin.email, "method": "password"});
+    let event = audit::events::ADMIN_BREAK_GLASS_SIGN_IN;
+    audit_event(state, admin, event, actor, details).await;
+    Ok(None)
 }
 
 /// `POST /signout`.

@@ -43,6 +43,7 @@ mod s3;
 mod schedules;
 mod schemas;
 mod scope;
+mod sso;
 mod storage;
 mod tenancy;
 mod time_labels;
