@@ -216,7 +216,12 @@ impl Engine {
     ) -> Result<String, crate::store::StoreError> {
         let id = format!("rpl_{}", uuid::Uuid::now_v7().simple());
         let r = repo::replays::Replay::new(id.clone(), &drain.id, &drain.org_id, from, to);
-        repo::replays::insert(&self.inner.store, &r, &self.inner.node).await?;
+        // Claimed before its row exists, so a resume pass never sees it unclaimed.
+        self.inner.claim_replay(&id);
+        if let Err(e) = repo::replays::insert(&self.inner.store, &r, &self.inner.node).await {
+            self.inner.release_replay(&id);
+            return Err(e);
+        }
         self.inner.start_replay(drain, dest, r);
         Ok(id)
     }
@@ -453,11 +458,20 @@ impl Inner {
     }
 
     /// Whether replay `id` runs in this process.
-    fn replaying(&self, id: &str) -> bool {
-        self.replays.lock().unwrap().contains(id)
+    /// Marks replay `id` as running on this node; false when it already is. Checked and set
+    /// under one lock: a resume that found the replay's row must not start it a second time
+    /// beside the request that inserted that row.
+    fn claim_replay(&self, id: &str) -> bool {
+        self.replays.lock().unwrap().insert(id.to_string())
     }
 
-    /// Runs `replay` in a task until it ends or the engine stops.
+    /// Gives up a claim whose replay was not started.
+    fn release_replay(&self, id: &str) {
+        self.replays.lock().unwrap().remove(id);
+    }
+
+    /// Runs `replay` (claimed with [`Self::claim_replay`]) in a task until it ends or the
+    /// engine stops.
     fn start_replay(
         self: &Arc<Self>,
         drain: super::model::Drain,
@@ -465,7 +479,6 @@ impl Inner {
         replay: repo::replays::Replay,
     ) {
         let id = replay.id.clone();
-        self.replays.lock().unwrap().insert(id.clone());
         let inner = self.clone();
         let cancel = self.stop.child_token();
         self.replay_tasks.spawn(async move {

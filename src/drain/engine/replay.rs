@@ -149,12 +149,20 @@ async fn deliver_window(
 /// Starts the replays this node was running when it stopped, each where it got to.
 pub(super) async fn resume(inner: &Arc<Inner>) -> Result<(), crate::store::StoreError> {
     for replay in replays::running_on(&inner.store, &inner.node).await? {
-        if inner.replaying(&replay.id) {
+        if !inner.claim_replay(&replay.id) {
             continue;
         }
-        let Some(drain) = repo::get_any(&inner.store, &replay.drain_id).await? else {
-            finish(inner, &replay.id, Some("the drain was deleted")).await;
-            continue;
+        let drain = match repo::get_any(&inner.store, &replay.drain_id).await {
+            Ok(Some(d)) => d,
+            Ok(None) => {
+                finish(inner, &replay.id, Some("the drain was deleted")).await;
+                inner.release_replay(&replay.id);
+                continue;
+            }
+            Err(e) => {
+                inner.release_replay(&replay.id);
+                return Err(e);
+            }
         };
         let dest = match open::open(
             &inner.store,
@@ -170,6 +178,7 @@ pub(super) async fn resume(inner: &Arc<Inner>) -> Result<(), crate::store::Store
             Err(e) => {
                 let reason = hide_url_paths(&format!("the destination cannot be opened: {e}"));
                 finish(inner, &replay.id, Some(&reason)).await;
+                inner.release_replay(&replay.id);
                 continue;
             }
         };
