@@ -309,6 +309,34 @@ fn billing_anchors_1_and_28_across_february() {
 }
 
 #[test]
+fn billing_anchor_31_starts_on_the_last_day_of_shorter_months() {
+    let b31 = Granularity::BillingPeriod { anchor_day: 31 };
+    // February has no 31st: its period starts on the 28th (29th in a leap year), and
+    // January's, begun on the 31st, ends there.
+    let p = period_containing(Tz::UTC, b31, utc("2026-02-20T12:00:00Z"));
+    assert_eq!(
+        (p.first_day(), p.last_day()),
+        (day(2026, 1, 31), day(2026, 2, 27))
+    );
+    let p = period_containing(Tz::UTC, b31, utc("2026-03-05T00:00:00Z"));
+    assert_eq!(
+        (p.first_day(), p.last_day()),
+        (day(2026, 2, 28), day(2026, 3, 30))
+    );
+    let p = period_containing(Tz::UTC, b31, utc("2028-02-29T12:00:00Z"));
+    assert_eq!(
+        (p.first_day(), p.last_day()),
+        (day(2028, 2, 29), day(2028, 3, 30))
+    );
+    // April has 30 days: its period starts on the 30th.
+    let c = completed_before(Tz::UTC, b31, utc("2026-05-02T00:00:00Z"));
+    assert_eq!(
+        (c.first_day(), c.last_day()),
+        (day(2026, 3, 31), day(2026, 4, 29))
+    );
+}
+
+#[test]
 fn billing_periods_match_the_range_presets() {
     use crate::domain::range::{RangePreset, preset_range};
     for anchor in [1, 15, 28, 31] {
