@@ -437,11 +437,50 @@ pub async fn show(
     Query(q): Query<AnalyticsQuery>,
 ) -> Result<Response, WebError> {
     let q = q.with_defaults(&admin);
-    let (status, outcome) = match compute(&state, &admin, &q, Utc::now()).await {
+    let now = Utc::now();
+    let (status, outcome) = match compute(&state, &admin, &q, now).await {
         Ok(a) => (StatusCode::OK, Ok(a)),
         Err(e) => (StatusCode::BAD_REQUEST, Err(refusal(e)?)),
     };
-    Ok(page(&admin, &q, outcome, status))
+    let budgets = state
+        .budgets
+        .list(admin.org_id(), now)
+        .await
+        .map_err(|e| WebError::Internal(anyhow::anyhow!(e)))?;
+    Ok(page(&admin, &q, outcome, &budgets, status))
+}
+
+/// The organization's budgets in their current period, as progress bars (spent against the
+/// limit, the forecast beside it); managed through `/v1/budgets`.
+fn budgets_section(budgets: &[crate::budget::BudgetView]) -> Markup {
+    html! {
+        section.card aria-labelledby="budgets-h" data-role="budgets" {
+            h2 #budgets-h { "Budgets" }
+            @if budgets.is_empty() {
+                p.muted { "No credit budgets yet. Create one with " code { "POST /v1/budgets" } " to be alerted as spend crosses its thresholds." }
+            }
+            @for b in budgets {
+                @let label = format!("{}: {} of {} credits ({:.0} %)", b.name, plain(b.spent), plain(b.limit_credits), b.percent_used);
+                div.budget data-budget=(b.id) data-status=(b.status) {
+                    div.row.between {
+                        strong { (b.name) }
+                        span { (b.team_id.as_deref().unwrap_or("whole organization")) " · " (b.period.as_str().replace('_', " ")) }
+                    }
+                    meter min="0" max=(plain(b.limit_credits)) value=(plain(b.spent.min(b.limit_credits)))
+                        high=(plain(b.limit_credits * 0.8)) optimum="0" aria-label=(label) {}
+                    p.muted {
+                        (plain(b.spent)) " of " (plain(b.limit_credits)) " credits spent (" (format!("{:.0}", b.percent_used)) " %); forecast for the period "
+                        (plain(b.forecast)) "."
+                        @match b.status.as_str() {
+                            "exceeded" => { " " span.badge.badge-error { "Exceeded" } },
+                            "at_risk" => { " " span.badge.badge-paused { "At risk" } },
+                            _ => { " " span.badge.badge-ok { "On track" } },
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// `GET /settings/organization/analytics.csv?table=…`: one chart or table as RFC 4180 CSV.
@@ -613,6 +652,7 @@ fn page(
     admin: &Admin,
     q: &AnalyticsQuery,
     outcome: Result<Analytics, String>,
+    budgets: &[crate::budget::BudgetView],
     status: StatusCode,
 ) -> Response {
     let body = html! {
@@ -623,6 +663,7 @@ fn page(
             @if let Err(message) = &outcome { (layout::error_box(message)) }
             (form(admin, q))
         }
+        (budgets_section(budgets))
         @if let Ok(a) = &outcome { (report(a, q)) }
     };
     layout::with_headers(

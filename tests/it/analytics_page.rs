@@ -490,3 +490,47 @@ both_backends!(
         assert!(first.contains("<option value=\"Europe/Berlin\" selected"));
     }
 );
+
+both_backends!(
+    analytics_page_shows_budgets_as_progress_bars,
+    |backend| async move {
+        let b = Browser::signed_in_with(backend, same_config).await;
+        let page = b.page("/settings/organization/analytics").await;
+        assert!(page.contains("No credit budgets yet"), "{page}");
+        // 30 credits spent an hour ago, against a monthly limit of 40.
+        let at = (chrono::Utc::now() - chrono::Duration::hours(1)).to_rfc3339();
+        let logs = json!([{"org_id": "acme", "log_id": "l-1", "timestamp": at,
+            "category": "agent_run", "amount": -30.0, "user_id": "u1"}]);
+        b.app.ingest_ok("credit_logs", &logs).await;
+        let (_, key) = b.app.org_key("acme", "usage_export").await;
+        let r = post_json(
+            &b.app,
+            "/v1/budgets",
+            &key,
+            json!({"name": "Monthly cap", "period": "month", "limit_credits": 40,
+                "thresholds": [50, 100]}),
+        )
+        .await;
+        assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+        let id = r.json::<Value>().await.unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let page = b.page("/settings/organization/analytics").await;
+        assert!(page.contains(&format!("data-budget=\"{id}\"")), "{page}");
+        assert!(
+            page.contains("max=\"40\" value=\"30\""),
+            "a meter of the spend against the limit: {page}"
+        );
+        assert!(
+            page.contains("Monthly cap: 30 of 40 credits (75 %)"),
+            "{page}"
+        );
+        // Another organization's page does not show it.
+        b.app.put_org("other").await;
+        let theirs = outflow::budget::Budgets::list(&b.app.budgets, "other", chrono::Utc::now())
+            .await
+            .unwrap();
+        assert!(theirs.is_empty());
+    }
+);
