@@ -272,6 +272,10 @@ fn check(f: &DrainForm, step: &str) -> Option<String> {
         "fields" if f.field_preset == "custom" && f.fields.is_empty() => {
             Some("Choose at least one field, or pick a preset.".into())
         }
+        "destination" if f.start_from == "from" && f.start_ts.trim().is_empty() => Some(
+            "Backfill from: choose the date and time to start from, or deliver new records only."
+                .into(),
+        ),
         _ => None,
     }
 }

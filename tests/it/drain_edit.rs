@@ -128,6 +128,15 @@ both_backends!(
         let probe = rx.requests().pop().unwrap();
         assert_eq!(probe.header("authorization"), "Bearer stored-token");
 
+        // A backfill without its start is not taken for "from now".
+        let mut pairs = form(&secret);
+        pairs.last_mut().unwrap().1 = " ".into();
+        let refs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let (status, html) = b.submit_text(&format!("{DE}/drains/new"), &refs).await;
+        assert_eq!(status, 400);
+        assert!(html.contains("Backfill from: choose"), "{html}");
+        assert_eq!(drains(&b).await.len(), 1);
+
         // A start that is not a time names the accepted forms.
         let mut pairs = form(&secret);
         pairs.last_mut().unwrap().1 = "first of March".into();
