@@ -11,7 +11,7 @@
 use super::dest::SecretPayload;
 use crate::config::Config;
 use crate::domain::FieldType;
-use crate::store::named::{Columns, NamedRow, col};
+use crate::store::named::{Columns, NamedRow, col, expr};
 use crate::store::{RecordBatch, Store, StoreError, Value};
 use anyhow::Context;
 use base64::Engine;
@@ -302,6 +302,52 @@ pub async fn users(store: &Store, org: &str, id: &str) -> Result<Vec<String>, St
         .into_iter()
         .map(|mut r| r.text("id"))
         .collect()
+}
+
+/// What refers to a secret from outside the drains: a schedule's delivery destination
+/// (`deliver.destination.secret_id`) or a budget's alert endpoint (`notify.secret_id`), as
+/// `"schedule {id}"` / `"budget {id}"`. Read from the stored JSON rather than through the
+/// schedule and budget modules, which sit above drains in the module graph.
+pub async fn other_users(store: &Store, org: &str, id: &str) -> Result<Vec<String>, StoreError> {
+    let mut users = Vec::new();
+    const SCHEDULE: Columns = Columns(&[
+        col("id", FieldType::Text),
+        expr("deliver", "config", FieldType::Json),
+    ]);
+    const BUDGET: Columns = Columns(&[
+        col("id", FieldType::Text),
+        expr("notify", "config", FieldType::Json),
+    ]);
+    for (kind, table, columns, path) in [
+        (
+            "schedule",
+            "export_schedules",
+            SCHEDULE,
+            &["destination", "secret_id"][..],
+        ),
+        ("budget", "budgets", BUDGET, &["secret_id"][..]),
+    ] {
+        let rows = store
+            .query_named(
+                &format!("SELECT {{columns}} FROM {table} WHERE org_id = ? ORDER BY id"),
+                &[org.into()],
+                columns,
+                "secret user",
+            )
+            .await?;
+        for mut r in rows {
+            let config = r.json("config")?;
+            let used = path
+                .iter()
+                .try_fold(&config, |v, key| v.get(key))
+                .and_then(|v| v.as_str())
+                == Some(id);
+            if used {
+                users.push(format!("{kind} {}", r.text("id")?));
+            }
+        }
+    }
+    Ok(users)
 }
 
 /// Deletes a secret no drain uses, with its audit record; false when there is none.

@@ -515,7 +515,7 @@ impl Drains {
         Ok(info)
     }
 
-    /// Deletes a secret no drain uses.
+    /// Deletes a secret no drain, schedule or budget uses.
     pub async fn delete_secret(
         &self,
         org: &str,
@@ -525,10 +525,15 @@ impl Drains {
         let Some(info) = secrets::get(&self.store, org, id).await? else {
             return Err(DrainError::NotFound(format!("secret `{id}` not found")));
         };
-        let users = secrets::users(&self.store, org, id).await?;
+        let mut users: Vec<String> = secrets::users(&self.store, org, id)
+            .await?
+            .into_iter()
+            .map(|d| format!("drain {d}"))
+            .collect();
+        users.extend(secrets::other_users(&self.store, org, id).await?);
         if !users.is_empty() {
             return Err(DrainError::Conflict(format!(
-                "secret `{id}` is used by drain(s) {}; delete them or point them at another secret first",
+                "secret `{id}` is used by {}; delete them or point them at another secret first",
                 users.join(", ")
             )));
         }

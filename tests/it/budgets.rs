@@ -749,3 +749,44 @@ async fn kill_9_while_notifying_then_restart_sends_the_alert_again_and_claims_no
     assert_eq!(rx.count(), 2);
     drop(node);
 }
+
+both_backends!(
+    a_secret_a_budget_alerts_through_cannot_be_deleted_until_the_budget_lets_go,
+    |backend| async move {
+        use reqwest::Method;
+        let app = app(backend, None).await;
+        let key = acme(&app).await;
+        let drains_key = app.org_key("acme", "drains").await.1;
+        let secret = http_secret(&app, "https://hooks.example.com/budget").await;
+        let b = create(
+            &app,
+            &key,
+            json!({"name": "Cap", "period": "month", "limit_credits": 10,
+                "notify": {"admins": true, "secret_id": secret}}),
+        )
+        .await;
+        let id = b["id"].as_str().unwrap().to_string();
+
+        // In use: refused, naming the budget, and the secret is still there.
+        let path = format!("/v1/secrets/{secret}");
+        let r = call(&app, Method::DELETE, &path, &drains_key, None).await;
+        assert_eq!(r.status(), 409);
+        let text = r.text().await.unwrap();
+        assert!(text.contains(&format!("budget {id}")), "{text}");
+        let r = call(&app, Method::GET, &path, &drains_key, None).await;
+        assert_eq!(r.status(), 200);
+
+        // Once the budget points nowhere, the secret goes.
+        let r = call(
+            &app,
+            Method::PATCH,
+            &format!("/v1/budgets/{id}"),
+            &key,
+            Some(json!({"notify": {"admins": true, "secret_id": null}})),
+        )
+        .await;
+        assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+        let r = call(&app, Method::DELETE, &path, &drains_key, None).await;
+        assert_eq!(r.status(), 204, "{}", r.text().await.unwrap());
+    }
+);

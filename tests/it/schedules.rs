@@ -1487,3 +1487,39 @@ both_backends!(
         assert_eq!(items[0]["deliver"]["email"], Value::Null, "box not ticked");
     }
 );
+
+both_backends!(
+    a_secret_a_schedule_delivers_through_cannot_be_deleted_while_the_schedule_exists,
+    |backend| async move {
+        use reqwest::Method;
+        let app = delivery_app(backend, None).await;
+        let key = acme(&app).await;
+        let http = secret(
+            &app,
+            json!({"name": "hook", "kind": "http", "url": "https://hooks.example.com/s",
+        "signing_secrets": [SIGNING]}),
+        )
+        .await;
+        let id = create(&app, "To the hook", json!({"data_type": "workflows", "field_preset": "default", "workspace_ids": ["team-eng"]}),
+        json!({"email": null, "destination": {"type": "http", "secret_id": http}})).await;
+        let drains_key = app.org_key("acme", "drains").await.1;
+        let path = format!("/v1/secrets/{http}");
+        let r = call(&app, Method::DELETE, &path, &drains_key, None).await;
+        assert_eq!(r.status(), 409);
+        let text = r.text().await.unwrap();
+        assert!(text.contains(&format!("schedule {id}")), "{text}");
+        assert!(!text.contains(SIGNING), "{text}");
+
+        let r = call(
+            &app,
+            Method::DELETE,
+            &format!("/v1/export-schedules/{id}"),
+            &key,
+            None,
+        )
+        .await;
+        assert_eq!(r.status(), 204, "{}", r.text().await.unwrap());
+        let r = call(&app, Method::DELETE, &path, &drains_key, None).await;
+        assert_eq!(r.status(), 204, "{}", r.text().await.unwrap());
+    }
+);
