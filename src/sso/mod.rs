@@ -225,6 +225,19 @@ impl Sso {
             return Err(invalid("the client id is required"));
         }
         let domains = check_domains(&input.allowed_domains)?;
+        // A domain routes its users' SSO sign-ins (`org_for_email`): two organizations
+        // claiming one would send them to whichever was found first. The other
+        // organization is not named.
+        let others = repo::all(&self.store).await?;
+        if let Some(taken) = domains.iter().find(|d| {
+            others
+                .iter()
+                .any(|c| c.org_id != org && c.allowed_domains.contains(d))
+        }) {
+            return Err(invalid(format!(
+                "the email domain `{taken}` is already claimed by another organization's single sign-on; remove it there first"
+            )));
+        }
         let existing = repo::sealed_secret(&self.store, org).await?;
         let sealed = match (input.client_secret.as_deref().map(str::trim), existing) {
             (Some(s), _) if !s.is_empty() => self.secrets.seal_text(org, SECRET_ID, s),

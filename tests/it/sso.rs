@@ -515,6 +515,29 @@ both_backends!(
         };
         let c = service.set("acme", ok.clone(), &actor).await.unwrap();
         assert_eq!(c.issuer, "https://login.acme.example");
+        // Another organization cannot claim acme's domain (in any case), nor is it named.
+        app.put_org("globex").await;
+        let claim = SsoInput {
+            issuer: "https://login.globex.example".into(),
+            allowed_domains: vec!["globex.example".into(), "@ACME.example".into()],
+            ..base.clone()
+        };
+        let e = service.set("globex", claim, &actor).await.unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("`acme.example` is already claimed by another organization"),
+            "{e}"
+        );
+        assert!(!e.to_string().contains("acme`"), "{e}");
+        assert!(service.get("globex").await.unwrap().is_none());
+        // Its own domains are fine, and acme may set its own again.
+        let own = SsoInput {
+            issuer: "https://login.globex.example".into(),
+            allowed_domains: vec!["globex.example".into()],
+            ..base.clone()
+        };
+        service.set("globex", own, &actor).await.unwrap();
+        service.set("acme", ok.clone(), &actor).await.unwrap();
         // Without a secret the stored one is kept; off removes the settings.
         let keep = SsoInput {
             client_secret: None,
