@@ -30,6 +30,9 @@ pub struct Identity {
     pub email: String,
     /// The role the claim maps to.
     pub role: Role,
+    /// Whether `role` came from a role claim (a mapping is configured), so it is kept in
+    /// step at every sign-in; otherwise it is only the default for a new admin.
+    pub role_from_claim: bool,
     /// The provider's subject.
     pub subject: String,
     /// Where to go now.
@@ -183,6 +186,7 @@ impl Sso {
             org_id: login.org_id,
             email,
             role: config.role_for(&values),
+            role_from_claim: config.role_claim.is_some(),
             subject: claims.subject().as_str().to_string(),
             next_path: login.next_path,
         })

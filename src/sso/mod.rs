@@ -43,7 +43,8 @@ pub struct SsoInput {
     pub role_claim: Option<String>,
     /// Claim value → role.
     pub role_map: BTreeMap<String, Role>,
-    /// The role of a new admin whose claim matches nothing.
+    /// The role of an admin whose claim matches nothing (without a role claim: of a new
+    /// admin; with one, at every sign-in).
     pub default_role: Role,
     /// Password sign-in is refused for the organization (except `break_glass_email`).
     pub require_sso: bool,
@@ -103,9 +104,12 @@ impl SsoConfig {
     /// The role for the claim's values: the first value that maps (in the claim's order),
     /// else the default role.
     pub fn role_for(&self, values: &[String]) -> Role {
+        // The strongest role any value maps to (`Role` orders owner first), so the order of
+        // a user's groups in the token does not decide it.
         values
             .iter()
-            .find_map(|v| self.role_map.get(v).copied())
+            .filter_map(|v| self.role_map.get(v).copied())
+            .min()
             .unwrap_or(self.default_role)
     }
 
@@ -301,5 +305,34 @@ impl Sso {
             .await?
             .ok_or_else(|| SsoError::NotConfigured(org.to_string()))?;
         Ok(self.secrets.open_text(org, SECRET_ID, &sealed)?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_strongest_mapped_role_wins_whatever_the_claim_order() {
+        let config = SsoConfig {
+            org_id: "acme".into(),
+            issuer: "https://login.acme.example".into(),
+            client_id: "c".into(),
+            allowed_domains: vec!["acme.example".into()],
+            role_claim: Some("groups".into()),
+            role_map: BTreeMap::from([
+                ("viewers".to_string(), Role::Viewer),
+                ("admins".to_string(), Role::Admin),
+            ]),
+            default_role: Role::Analyst,
+            require_sso: false,
+            break_glass_email: None,
+            updated_at: Utc::now(),
+        };
+        let v = |xs: &[&str]| xs.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        assert_eq!(config.role_for(&v(&["viewers", "admins"])), Role::Admin);
+        assert_eq!(config.role_for(&v(&["admins", "viewers"])), Role::Admin);
+        assert_eq!(config.role_for(&v(&["staff"])), Role::Analyst);
+        assert_eq!(config.role_for(&[]), Role::Analyst);
     }
 }

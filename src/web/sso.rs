@@ -239,16 +239,45 @@ pub async fn callback(
     Ok(r)
 }
 
-/// The admin the identity names: the existing one of this organization (role unchanged), or a
-/// new one with the mapped role and no usable password. An email that is another
-/// organization's admin is refused.
+/// The admin the identity names: the existing one of this organization, or a new one with the
+/// mapped role and no usable password. An email that is another organization's admin is
+/// refused.
+///
+/// With a role claim configured, an existing admin's role follows the provider at every
+/// sign-in (moved out of the admins group, they lose the role at their next sign-in), and the
+/// change is audited. Owners are the exception: they are managed here, so that a provider's
+/// mapping can never take the last owner away.
 async fn just_in_time(state: &AppState, id: &Identity) -> Result<AdminUser, WebError> {
-    if let Some(existing) = admin_store::admin_by_email(&state.store, &id.email).await? {
+    if let Some(mut existing) = admin_store::admin_by_email(&state.store, &id.email).await? {
         if existing.org_id != id.org_id {
             return Err(WebError::Forbidden(format!(
                 "`{}` is the admin of another organization",
                 id.email
             )));
+        }
+        if id.role_from_claim && existing.role != Role::Owner && existing.role != id.role {
+            let details = serde_json::json!({"email": existing.email, "from": existing.role.as_str(),
+                "to": id.role.as_str(), "source": "sso role claim"});
+            let batch = audit::event(
+                &existing.org_id,
+                audit::events::ADMIN_ROLE_CHANGED,
+                &Actor {
+                    user_id: "sso".into(),
+                    ..Actor::default()
+                },
+                Some(&existing.id),
+                details,
+            );
+            admin_store::set_role(
+                &state.store,
+                &existing.org_id,
+                &existing.id,
+                id.role,
+                Utc::now(),
+                &batch,
+            )
+            .await?;
+            existing.role = id.role;
         }
         return Ok(existing);
     }

@@ -324,6 +324,38 @@ both_backends!(
             .unwrap()
             .unwrap();
         assert_eq!(vic.role, Role::Viewer);
+
+        // At the next sign-in the provider's claim decides the role again (audited) …
+        let now = chrono::Utc::now();
+        let none = outflow::store::RecordBatch::new(outflow::domain::DataType::AuditLogs);
+        admin_store::set_role(&app.store, "acme", &ada.id, Role::Analyst, now, &none)
+            .await
+            .unwrap();
+        let (callback, jar) = through_provider(&app, &provider, "ada").await;
+        assert_eq!(visit(&callback, &jar).await.status(), 200);
+        let ada = admin_store::admin_by_email(&app.store, "ada@acme.example")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(ada.role, Role::Admin, "the claim's role is restored");
+        let changed = audit_details(&app, "admin_role_changed").await;
+        assert!(
+            changed.iter().any(|d| d["email"] == "ada@acme.example"
+                && d["from"] == "analyst"
+                && d["to"] == "admin"),
+            "{changed:?}"
+        );
+        // … except for an owner, whom no mapping demotes.
+        admin_store::set_role(&app.store, "acme", &vic.id, Role::Owner, now, &none)
+            .await
+            .unwrap();
+        let (callback, jar) = through_provider(&app, &provider, "vic").await;
+        assert_eq!(visit(&callback, &jar).await.status(), 200);
+        let vic = admin_store::admin_by_email(&app.store, "vic@acme.example")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(vic.role, Role::Owner);
     }
 );
 
