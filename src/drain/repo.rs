@@ -303,23 +303,25 @@ pub async fn delete(
     audit: &RecordBatch,
 ) -> Result<bool, StoreError> {
     let gone = store
-        .execute_fenced(&[
-            (
-                "DELETE FROM drains WHERE org_id = ? AND id = ?".into(),
-                vec![org.into(), id.into()],
-            ),
-            (
-                "DELETE FROM drain_deliveries WHERE drain_id = ?".into(),
-                vec![id.into()],
-            ),
-            (
-                "DELETE FROM drain_replays WHERE drain_id = ?".into(),
-                vec![id.into()],
-            ),
-        ])
+        .execute_fenced_with_records(
+            &[
+                (
+                    "DELETE FROM drains WHERE org_id = ? AND id = ?".into(),
+                    vec![org.into(), id.into()],
+                ),
+                (
+                    "DELETE FROM drain_deliveries WHERE drain_id = ?".into(),
+                    vec![id.into()],
+                ),
+                (
+                    "DELETE FROM drain_replays WHERE drain_id = ?".into(),
+                    vec![id.into()],
+                ),
+            ],
+            audit,
+        )
         .await?;
     if gone {
-        store.insert_records(audit).await?;
         store.settings_changed();
     }
     Ok(gone)

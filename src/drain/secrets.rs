@@ -264,7 +264,7 @@ pub async fn replace(
     audit: &RecordBatch,
 ) -> Result<bool, StoreError> {
     let changed = store
-        .execute_fenced(&[
+        .execute_fenced_with_records(&[
             (
                 "UPDATE secrets SET name = ?, sealed = ? WHERE org_id = ? AND id = ? AND kind = ?"
                     .into(),
@@ -280,10 +280,9 @@ pub async fn replace(
                 "UPDATE drains SET updated_at = ? WHERE org_id = ? AND secret_id = ?".into(),
                 vec![Value::Timestamp(now), org.into(), info.id.as_str().into()],
             ),
-        ])
+        ], audit)
         .await?;
     if changed {
-        store.insert_records(audit).await?;
         store.settings_changed();
     }
     Ok(changed)
@@ -357,17 +356,17 @@ pub async fn delete(
     id: &str,
     audit: &RecordBatch,
 ) -> Result<bool, StoreError> {
-    let changed = store
-        .execute(
-            "DELETE FROM secrets WHERE org_id = ? AND id = ? \
-             AND NOT EXISTS (SELECT 1 FROM drains WHERE secret_id = ?)",
-            &[org.into(), id.into(), id.into()],
+    store
+        .execute_fenced_with_records(
+            &[(
+                "DELETE FROM secrets WHERE org_id = ? AND id = ? \
+                 AND NOT EXISTS (SELECT 1 FROM drains WHERE secret_id = ?)"
+                    .into(),
+                vec![org.into(), id.into(), id.into()],
+            )],
+            audit,
         )
-        .await?;
-    if changed > 0 {
-        store.insert_records(audit).await?;
-    }
-    Ok(changed > 0)
+        .await
 }
 
 #[cfg(test)]

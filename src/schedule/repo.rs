@@ -262,20 +262,20 @@ pub async fn delete(
     audit: &RecordBatch,
 ) -> Result<bool, StoreError> {
     let gone = store
-        .execute_fenced(&[
-            (
-                "DELETE FROM export_schedules WHERE org_id = ? AND id = ?".into(),
-                vec![org.into(), id.into()],
-            ),
-            (
-                "DELETE FROM export_schedule_runs WHERE schedule_id = ?".into(),
-                vec![id.into()],
-            ),
-        ])
+        .execute_fenced_with_records(
+            &[
+                (
+                    "DELETE FROM export_schedules WHERE org_id = ? AND id = ?".into(),
+                    vec![org.into(), id.into()],
+                ),
+                (
+                    "DELETE FROM export_schedule_runs WHERE schedule_id = ?".into(),
+                    vec![id.into()],
+                ),
+            ],
+            audit,
+        )
         .await?;
-    if gone {
-        store.insert_records(audit).await?;
-    }
     Ok(gone)
 }
 
@@ -545,18 +545,17 @@ pub async fn set_error(
     now: DateTime<Utc>,
     audit: &RecordBatch,
 ) -> Result<bool, StoreError> {
-    let changed = store
-        .execute(
-            "UPDATE export_schedules SET state = 'error', state_reason = ?, updated_at = ? \
-             WHERE id = ? AND state = 'active'",
-            &[reason.into(), Value::Timestamp(now), id.into()],
+    store
+        .execute_fenced_with_records(
+            &[(
+                "UPDATE export_schedules SET state = 'error', state_reason = ?, updated_at = ? \
+                 WHERE id = ? AND state = 'active'"
+                    .into(),
+                vec![reason.into(), Value::Timestamp(now), id.into()],
+            )],
+            audit,
         )
-        .await?
-        > 0;
-    if changed {
-        store.insert_records(audit).await?;
-    }
-    Ok(changed)
+        .await
 }
 
 /// The organization's admins' email addresses.

@@ -451,7 +451,25 @@ impl Store {
         for (_, params) in statements {
             storable(params)?;
         }
-        dispatch!(self, b => b.exec_fenced(statements).await)
+        dispatch!(self, b => b.exec_fenced(statements, None).await)
+    }
+
+    /// [`Store::execute_fenced`], storing `records` (an audit record) in the same transaction
+    /// when the fence holds: a deletion and its audit record are both there or neither.
+    pub async fn execute_fenced_with_records(
+        &self,
+        statements: &[(String, Vec<Value>)],
+        records: &RecordBatch,
+    ) -> StoreResult<bool> {
+        for (_, params) in statements {
+            storable(params)?;
+        }
+        storable_batch(records)?;
+        let done = dispatch!(self, b => b.exec_fenced(statements, Some(records)).await)?;
+        if done {
+            self.announce(records);
+        }
+        Ok(done)
     }
 
     /// Records of `data_type` in `org` after position `after`, in delivery order, at most
@@ -672,11 +690,8 @@ impl Store {
         audit: &RecordBatch,
     ) -> StoreResult<bool> {
         let (sql, params) = keys::revoke(org, key_id);
-        let changed = dispatch!(self, b => b.exec(&sql, &params).await)?;
-        if changed > 0 {
-            self.insert_records(audit).await?;
-        }
-        Ok(changed > 0)
+        self.execute_fenced_with_records(&[(sql, params)], audit)
+            .await
     }
 }
 

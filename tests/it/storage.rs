@@ -235,3 +235,56 @@ both_backends!(
         );
     }
 );
+
+both_backends!(
+    a_fenced_change_stores_its_audit_record_only_when_the_fence_holds,
+    |b| async move {
+        let db = TestDb::new(b).await;
+        let store = db.store().await;
+        let audits = |store: outflow::store::Store| async move {
+            store
+                .query(
+                    "SELECT event_type FROM audit_logs WHERE org_id = 'acme' ORDER BY pos",
+                    &[],
+                    &[FieldType::Text],
+                )
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|r| r[0].as_text().unwrap().to_string())
+                .collect::<Vec<_>>()
+        };
+        let actor = outflow::audit::Actor::cli();
+        let delete = || {
+            vec![(
+                "DELETE FROM fence_probe WHERE id = ?".to_string(),
+                vec![outflow::store::Value::from("acme")],
+            )]
+        };
+        let gone = outflow::audit::event("acme", "org_deleted", &actor, Some("acme"), json!({}));
+        store
+            .execute("CREATE TABLE fence_probe (id TEXT PRIMARY KEY)", &[])
+            .await
+            .unwrap();
+        // Nothing to delete: the fence fails, and no audit record is written.
+        assert!(
+            !store
+                .execute_fenced_with_records(&delete(), &gone)
+                .await
+                .unwrap()
+        );
+        assert!(audits(store.clone()).await.is_empty());
+        // Once the row is there, the change and its record land together.
+        store
+            .execute("INSERT INTO fence_probe (id) VALUES ('acme')", &[])
+            .await
+            .unwrap();
+        assert!(
+            store
+                .execute_fenced_with_records(&delete(), &gone)
+                .await
+                .unwrap()
+        );
+        assert_eq!(audits(store.clone()).await, ["org_deleted"]);
+    }
+);

@@ -117,6 +117,7 @@ impl PgBackend {
     pub(super) async fn exec_fenced(
         &self,
         statements: &[(String, Vec<Value>)],
+        records: Option<&RecordBatch>,
     ) -> StoreResult<bool> {
         let mut tx = self.pool.begin().await?;
         for (i, (sql, params)) in statements.iter().enumerate() {
@@ -130,6 +131,9 @@ impl PgBackend {
                 tx.rollback().await?;
                 return Ok(false);
             }
+        }
+        if let Some(batch) = records {
+            insert_rolled_up(&mut tx, batch, true).await?;
         }
         tx.commit().await?;
         Ok(true)

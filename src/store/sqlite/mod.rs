@@ -100,6 +100,7 @@ impl SqliteBackend {
     pub(super) async fn exec_fenced(
         &self,
         statements: &[(String, Vec<Value>)],
+        records: Option<&RecordBatch>,
     ) -> StoreResult<bool> {
         let mut tx = self.writer.begin().await?;
         for (i, (sql, params)) in statements.iter().enumerate() {
@@ -112,6 +113,9 @@ impl SqliteBackend {
                 tx.rollback().await?;
                 return Ok(false);
             }
+        }
+        if let Some(batch) = records {
+            insert_in_tx(&mut tx, batch, true).await?;
         }
         tx.commit().await?;
         Ok(true)
