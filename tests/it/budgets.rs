@@ -47,23 +47,6 @@ async fn acme(app: &TestApp) -> String {
     app.org_key("acme", "usage_export").await.1
 }
 
-async fn call(
-    app: &TestApp,
-    method: reqwest::Method,
-    path: &str,
-    key: &str,
-    body: Option<Value>,
-) -> reqwest::Response {
-    let mut req = app
-        .client
-        .request(method, format!("{}{path}", app.url))
-        .bearer_auth(key);
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    req.send().await.unwrap()
-}
-
 /// A debit of `credits` at `t`.
 fn debit(id: &str, t: DateTime<Utc>, credits: f64, team: &str) -> Value {
     json!({"org_id": "acme", "log_id": id, "timestamp": t.to_rfc3339(),

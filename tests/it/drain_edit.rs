@@ -21,15 +21,7 @@ fn config(c: &mut outflow::config::Config) {
 
 async fn api(b: &Browser, method: reqwest::Method, path: &str, body: Value) -> (u16, Value) {
     let (_, key) = b.app.org_key("acme", "drains").await;
-    let r = b
-        .app
-        .client
-        .request(method, format!("{}{path}", b.app.url))
-        .bearer_auth(&key)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
+    let r = crate::helpers::call(&b.app, method, path, &key, Some(body)).await;
     let status = r.status().as_u16();
     (status, r.json().await.unwrap_or(Value::Null))
 }

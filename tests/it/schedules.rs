@@ -25,23 +25,6 @@ async fn app(backend: Backend, max_catch_up: u32) -> TestApp {
     .await
 }
 
-async fn call(
-    app: &TestApp,
-    method: reqwest::Method,
-    path: &str,
-    key: &str,
-    body: Option<Value>,
-) -> reqwest::Response {
-    let mut req = app
-        .client
-        .request(method, format!("{}{path}", app.url))
-        .bearer_auth(key);
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    req.send().await.unwrap()
-}
-
 /// `acme` (Europe/Berlin) with an admin, and a usage_export key.
 async fn acme(app: &TestApp) -> String {
     acme_with_team_and_member(app).await;
