@@ -97,7 +97,9 @@
 //! docs/            spec.md (the product, cited as `docs/spec.md §N`), field-catalog.md
 //!                  (the field ids existing clients send), screenshots/
 //! ```
-#![forbid(unsafe_code)]
+// Denied everywhere; the one exception is `store/sqlite/unicode.rs`, which hands sqlx's open
+// SQLite handle to rusqlite to register a function (no safe API exists for it in sqlx).
+#![deny(unsafe_code)]
 
 pub mod app;
 pub mod audit;

@@ -288,3 +288,19 @@ both_backends!(
         assert_eq!(audits(store.clone()).await, ["org_deleted"]);
     }
 );
+
+both_backends!(lower_folds_every_letter_on_both_backends, |b| async move {
+    let db = TestDb::new(b).await;
+    let store = db.store().await;
+    let rows = store
+        .query(
+            "SELECT LOWER(?), lower(?), LOWER(NULL)",
+            &["ÅSA Émile ÖZIL ΣΟΦΊΑ".into(), "Straße".into()],
+            &[FieldType::Text, FieldType::Text, FieldType::Text],
+        )
+        .await
+        .unwrap();
+    assert_eq!(rows[0][0].as_text(), Some("åsa émile özil σοφία"));
+    assert_eq!(rows[0][1].as_text(), Some("straße"));
+    assert!(rows[0][2].as_text().is_none());
+});

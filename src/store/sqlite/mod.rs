@@ -32,6 +32,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 mod export_read;
+mod unicode;
 
 /// Most rows one INSERT statement carries (SQLite allows 32,766 parameters).
 const ROWS_PER_STATEMENT: usize = 500;
@@ -60,6 +61,7 @@ impl SqliteBackend {
             .foreign_keys(true);
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
+            .after_connect(|conn, _| Box::pin(unicode::install(conn)))
             .connect_with(options.clone().pragma("cache_size", "-16384"))
             .await?;
         let filename = options.get_filename();
@@ -68,6 +70,7 @@ impl SqliteBackend {
             .then(|| filename.to_path_buf());
         let reader = SqlitePoolOptions::new()
             .max_connections(pool_size.max(1))
+            .after_connect(|conn, _| Box::pin(unicode::install(conn)))
             .connect_with(options.read_only(true))
             .await?;
         Ok(SqliteBackend {
