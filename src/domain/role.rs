@@ -33,6 +33,8 @@ pub enum Capability {
     ManageKeys,
     /// See and change the privacy settings.
     ManagePrivacy,
+    /// Set where failures are posted (the notification destination).
+    ManageNotifications,
     /// Invite, change the role of and remove admins; end their sessions.
     ManageAdmins,
 }
@@ -120,6 +122,7 @@ impl Capability {
             Capability::ManageSchedules => "changing scheduled exports",
             Capability::ManageKeys => "managing API keys",
             Capability::ManagePrivacy => "changing privacy settings",
+            Capability::ManageNotifications => "changing notification settings",
             Capability::ManageAdmins => "managing admins",
         }
     }
@@ -145,6 +148,7 @@ mod tests {
         assert!(Role::Admin.may(ManageDrains) && Role::Admin.may(ManageKeys));
         assert!(Role::Analyst.may(Export) && !Role::Analyst.may(ManageDrains));
         assert!(!Role::Analyst.may(ManageKeys));
+        assert!(Role::Admin.may(ManageNotifications) && !Role::Analyst.may(ManageNotifications));
         assert!(Role::Viewer.may(View) && !Role::Viewer.may(Export));
     }
 
