@@ -108,7 +108,9 @@ async function assertLabelled(where) {
 
 /** What the focused element is, for the walk: a key, whether it is shown, its name, its ring. */
 function focusedInfo() {
-  return page.evaluate(() => {
+  return page.evaluate(async () => {
+    // Let the browser finish moving focus (a date input takes it into its inner fields).
+    await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
     const el = document.activeElement;
     if (!el || el === document.body) return null;
     const r = el.getBoundingClientRect();
@@ -129,7 +131,8 @@ function focusedInfo() {
       marker: el.dataset.kbWalk || "",
       shown: r.width > 0 && r.height > 0 && cs.visibility !== "hidden",
       name,
-      ring: cs.outlineStyle !== "none" && parseFloat(cs.outlineWidth) > 0 || cs.boxShadow !== "none",
+      ring: (cs.outlineStyle !== "none" && parseFloat(cs.outlineWidth) > 0) || cs.boxShadow !== "none",
+      style: `outline ${cs.outlineStyle} ${cs.outlineWidth}, box-shadow ${cs.boxShadow}, focus-visible ${el.matches(":focus-visible")}, focus ${el.matches(":focus")}`,
     };
   });
 }
@@ -172,7 +175,10 @@ async function walk(where) {
     }
     if (!f.shown) problems.push(`focus on something not shown: ${f.key}`);
     if (!f.name) problems.push(`a Tab stop without a name: ${f.key}`);
-    if (!f.ring) problems.push(`no visible focus ring: ${f.key}`);
+    // A date input's focus sits in its inner fields, which Chromium highlights itself (the
+    // host reports neither :focus nor its outline to scripts there), so its ring is not read.
+    const dateInput = f.tag === "input" && ["date", "datetime-local"].includes(f.type);
+    if (!f.ring && !dateInput) problems.push(`no visible focus ring: ${f.key} (${f.style})`);
     if (f.marker) reached.add(f.marker);
     if (f.groupName) radiosReached.add(f.groupName);
     if (i === MAX_STOPS - 1) problems.push(`focus did not wrap within ${MAX_STOPS} Tab presses`);
@@ -206,21 +212,30 @@ try {
     });
   }
 
-  await step("a form used with the keyboard alone: the Reports page", async () => {
+  await step("a form used with the keyboard alone: a report chosen, typed and sent with Enter", async () => {
     await page.goto(`${APP}${S}/reports`);
-    // Tab to the first select of the report form and submit it with Enter.
-    const form = page.locator("main form").first();
-    const target = form.locator("select, input:not([type=hidden])").first();
-    const id = await target.getAttribute("id");
-    check(id, "the report form's first control has an id");
-    for (let i = 0; i < MAX_STOPS; i++) {
-      await page.keyboard.press("Tab");
-      if ((await page.evaluate(() => document.activeElement?.id)) === id) break;
-      check(i < MAX_STOPS - 1, `Tab never reached #${id}`);
-    }
-    const before = page.url();
-    await Promise.all([page.waitForLoadState("load"), page.waitForEvent("framenavigated"), page.keyboard.press("Enter")]);
-    check(page.url() !== before || (await page.locator("main table").count()) > 0, "Enter submitted the report form");
+    await page.evaluate(() => document.activeElement?.blur());
+    const tabTo = async (id) => {
+      for (let i = 0; i < MAX_STOPS; i++) {
+        await page.keyboard.press("Tab");
+        if ((await page.evaluate(() => document.activeElement?.id)) === id) return;
+      }
+      throw new Error(`Tab never reached #${id}`);
+    };
+    // A select changes with the arrow keys; text fields take typing; Enter sends the form.
+    await tabTo("report-type");
+    await page.keyboard.press("ArrowDown");
+    const report = await page.locator("#report-type").inputValue();
+    check(report !== "users", `ArrowDown changed the report: ${report}`);
+    await tabTo("report-start");
+    await page.keyboard.type("2026-03-01");
+    await page.keyboard.press("Tab");
+    await page.keyboard.type("2026-03-31");
+    await Promise.all([
+      page.waitForURL((u) => u.searchParams.get("report") === report && u.searchParams.get("start") === "2026-03-01"),
+      page.keyboard.press("Enter"),
+    ]);
+    check((await page.locator("#report-type").inputValue()) === report, "the sent report is shown again");
   });
 
   check(consoleErrors.length === 0, `browser console errors:\n  ${consoleErrors.join("\n  ")}`);
