@@ -1,7 +1,8 @@
 //! Admin roles and what each may do in the admin pages (issue 16): `owner` (everything,
-//! manages admins), `admin` (exports, drains, keys, privacy), `analyst` (reports and exports,
-//! drains read-only), `viewer` (read-only). One table, [`Role::may`], decides every page and
-//! form; the pages hide what a role may not use and the server refuses it with 403.
+//! manages admins), `admin` (exports, drains, keys, privacy, notifications), `analyst`
+//! (reports and exports, drains read-only), `viewer` (read-only). One table, [`Role::may`],
+//! decides every page and form; the pages hide what a role may not use and the server
+//! refuses it with 403.
 
 use std::fmt;
 
@@ -67,7 +68,7 @@ impl Role {
     pub fn summary(self) -> &'static str {
         match self {
             Role::Owner => "everything, including admins and their sessions",
-            Role::Admin => "exports, drains, schedules, API keys and privacy",
+            Role::Admin => "exports, drains, schedules, API keys, privacy and notifications",
             Role::Analyst => "reports and exports; drains read-only",
             Role::Viewer => "read-only: exports, drains and reports",
         }

@@ -10,12 +10,13 @@
 //   OUTFLOW_EXPORT_ID       an export (its detail page)
 //   OUTFLOW_CHROMIUM        the browser (default /usr/bin/chromium)
 //   OUTFLOW_ARTIFACTS       where a failing step leaves a screenshot and the page's HTML
+//   OUTFLOW_SCREENSHOTS=1 and OUTFLOW_SCREENSHOT_DIR: also write docs/screenshots/notifications.png
 //
 // On each page: every input, select, textarea and button has an accessible name; then the
 // page is walked with Tab alone, from the top to where focus wraps: the first stop is the skip
 // link, every stop is visible, named and shows the focus ring, and every visible control is
 // reached (a radio group once, as browsers make it one stop). Sign-in and one form are done
-// with the keyboard alone. Every wait is on a condition with a deadline; no fixed sleeps.
+// with the keyboard alone (a report; the notification settings). Every wait is on a condition with a deadline; no fixed sleeps.
 
 import { chromium } from "playwright-core";
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -38,6 +39,8 @@ const SCHEDULE = need("OUTFLOW_SCHEDULE_ID");
 const EXPORT = need("OUTFLOW_EXPORT_ID");
 const CHROMIUM = process.env.OUTFLOW_CHROMIUM || "/usr/bin/chromium";
 const ARTIFACTS = process.env.OUTFLOW_ARTIFACTS || ".";
+// With OUTFLOW_SCREENSHOTS=1, the README's Notifications screenshot goes here.
+const SHOTS = process.env.OUTFLOW_SCREENSHOTS === "1" ? need("OUTFLOW_SCREENSHOT_DIR") : null;
 const S = "/settings/organization";
 const DE = `${S}/data_export`;
 const SHORT = 20_000;
@@ -211,6 +214,34 @@ try {
       console.log(`     ${n} controls reached`);
     });
   }
+
+  await step("the notification settings saved with the keyboard alone", async () => {
+    await page.goto(`${APP}${S}/notifications`);
+    await page.evaluate(() => document.activeElement?.blur());
+    const tabUntil = async (what, pred) => {
+      for (let i = 0; i < MAX_STOPS; i++) {
+        await page.keyboard.press("Tab");
+        if (await page.evaluate(pred)) return;
+      }
+      throw new Error(`Tab never reached ${what}`);
+    };
+    // The radio group is one Tab stop; the arrow keys choose within it.
+    await tabUntil("the body format", () => document.activeElement?.name === "format");
+    await page.keyboard.press("ArrowDown");
+    check(await page.locator("#notify-format-slack").isChecked(), "ArrowDown chose the Slack body");
+    await tabUntil("the schedule.failed box", () => document.activeElement?.id === "notify-event-schedule.failed");
+    await page.keyboard.press("Space");
+    check(!(await page.locator("#notify-event-schedule\\.failed").isChecked()), "Space unticked schedule.failed");
+    await tabUntil("Save", () => document.activeElement?.tagName === "BUTTON" && document.activeElement.textContent.trim() === "Save");
+    await Promise.all([page.waitForURL(/notice=saved/), page.keyboard.press("Enter")]);
+    await page.getByRole("status").filter({ hasText: "Notification destination saved" }).waitFor();
+    check((await page.locator("#notify-status").textContent()).includes("on"), "status on");
+    if (SHOTS) {
+      mkdirSync(SHOTS, { recursive: true });
+      await page.screenshot({ path: join(SHOTS, "notifications.png"), fullPage: true });
+      console.log(`     screenshot ${join(SHOTS, "notifications.png")}`);
+    }
+  });
 
   await step("a form used with the keyboard alone: a report chosen, typed and sent with Enter", async () => {
     await page.goto(`${APP}${S}/reports`);

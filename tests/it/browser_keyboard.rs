@@ -3,7 +3,7 @@
 //! wizard and an export's page, a drain's page and its Edit page, the Add Drain wizard, a
 //! schedule, Analytics, Reports, Audit log, API keys, Privacy, Notifications, Admins and
 //! single sign-on — is walked with Tab alone, and every control on it must have a label and
-//! be reached. This test starts the app with something on each page; needs what `browser.rs`
+//! be reached; the Reports and Notifications forms are used with the keyboard. This test starts the app with something on each page; needs what `browser.rs`
 //! needs and is skipped without it (a failure under `CI=true`).
 
 use crate::browser::{browser_dir, chromium};
@@ -87,6 +87,10 @@ async fn every_main_page_with_the_keyboard_alone_and_every_control_labelled() {
         .env("OUTFLOW_EXPORT_ID", &export)
         .env("OUTFLOW_CHROMIUM", &chromium)
         .env("OUTFLOW_ARTIFACTS", &artifacts)
+        .env(
+            "OUTFLOW_SCREENSHOT_DIR",
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/screenshots"),
+        )
         .stdin(std::process::Stdio::null())
         .kill_on_drop(true);
     let out = tokio::time::timeout(Duration::from_secs(240), cmd.output())
@@ -101,4 +105,16 @@ async fn every_main_page_with_the_keyboard_alone_and_every_control_labelled() {
         "the keyboard scenario failed ({}):\n{stdout}\n{stderr}",
         out.status
     );
+    // The app's side of the notification form sent with the keyboard.
+    let s = app.notifier.get("acme").await.unwrap().expect("saved");
+    assert_eq!(s.secret_id, secret);
+    assert_eq!(s.format, outflow::notifier::Format::Slack);
+    assert_eq!(
+        s.events,
+        [
+            outflow::notifier::EventType::DrainError,
+            outflow::notifier::EventType::ExportFailed
+        ]
+    );
+    assert_eq!(s.updated_by, format!("admin:{OWNER}"));
 }
