@@ -113,11 +113,11 @@ fn settings_form(admin: &Admin, c: Option<&Settings>, secrets: &[SecretInfo]) ->
                 }
                 fieldset {
                     legend { "Body" }
-                    label for="notify-format-outflow" {
+                    label.inline for="notify-format-outflow" {
                         input #notify-format-outflow type="radio" name="format" value="outflow" checked[format == Format::Outflow];
                         " Outflow event (JSON: id, type, organization, data)"
                     }
-                    label for="notify-format-slack" {
+                    label.inline for="notify-format-slack" {
                         input #notify-format-slack type="radio" name="format" value="slack" checked[format == Format::Slack];
                         " Slack-compatible text (" code { "{\"text\": …}" } ")"
                     }
@@ -125,7 +125,7 @@ fn settings_form(admin: &Admin, c: Option<&Settings>, secrets: &[SecretInfo]) ->
                 fieldset {
                     legend { "Events" }
                     @for e in EventType::ALL {
-                        label for={"notify-event-" (e.as_str())} {
+                        label.inline for={"notify-event-" (e.as_str())} {
                             input id={"notify-event-" (e.as_str())} type="checkbox" name="events" value=(e.as_str()) checked[wanted(e)];
                             " " (e.label()) " (" code { (e.as_str()) } ")"
                         }
