@@ -52,8 +52,10 @@ impl App {
         let drains = build_drains(&config, store.clone(), &exports)?;
         let schedules = build_schedules(&config, &exports, &drains);
         let budgets = build_budgets(&config, &exports, &drains);
+        let notifier = build_notifier(&config, &exports, &drains);
         let state = AppState {
             budgets,
+            notifier,
             schedules,
             drains,
             exports,
@@ -110,6 +112,9 @@ impl App {
             // Budgets share the schedule runner's switch, poll interval and lease.
             workers.push(self.state.budgets.spawn(workers_stop.clone()));
         }
+        // Delivers the notification outbox; cheap when empty, and wakes when an event is
+        // raised in this process.
+        workers.push(self.state.notifier.spawn(workers_stop.clone()));
         workers.extend(crate::usage::compact::spawn(
             store.clone(),
             workers_stop.clone(),
@@ -161,6 +166,11 @@ impl App {
     pub fn budgets(&self) -> &crate::budget::Budgets {
         &self.state.budgets
     }
+
+    /// The notification service (tests drive its runner with `run_due`).
+    pub fn notifier(&self) -> &crate::notifier::Notifications {
+        &self.state.notifier
+    }
 }
 
 /// The budget service of a configuration: alerts mail with the exports' mailer and post with
@@ -178,6 +188,29 @@ pub fn build_budgets(
             lease_seconds: config.schedules.lease_seconds,
             delivery_attempts: 5,
             poll_seconds: config.schedules.poll_seconds,
+            allow_private: config.drains.allow_private_destinations,
+            request_timeout_seconds: config.drains.request_timeout_seconds,
+        },
+        exports.node().to_string(),
+    )
+}
+
+/// The notification service of a configuration: posts with the drains' secrets, client
+/// limits and private-address switch; leases like the schedule runner; the first retry after
+/// 30 seconds, then doubling up to an hour, 8 attempts (about two hours in all).
+pub fn build_notifier(
+    config: &Config,
+    exports: &Exports,
+    drains: &Drains,
+) -> crate::notifier::Notifications {
+    crate::notifier::Notifications::new(
+        exports.store.clone(),
+        drains.secrets.clone(),
+        crate::notifier::NotificationsConfig {
+            lease_seconds: config.schedules.lease_seconds,
+            delivery_attempts: 8,
+            retry_base_seconds: 30,
+            poll_seconds: 10,
             allow_private: config.drains.allow_private_destinations,
             request_timeout_seconds: config.drains.request_timeout_seconds,
         },

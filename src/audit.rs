@@ -78,6 +78,8 @@ pub mod events {
     pub const ADMIN_BREAK_GLASS_SIGN_IN: &str = "admin_break_glass_sign_in";
     /// An organization's single sign-on settings were set or turned off.
     pub const SSO_CHANGED: &str = "sso_changed";
+    /// The organization's notification destination was set, changed or turned off.
+    pub const NOTIFICATIONS_CHANGED: &str = "notifications_changed";
 
     /// Every event type above, so filters can accept them before any has been written.
     pub const ALL: &[&str] = &[
@@ -115,6 +117,7 @@ pub mod events {
         BUDGET_ALERT,
         ADMIN_BREAK_GLASS_SIGN_IN,
         SSO_CHANGED,
+        NOTIFICATIONS_CHANGED,
     ];
 }
 

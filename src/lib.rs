@@ -44,6 +44,10 @@
 //!                  (SQL; runs unique per (schedule, period)), service.rs (the way in),
 //!                  runner.rs (run_due(now): due periods, catch-up, delivery passes),
 //!                  deliver.rs (emails), destination.rs (S3 upload, signed HTTP event)
+//! notifier/        notifications to an HTTP destination (issue 16 item 6): mod.rs
+//!                  (Notifications: the organization's setting, validated), deliver.rs (the
+//!                  runner: signed `outflow` or `slack` bodies through the drains' HTTP
+//!                  destination, backoff, give up)
 //! budget/          credit budgets and alerts (issue 14 item 4): mod.rs (Budgets: CRUD, spent
 //!                  from usage/, forecast, status), request.rs, repo.rs (alerts unique per
 //!                  (budget, period, threshold), leases), alerts.rs (evaluate, deliver, run_due)
@@ -67,6 +71,9 @@
 //!                  (validation, cursor), metric.rs (metrics, dimensions), sql.rs (rollup and
 //!                  raw-edge statements), labels.rs, backfill.rs (rows from before the rollups),
 //!                  compact.rs (merges PostgreSQL's appended rollup rows)
+//! notifications/   the notification outbox and settings (repo.rs): raise(), which drain,
+//!                  export and schedule code call when a drain errs, an export fails or a
+//!                  schedule stops — one insert with the audit record, delivered later
 //! auth/            key secrets and hashing, scopes, per-key rate limits (no HTTP)
 //! mail/            SMTP or outbox mailer and its templates
 //! config.rs        typed configuration: defaults → outflow.toml → OUTFLOW_* → flags
@@ -116,6 +123,8 @@ pub mod export;
 pub mod http;
 pub mod ingest;
 pub mod mail;
+pub mod notifications;
+pub mod notifier;
 pub mod privacy;
 pub mod reports;
 pub mod schedule;

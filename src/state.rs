@@ -26,4 +26,6 @@ pub struct AppState {
     pub schedules: crate::schedule::Schedules,
     /// Credit budgets and their alerts.
     pub budgets: crate::budget::Budgets,
+    /// The notification destination and its runner.
+    pub notifier: crate::notifier::Notifications,
 }

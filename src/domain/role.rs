@@ -1,7 +1,8 @@
 //! Admin roles and what each may do in the admin pages (issue 16): `owner` (everything,
-//! manages admins), `admin` (exports, drains, keys, privacy), `analyst` (reports and exports,
-//! drains read-only), `viewer` (read-only). One table, [`Role::may`], decides every page and
-//! form; the pages hide what a role may not use and the server refuses it with 403.
+//! manages admins), `admin` (exports, drains, keys, privacy, notifications), `analyst`
+//! (reports and exports, drains read-only), `viewer` (read-only). One table, [`Role::may`],
+//! decides every page and form; the pages hide what a role may not use and the server
+//! refuses it with 403.
 
 use std::fmt;
 
@@ -33,6 +34,8 @@ pub enum Capability {
     ManageKeys,
     /// See and change the privacy settings.
     ManagePrivacy,
+    /// Set where failures are posted (the notification destination).
+    ManageNotifications,
     /// Invite, change the role of and remove admins; end their sessions.
     ManageAdmins,
 }
@@ -65,7 +68,7 @@ impl Role {
     pub fn summary(self) -> &'static str {
         match self {
             Role::Owner => "everything, including admins and their sessions",
-            Role::Admin => "exports, drains, schedules, API keys and privacy",
+            Role::Admin => "exports, drains, schedules, API keys, privacy and notifications",
             Role::Analyst => "reports and exports; drains read-only",
             Role::Viewer => "read-only: exports, drains and reports",
         }
@@ -120,6 +123,7 @@ impl Capability {
             Capability::ManageSchedules => "changing scheduled exports",
             Capability::ManageKeys => "managing API keys",
             Capability::ManagePrivacy => "changing privacy settings",
+            Capability::ManageNotifications => "changing notification settings",
             Capability::ManageAdmins => "managing admins",
         }
     }
@@ -145,6 +149,7 @@ mod tests {
         assert!(Role::Admin.may(ManageDrains) && Role::Admin.may(ManageKeys));
         assert!(Role::Analyst.may(Export) && !Role::Analyst.may(ManageDrains));
         assert!(!Role::Analyst.may(ManageKeys));
+        assert!(Role::Admin.may(ManageNotifications) && !Role::Analyst.may(ManageNotifications));
         assert!(Role::Viewer.may(View) && !Role::Viewer.may(Export));
     }
 

@@ -669,7 +669,18 @@ impl Exports {
             Some(&job.id),
             serde_json::json!({"export_id": job.id, "error": reason}),
         );
-        if let Err(e) = self.store.insert_records(&audit).await {
+        let event = crate::notifications::Event::new(
+            &job.org_id,
+            crate::notifications::EventType::ExportFailed,
+            &job.id,
+            serde_json::json!({
+                "export_id": job.id,
+                "data_type": job.spec.data_type.as_str(),
+                "reason": reason,
+            }),
+        );
+        // The notification event goes in with the audit record; the runner posts it later.
+        if let Err(e) = crate::notifications::raise(&self.store, &event, &audit).await {
             tracing::warn!(export_id = %job.id, error = %e, "export_failed audit record not written");
         }
         let Some(to) = job.requester_email.clone() else {

@@ -252,6 +252,19 @@ impl Schedules {
             "error",
         );
         if repo::set_error(&self.store, &s.id, &why, now, &record).await? {
+            let event = crate::notifications::Event::new(
+                &s.org_id,
+                crate::notifications::EventType::ScheduleFailed,
+                &s.id,
+                serde_json::json!({
+                    "schedule_id": s.id,
+                    "name": s.name,
+                    "failed_runs": failed,
+                    "last_run_id": run.id,
+                    "reason": why,
+                }),
+            );
+            crate::notifications::raise_alone(&self.store, &event).await;
             self.mail_error(s, &why).await;
         }
         Ok(())

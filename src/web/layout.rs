@@ -33,6 +33,8 @@ pub enum Nav {
     Analytics,
     /// The audit log viewer (linked once the route exists).
     AuditLog,
+    /// Where failures are posted besides email.
+    Notifications,
     /// The organization's admins and their sessions.
     Admins,
     /// Outside the navigation (sign-in, errors).
@@ -61,6 +63,11 @@ pub const NAV_ITEMS: &[(&str, &str, Nav)] = &[
     ),
     ("API keys", "/settings/organization/api_keys", Nav::Keys),
     ("Privacy", "/settings/organization/privacy", Nav::Privacy),
+    (
+        "Notifications",
+        "/settings/organization/notifications",
+        Nav::Notifications,
+    ),
     ("Admins", "/settings/organization/admins", Nav::Admins),
 ];
 

@@ -25,6 +25,8 @@
 //! audit_log.rs     /settings/organization/audit_log: search the audit log, export it as CSV
 //! analytics.rs     /settings/organization/analytics: tiles, credits per day by team (svg.rs),
 //!                  top tables, CSVs; answered by the usage service
+//! notifications.rs /settings/organization/notifications: the HTTP destination of failure
+//!                  events (secret, body format, event types) and the latest events
 //! admins.rs        /settings/organization/admins: invite, change role, remove; sessions
 //! schedules.rs     the Schedules tab, a schedule's runs, pause / resume / run now / delete
 //! invite.rs        /invite/{token}: an invited admin chooses a password and joins
@@ -55,6 +57,7 @@ pub mod export_wizard;
 pub mod invite;
 pub mod keys;
 pub mod layout;
+pub mod notifications;
 pub mod pickers;
 pub mod privacy;
 pub mod reports;
@@ -207,6 +210,21 @@ fn table() -> Table {
             &format!("{}/teams/{{id}}", privacy::PATH),
             signed(ManagePrivacy),
             privacy::save_team,
+        )
+        .get(
+            notifications::PATH,
+            signed(ManageNotifications),
+            notifications::show,
+        )
+        .post(
+            notifications::PATH,
+            signed(ManageNotifications),
+            notifications::save,
+        )
+        .post(
+            &format!("{}/off", notifications::PATH),
+            signed(ManageNotifications),
+            notifications::off,
         )
         .get(reports::PATH, view, reports::show)
         .get(reports::CSV_PATH, view, reports::csv)

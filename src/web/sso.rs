@@ -74,7 +74,7 @@ pub async fn choose(
     let mut error = None;
     if let Some(email) = email.as_deref().filter(|e| !e.is_empty()) {
         match service(&state).org_for_email(email).await? {
-            Some(org) => return Ok(Redirect::to(&format!("/sso/{org}/start")).into_response()),
+            Some(org) => return Ok(to_provider(&format!("/sso/{org}/start"))),
             None => {
                 error = Some(format!(
                     "No organization signs in `{email}` with single sign-on."
@@ -104,6 +104,27 @@ pub async fn choose(
         status,
         layout::page("Sign in with SSO", None, Nav::None, body),
     ))
+}
+
+/// The page that sends the browser on to the sign-in start (and from there to the provider).
+/// Not a redirect: this answers the chooser's form, and a browser checks every redirect of a
+/// form submission against the page's `form-action 'self'` — the provider's origin would be
+/// refused. A refresh is a new navigation, not the form's.
+fn to_provider(start: &str) -> Response {
+    let body = html! {
+        section.card.narrow {
+            h1 { "Sign in with SSO" }
+            p { "Continuing to your organization's identity provider… " a #continue href=(start) { "Continue" } }
+        }
+    };
+    let mut r = layout::with_headers(
+        StatusCode::OK,
+        layout::page("Sign in with SSO", None, Nav::None, body),
+    );
+    if let Ok(v) = HeaderValue::from_str(&format!("0; url={start}")) {
+        r.headers_mut().insert(header::REFRESH, v);
+    }
+    r
 }
 
 /// `?next=` of the start.

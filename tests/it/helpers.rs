@@ -148,6 +148,8 @@ pub struct TestApp {
     pub schedules: outflow::schedule::Schedules,
     /// The app's budget service (tests drive its runner with `run_due(now)`).
     pub budgets: outflow::budget::Budgets,
+    /// The app's notification service (tests drive its runner with `run_due(now)`).
+    pub notifier: outflow::notifier::Notifications,
     pub _db: TestDb,
     _stop: tokio::sync::oneshot::Sender<()>,
 }
@@ -181,6 +183,7 @@ pub async fn spawn_app_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -
     let drains = app.drains().clone();
     let schedules = app.schedules().clone();
     let budgets = app.budgets().clone();
+    let notifier = app.notifier().clone();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(app.run(async move {
         let _ = stopped.await;
@@ -193,6 +196,7 @@ pub async fn spawn_app_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -
         drains,
         schedules,
         budgets,
+        notifier,
         _db: db,
         _stop: stop,
     }

@@ -1,5 +1,6 @@
 //! The failure policy of live cycles: each failed cycle is counted; the last one allowed puts
-//! the drain in `error`, with an audit record and an email to the organization's admins.
+//! the drain in `error`, with an audit record, an email to the organization's admins and a
+//! `drain.error` notification event.
 
 use super::Inner;
 use super::cycle::Outcome;
@@ -7,6 +8,7 @@ use crate::audit::{self, Actor};
 use crate::drain::model::Drain;
 use crate::drain::repo;
 use crate::mail::templates;
+use crate::notifications;
 use crate::store::StoreError;
 use chrono::Utc;
 
@@ -41,7 +43,14 @@ pub(super) async fn fail(
         Some(&drain.id),
         serde_json::json!({"drain_id": drain.id, "name": drain.name, "reason": reason, "failed_cycles": n}),
     );
-    inner.store.insert_records(&audit).await?;
+    // The notification event goes in with the audit record; the runner posts it later.
+    let event = notifications::Event::new(
+        &drain.org_id,
+        notifications::EventType::DrainError,
+        &drain.id,
+        serde_json::json!({"drain_id": drain.id, "name": drain.name, "reason": reason, "failed_cycles": n}),
+    );
+    notifications::raise(&inner.store, &event, &audit).await?;
     notify_admins(inner, drain, reason).await;
     Ok(Outcome::Stop)
 }

@@ -8,6 +8,7 @@ pub(crate) mod exports;
 mod fields;
 mod ingest;
 mod keys;
+mod notifications;
 mod orgs;
 mod reconciliation;
 pub(crate) mod reports;
@@ -47,6 +48,7 @@ use utoipa_axum::routes;
         (name = "usage", description = "Usage analytics in local time buckets (usage_export scope)"),
         (name = "schedules", description = "Scheduled exports (usage_export scope)"),
         (name = "budgets", description = "Credit budgets and their alerts (usage_export scope)"),
+        (name = "notifications", description = "Drain errors, failed exports and schedules as signed events (admin scope)"),
         (name = "reference", description = "Reference-compatible routes (see the field catalog)"),
     )
 )]
@@ -127,6 +129,12 @@ pub fn routes() -> OpenApiRouter<AppState> {
             budgets::update_budget,
             budgets::delete_budget
         ))
+        .routes(routes!(
+            notifications::get_notifications,
+            notifications::put_notifications,
+            notifications::delete_notifications
+        ))
+        .routes(routes!(notifications::list_notification_events))
         // The key has slashes: a wildcard route, documented through `paths(…)` above.
         .route(
             "/v1/downloads/{*key}",
