@@ -175,6 +175,7 @@ fn info(mut r: NamedRow) -> Result<SecretInfo, StoreError> {
 /// A single text column read back by name (`sealed`, a drain's `id`).
 const SEALED: Columns = Columns(&[col("sealed", FieldType::Text)]);
 const DRAIN_ID: Columns = Columns(&[col("id", FieldType::Text)]);
+const ORG_ID: Columns = Columns(&[col("org_id", FieldType::Text)]);
 
 /// A new secret id.
 pub fn new_id() -> String {
@@ -304,8 +305,9 @@ pub async fn users(store: &Store, org: &str, id: &str) -> Result<Vec<String>, St
 }
 
 /// What refers to a secret from outside the drains: a schedule's delivery destination
-/// (`deliver.destination.secret_id`) or a budget's alert endpoint (`notify.secret_id`), as
-/// `"schedule {id}"` / `"budget {id}"`. Read from the stored JSON rather than through the
+/// (`deliver.destination.secret_id`), a budget's alert endpoint (`notify.secret_id`) or the
+/// organization's notification endpoint, as `"schedule {id}"` / `"budget {id}"` / `"the
+/// organization's notifications"`. Read from the stored JSON rather than through the
 /// schedule and budget modules, which sit above drains in the module graph.
 pub async fn other_users(store: &Store, org: &str, id: &str) -> Result<Vec<String>, StoreError> {
     let mut users = Vec::new();
@@ -345,6 +347,17 @@ pub async fn other_users(store: &Store, org: &str, id: &str) -> Result<Vec<Strin
                 users.push(format!("{kind} {}", r.text("id")?));
             }
         }
+    }
+    let notifications = store
+        .query_named(
+            "SELECT {columns} FROM notification_settings WHERE org_id = ? AND secret_id = ?",
+            &[org.into(), id.into()],
+            ORG_ID,
+            "secret user",
+        )
+        .await?;
+    if !notifications.is_empty() {
+        users.push("the organization's notifications".to_string());
     }
     Ok(users)
 }

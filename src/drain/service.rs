@@ -515,7 +515,7 @@ impl Drains {
         Ok(info)
     }
 
-    /// Deletes a secret no drain, schedule or budget uses.
+    /// Deletes a secret no drain, schedule, budget or notification setting uses.
     pub async fn delete_secret(
         &self,
         org: &str,

@@ -211,22 +211,20 @@ pub async fn raise(store: &Store, event: &Event, audit: &RecordBatch) -> Result<
     Ok(())
 }
 
-/// [`raise`] for an occurrence whose audit record was stored with its state change (a
-/// schedule's `error`): the event alone. Failures are logged, not returned: the caller's
-/// work is done and must not fail because of a notification.
-pub async fn raise_alone(store: &Store, event: &Event) {
-    let result = async {
-        let wanted = repo::settings(store, &event.org_id)
-            .await?
-            .is_some_and(|s| s.events.contains(&event.event_type));
-        if wanted {
-            repo::enqueue(store, event, Utc::now(), None).await?;
-            WAKE.notify_waiters();
-        }
-        Ok::<_, StoreError>(())
-    }
-    .await;
-    if let Err(e) = result {
-        tracing::warn!(event = event.event_type.as_str(), subject = %event.subject_id, error = %e, "notification not stored");
-    }
+/// For a state change that stores its own transaction (a schedule's move to `error`): the
+/// statement that puts `event` in the outbox, to run inside that transaction, or `None` when
+/// the organization does not want the event. Call [`wake`] once it committed.
+pub async fn outbox_statement(
+    store: &Store,
+    event: &Event,
+) -> Result<Option<(String, Vec<crate::store::Value>)>, StoreError> {
+    let wanted = repo::settings(store, &event.org_id)
+        .await?
+        .is_some_and(|s| s.events.contains(&event.event_type));
+    Ok(wanted.then(|| repo::enqueue_statement(event, Utc::now())))
+}
+
+/// Wakes the delivery runner for an event stored through [`outbox_statement`].
+pub fn wake() {
+    WAKE.notify_waiters();
 }

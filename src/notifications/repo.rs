@@ -171,6 +171,22 @@ const INSERT: &str = "INSERT INTO notification_events (id, org_id, type, subject
      sent_at) VALUES (?, ?, ?, ?, ?, 'pending', 0, NULL, ?, NULL, NULL, ?, NULL) \
      ON CONFLICT (id) DO NOTHING";
 
+/// The statement that puts `e` in the outbox, due `now`, for a caller's own transaction.
+pub fn enqueue_statement(e: &Event, now: DateTime<Utc>) -> (String, Vec<Value>) {
+    (
+        INSERT.to_string(),
+        vec![
+            e.id.as_str().into(),
+            e.org_id.as_str().into(),
+            e.event_type.as_str().into(),
+            e.subject_id.as_str().into(),
+            Value::Json(e.data.clone()),
+            Value::Timestamp(now),
+            Value::Timestamp(now),
+        ],
+    )
+}
+
 /// Puts `e` in the outbox, due now — with `audit` in the same transaction when given.
 pub async fn enqueue(
     store: &Store,
@@ -178,18 +194,10 @@ pub async fn enqueue(
     now: DateTime<Utc>,
     audit: Option<&RecordBatch>,
 ) -> Result<(), StoreError> {
-    let params = [
-        e.id.as_str().into(),
-        e.org_id.as_str().into(),
-        e.event_type.as_str().into(),
-        e.subject_id.as_str().into(),
-        Value::Json(e.data.clone()),
-        Value::Timestamp(now),
-        Value::Timestamp(now),
-    ];
+    let (sql, params) = enqueue_statement(e, now);
     match audit {
-        Some(a) => store.execute_with_records(INSERT, &params, a).await,
-        None => store.execute(INSERT, &params).await.map(|_| ()),
+        Some(a) => store.execute_with_records(&sql, &params, a).await,
+        None => store.execute(&sql, &params).await.map(|_| ()),
     }
 }
 

@@ -536,7 +536,8 @@ pub async fn reset_failures(store: &Store, id: &str) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// Puts an active schedule in `error` (with its audit record); false when it was not active
+/// Puts an active schedule in `error` (with its audit record and `also`, the notification
+/// outbox insert, in the same transaction); false when it was not active
 /// (paused meanwhile, or another node did it).
 pub async fn set_error(
     store: &Store,
@@ -544,18 +545,16 @@ pub async fn set_error(
     reason: &str,
     now: DateTime<Utc>,
     audit: &RecordBatch,
+    also: Option<(String, Vec<Value>)>,
 ) -> Result<bool, StoreError> {
-    store
-        .execute_fenced_with_records(
-            &[(
-                "UPDATE export_schedules SET state = 'error', state_reason = ?, updated_at = ? \
-                 WHERE id = ? AND state = 'active'"
-                    .into(),
-                vec![reason.into(), Value::Timestamp(now), id.into()],
-            )],
-            audit,
-        )
-        .await
+    let mut statements = vec![(
+        "UPDATE export_schedules SET state = 'error', state_reason = ?, updated_at = ? \
+         WHERE id = ? AND state = 'active'"
+            .to_string(),
+        vec![reason.into(), Value::Timestamp(now), id.into()],
+    )];
+    statements.extend(also);
+    store.execute_fenced_with_records(&statements, audit).await
 }
 
 /// The organization's admins' email addresses.

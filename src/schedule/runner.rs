@@ -251,20 +251,25 @@ impl Schedules {
             &Actor::system(),
             "error",
         );
-        if repo::set_error(&self.store, &s.id, &why, now, &record).await? {
-            let event = crate::notifications::Event::new(
-                &s.org_id,
-                crate::notifications::EventType::ScheduleFailed,
-                &s.id,
-                serde_json::json!({
-                    "schedule_id": s.id,
-                    "name": s.name,
-                    "failed_runs": failed,
-                    "last_run_id": run.id,
-                    "reason": why,
-                }),
-            );
-            crate::notifications::raise_alone(&self.store, &event).await;
+        let event = crate::notifications::Event::new(
+            &s.org_id,
+            crate::notifications::EventType::ScheduleFailed,
+            &s.id,
+            serde_json::json!({
+                "schedule_id": s.id,
+                "name": s.name,
+                "failed_runs": failed,
+                "last_run_id": run.id,
+                "reason": why,
+            }),
+        );
+        // The event is stored with the state change and its audit record: all or nothing.
+        let outbox = crate::notifications::outbox_statement(&self.store, &event).await?;
+        let notify = outbox.is_some();
+        if repo::set_error(&self.store, &s.id, &why, now, &record, outbox).await? {
+            if notify {
+                crate::notifications::wake();
+            }
             self.mail_error(s, &why).await;
         }
         Ok(())

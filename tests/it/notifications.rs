@@ -361,6 +361,17 @@ both_backends!(
         let (_, got) = t.call(Method::GET, "/v1/notifications", None).await;
         assert_eq!(got["events"], json!(["export.failed"]), "{got}");
         assert_eq!(t.audit_count("notifications_changed").await, 2);
+        // The endpoint's secret cannot be deleted while notifications use it.
+        let secret_path = format!("/v1/secrets/{secret}");
+        let (status, v) = t.call(Method::DELETE, &secret_path, None).await;
+        assert_eq!(status, 409, "{v}");
+        assert!(
+            v["message"]
+                .as_str()
+                .unwrap()
+                .contains("the organization's notifications"),
+            "{v}"
+        );
 
         // Off: no event is stored for a later failure.
         let (status, _) = t.call(Method::DELETE, "/v1/notifications", None).await;
@@ -368,6 +379,8 @@ both_backends!(
         assert_eq!(t.audit_count("notifications_changed").await, 3);
         let (status, _) = t.call(Method::DELETE, "/v1/notifications", None).await;
         assert_eq!(status, 404);
+        let (status, v) = t.call(Method::DELETE, &secret_path, None).await;
+        assert_eq!(status, 204, "{v}");
         t.failing_export().await;
         assert!(t.events().await.is_empty());
     }

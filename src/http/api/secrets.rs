@@ -206,7 +206,7 @@ pub(super) async fn get_secret(
     Ok(Json(state.drains.secret(auth.org_id(), &id).await?))
 }
 
-/// Deletes a secret that no drain, export schedule or budget uses.
+/// Deletes a secret that no drain, export schedule, budget or notification setting uses.
 #[utoipa::path(
     delete,
     path = "/v1/secrets/{id}",
@@ -216,7 +216,7 @@ pub(super) async fn get_secret(
     responses(
         (status = 204, description = "Deleted"),
         (status = 404, description = "No such secret in this organization", body = ErrorBody),
-        (status = 409, description = "A drain, export schedule or budget uses it (the message names them)", body = ErrorBody),
+        (status = 409, description = "A drain, export schedule, budget or the notification setting uses it (the message names them)", body = ErrorBody),
     )
 )]
 pub(super) async fn delete_secret(
