@@ -242,7 +242,9 @@ impl Drains {
     pub async fn destination_host(&self, drain: &Drain) -> Result<Option<String>, DrainError> {
         use super::dest::{DestinationConfig, SecretPayload, describe};
         let url = match &drain.destination {
-            DestinationConfig::S3 { endpoint, .. } => endpoint.clone(),
+            DestinationConfig::S3 { endpoint, .. }
+            | DestinationConfig::Gcs { endpoint, .. }
+            | DestinationConfig::AzureBlob { endpoint, .. } => endpoint.clone(),
             DestinationConfig::Datadog { .. } => None,
             DestinationConfig::Http { .. } => {
                 let Some(sealed) =
