@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 /// How an HTTP destination encodes a batch.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum HttpFormat {
     /// `{source, drain_id, drain_name, data_type, records:[…]}`.
@@ -15,6 +15,25 @@ pub enum HttpFormat {
     Ndjson,
     /// OTLP/HTTP logs.
     Otlp,
+}
+
+/// Read by name, so that `parquet` — an object-store format — is refused with where it
+/// belongs rather than serde's bare "unknown variant".
+impl<'de> Deserialize<'de> for HttpFormat {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(d)?;
+        match name.as_str() {
+            "json" => Ok(HttpFormat::Json),
+            "ndjson" => Ok(HttpFormat::Ndjson),
+            "otlp" => Ok(HttpFormat::Otlp),
+            "parquet" => Err(serde::de::Error::custom(
+                "format `parquet` is for object-store destinations (s3, gcs, azure_blob); an http destination takes json, ndjson or otlp",
+            )),
+            other => Err(serde::de::Error::custom(format!(
+                "unknown format `{other}`; allowed: json, ndjson, otlp"
+            ))),
+        }
+    }
 }
 
 /// OTLP/HTTP body encoding.

@@ -13,8 +13,9 @@
 //!
 //! Every batch object carries user metadata: its records' schema name
 //! (`x-amz-meta-outflow-schema`, [`SCHEMA_METADATA`]; `x-goog-meta-…` on GCS, `x-ms-meta-…`
-//! on Azure) and its place in the drain's sequence (`…-outflow-batch-seq`, `…-batch-prev`
-//! unless it is the first, `…-batch-sequence`; see `batch::Chain`).
+//! on Azure, where names are identifiers: `x-ms-meta-outflow_schema`, …) and its place in the
+//! drain's sequence (`…-outflow-batch-seq`, `…-batch-prev` unless it is the first,
+//! `…-batch-sequence`; see `batch::Chain`).
 //!
 //! Delivering a batch is two writes: the object, then its manifest. If the manifest write
 //! fails the batch fails, and the retry writes the same object (same key, same bytes) again
@@ -294,7 +295,10 @@ impl S3Destination {
         let mut attributes = Attributes::new();
         attributes.insert(Attribute::ContentType, content_type.into());
         for (name, value) in metadata {
-            attributes.insert(Attribute::Metadata((*name).into()), value.clone().into());
+            attributes.insert(
+                Attribute::Metadata(self.metadata_name(name).into()),
+                value.clone().into(),
+            );
         }
         let opts = PutOptions {
             attributes,
@@ -346,6 +350,16 @@ impl S3Destination {
         Ok(out)
     }
 
+    /// A metadata name as the provider accepts it: Azure wants C# identifiers, so
+    /// `outflow-batch-seq` is `outflow_batch_seq` there (`x-ms-meta-outflow_batch_seq`).
+    fn metadata_name(&self, name: &str) -> String {
+        if self.provider == "Azure Blob" {
+            name.replace('-', "_")
+        } else {
+            name.to_string()
+        }
+    }
+
     fn path(&self, key: &str) -> Result<ObjectPath, DeliveryError> {
         ObjectPath::parse(key)
             .map_err(|e| DeliveryError::permanent(None, format!("`{key}` is not a valid key: {e}")))
@@ -362,8 +376,11 @@ impl S3Destination {
         let mut attributes = Attributes::new();
         attributes.insert(Attribute::ContentType, content_type.into());
         for (name, value) in metadata {
-            // S3 sends each as `x-amz-meta-{name}`.
-            attributes.insert(Attribute::Metadata(name.into()), value.into());
+            // S3 sends each as `x-amz-meta-{name}`, GCS `x-goog-meta-`, Azure `x-ms-meta-`.
+            attributes.insert(
+                Attribute::Metadata(self.metadata_name(name).into()),
+                value.into(),
+            );
         }
         let opts = PutOptions {
             attributes,
