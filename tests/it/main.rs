@@ -36,6 +36,7 @@ mod ingest;
 mod mail;
 mod newcomer;
 mod objstore;
+mod objstore_pages;
 mod openapi;
 mod pages_fixes;
 mod reports;

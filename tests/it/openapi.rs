@@ -250,7 +250,13 @@ async fn object_store_destinations_and_parquet_are_documented() {
         s.to_string()
     };
     let destination = schema("DestinationConfig");
-    for kind in ["\"http\"", "\"s3\"", "\"gcs\"", "\"azure_blob\"", "\"datadog\""] {
+    for kind in [
+        "\"http\"",
+        "\"s3\"",
+        "\"gcs\"",
+        "\"azure_blob\"",
+        "\"datadog\"",
+    ] {
         assert!(destination.contains(kind), "{kind} in {destination}");
     }
     for field in ["\"container\"", "\"account\"", "\"endpoint\""] {
