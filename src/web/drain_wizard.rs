@@ -720,7 +720,7 @@ fn format_select(name: &str, current: &str) -> Markup {
         current
     };
     html! {
-        label for=(name) { "Format" }
+        label for=(name) { "Object format" }
         select id=(name) name=(name) {
             @for (v, label) in formats {
                 option value=(v) selected[current == v] { (label) }
