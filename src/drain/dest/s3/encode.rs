@@ -193,6 +193,49 @@ mod tests {
     }
 
     #[test]
+    fn parquet_is_typed_by_the_catalog_and_deterministic() {
+        let mut b = batch();
+        // A masked timestamp (null) and a JSON document next to text and a number.
+        b.records[0]
+            .fields
+            .insert("pl_run_created_ts".into(), Json::Null);
+        b.records[1].fields.insert(
+            "pl_run_created_ts".into(),
+            json!("2026-03-01T08:00:00.000000Z"),
+        );
+        for r in &mut b.records {
+            r.fields.insert("pipeline".into(), json!({"steps": [1, 2]}));
+        }
+        let a = encode(&b, S3Format::Parquet).unwrap();
+        assert_eq!(a.bytes, encode(&b, S3Format::Parquet).unwrap().bytes);
+        assert_eq!(a.content_type, "application/vnd.apache.parquet");
+        let reader = ::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(
+            bytes::Bytes::from(a.bytes),
+        )
+        .unwrap()
+        .build()
+        .unwrap();
+        let rows: Vec<_> = reader.map(Result::unwrap).collect();
+        let schema = rows[0].schema();
+        let types: Vec<String> = schema
+            .fields()
+            .iter()
+            .map(|f| format!("{}:{}", f.name(), f.data_type()))
+            .collect();
+        assert_eq!(
+            types,
+            [
+                "run_id:Utf8",
+                "credit_cost:Float64",
+                "pl_run_created_ts:Timestamp(µs, \"UTC\")",
+                "pipeline:Utf8"
+            ]
+        );
+        assert_eq!(rows[0].num_rows(), 2);
+        assert!(rows[0].column(2).is_null(0) && !rows[0].column(2).is_null(1));
+    }
+
+    #[test]
     fn json_is_the_envelope() {
         let e = encode(&batch(), S3Format::Json).unwrap();
         let v: Json = serde_json::from_slice(&e.bytes).unwrap();
