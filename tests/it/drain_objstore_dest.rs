@@ -571,3 +571,120 @@ both_backends!(
         assert!(body.contains("gcp") && body.contains("azure"), "{body}");
     }
 );
+
+both_backends!(
+    drains_and_their_secrets_survive_migration_0014,
+    |backend| async move {
+        // A database as it was before migration 0014 (SQLite rebuilds `secrets`, which
+        // `drains.secret_id` references), with a drain and its secret in it.
+        let db = TestDb::new(backend).await;
+        let store = outflow::store::Store::connect(&db.url, 2).await.unwrap();
+        let dir = match backend {
+            Backend::Sqlite => "migrations/sqlite",
+            Backend::Postgres => "migrations/postgres",
+        };
+        let mut before = sqlx::migrate::Migrator::new(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(dir),
+        )
+        .await
+        .unwrap();
+        let earlier: Vec<_> = before
+            .migrations
+            .iter()
+            .filter(|m| m.version < 14)
+            .cloned()
+            .collect();
+        before.migrations = earlier.into();
+        match backend {
+            Backend::Sqlite => before
+                .run(&sqlx::SqlitePool::connect(&db.url).await.unwrap())
+                .await
+                .unwrap(),
+            Backend::Postgres => before
+                .run(&sqlx::PgPool::connect(&db.url).await.unwrap())
+                .await
+                .unwrap(),
+        }
+        acme_org(&store).await;
+        let now = chrono::Utc::now();
+        let secret = |id: &str, kind: &str| -> Vec<outflow::store::Value> {
+            vec![
+                id.into(),
+                "acme".into(),
+                "n".into(),
+                kind.into(),
+                "sealed".into(),
+                now.into(),
+            ]
+        };
+        const SECRET: &str = "INSERT INTO secrets (id, org_id, name, kind, sealed, created_at) \
+                              VALUES (?, ?, ?, ?, ?, ?)";
+        store
+            .execute(SECRET, &secret("sec_old", "aws"))
+            .await
+            .unwrap();
+        assert!(
+            store
+                .execute(SECRET, &secret("sec_gcp", "gcp"))
+                .await
+                .is_err(),
+            "before 0014 there is no `gcp` kind"
+        );
+        store
+            .execute(
+                "INSERT INTO drains (id, org_id, name, data_type, scope, destination, secret_id, \
+                 status, cursor_pos, created_by, created_at, updated_at) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                &[
+                    "drn_old".into(),
+                    "acme".into(),
+                    "old".into(),
+                    "workflows".into(),
+                    outflow::store::Value::Json(json!({})),
+                    outflow::store::Value::Json(json!({})),
+                    "sec_old".into(),
+                    "active".into(),
+                    outflow::store::Value::Integer(0),
+                    "system".into(),
+                    now.into(),
+                    now.into(),
+                ],
+            )
+            .await
+            .unwrap();
+
+        store.migrate().await.unwrap();
+        store
+            .execute(SECRET, &secret("sec_gcp", "gcp"))
+            .await
+            .unwrap();
+        store
+            .execute(SECRET, &secret("sec_az", "azure"))
+            .await
+            .unwrap();
+        assert!(
+            store
+                .execute(SECRET, &secret("sec_x", "ftp"))
+                .await
+                .is_err(),
+            "the kind is still checked"
+        );
+        let kinds: Vec<String> = outflow::drain::secrets::list(&store, "acme")
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|s| s.kind)
+            .collect();
+        assert_eq!(kinds.len(), 3, "{kinds:?}");
+        assert!(kinds.contains(&"aws".to_string()));
+        // The drain still references its secret, and the reference is still enforced.
+        assert!(
+            store
+                .execute("DELETE FROM secrets WHERE id = ?", &["sec_old".into()])
+                .await
+                .is_err(),
+            "a secret a drain uses cannot be deleted"
+        );
+        store.close().await;
+    }
+);
