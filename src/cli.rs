@@ -78,7 +78,7 @@ pub struct VerifyArgs {
     /// the bucket with its `_manifests/` too).
     #[arg(long, conflicts_with = "s3", required_unless_present = "s3")]
     pub dir: Option<PathBuf>,
-    /// Read the drain's own S3 prefix, with the drain's secret.
+    /// Read the drain's own object-store prefix (S3, GCS or Azure Blob), with the drain's secret.
     #[arg(long)]
     pub s3: bool,
     /// Window start: YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS], wall-clock time in --tz.

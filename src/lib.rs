@@ -55,7 +55,8 @@
 //!                  repo.rs (SQL), engine/ (leases, worker task, cycle.rs steps, retries,
 //!                  failure policy, replay — resumed from repo/replays.rs; run_once for
 //!                  tests),
-//!                  dest/ (http, s3 with per-batch manifests, datadog — progress.rs:
+//!                  dest/ (http, s3 — object storage: S3, gcs.rs, azure.rs, with
+//!                  per-batch manifests and Parquet objects —, datadog — progress.rs:
 //!                  accepted parts of split batches; describe.rs shows destinations), ssrf.rs,
 //!                  secrets.rs (encrypted destination secrets), select.rs, batch.rs (with
 //!                  Chain: every batch's seq and prev), history.rs (status history read from

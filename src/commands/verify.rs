@@ -1,14 +1,13 @@
 //! `outflow verify`: compares what a drain's receiver holds with what Outflow delivered. Outflow's
 //! side is the drain's reconciliation (`drain::reconcile`) read from the database; the
-//! receiver's side is read from a local directory or the drain's own S3 prefix
-//! (`drain::received`). Prints the buckets that differ and every problem found (an altered or
+//! receiver's side is read from a local directory or the drain's own object-store prefix —
+//! S3, GCS or Azure Blob, through the drain's secret (`--s3`; `drain::received`). Prints the buckets that differ and every problem found (an altered or
 //! missing object, a missing batch), and returns false when there is any.
 
 use crate::app::{drains_for_command, open_existing_store};
 use crate::cli::VerifyArgs;
 use crate::config::Config;
 use crate::domain::range;
-use crate::drain::dest::DestinationConfig;
 use crate::drain::received::{self, Expected, File};
 use crate::drain::reconcile::{self, Tally, show_digest};
 use anyhow::{Context, bail};
@@ -41,10 +40,10 @@ pub async fn run(config: &Config, args: VerifyArgs) -> anyhow::Result<bool> {
     let files = match (&args.dir, args.s3) {
         (Some(dir), _) => read_dir(dir)?,
         (None, true) => {
-            if !matches!(drain.destination, DestinationConfig::S3 { .. }) {
+            if drain.destination.object_format().is_none() {
                 bail!(
-                    "--s3: drain `{}` does not deliver to S3; copy what its receiver holds to a \
-                     directory and use --dir",
+                    "--s3: drain `{}` does not deliver to object storage (s3, gcs, azure_blob); \
+                     copy what its receiver holds to a directory and use --dir",
                     drain.id
                 );
             }

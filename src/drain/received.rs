@@ -4,7 +4,7 @@
 //! tallies the source — what `outflow verify` compares.
 //!
 //! - **Data files**: `.ndjson`, `.jsonl`, `.json`, each optionally `.gz` (gzip is recognised
-//!   by its magic bytes). A file is a JSON envelope (`{"records": […]}`, another drain's is
+//!   by its magic bytes), and `.parquet` (an object-store drain's typed columns). A file is a JSON envelope (`{"records": […]}`, another drain's is
 //!   skipped), a JSON array of records, or NDJSON (one record per line). Another drain's S3
 //!   objects (named `drn_…-{first}-{last}.…`) are skipped too.
 //! - **Manifests** (`…/_manifests/{drain_id}/…/*.json`, see `dest::s3::manifest`): each
@@ -78,7 +78,7 @@ fn is_data(key: &str, drain_id: &str) -> bool {
     !others
         && !key.contains("_manifests/")
         && !key.contains("_outflow_preflight/")
-        && [".ndjson", ".jsonl", ".json"]
+        && [".ndjson", ".jsonl", ".json", ".parquet"]
             .iter()
             .any(|e| k.ends_with(e))
 }
@@ -102,13 +102,64 @@ struct Parsed {
     live_seq: Option<i64>,
 }
 
+/// A Parquet file's rows as JSON records: text as strings, numbers as numbers, timestamps in
+/// Outflow's one output form (what the other formats carry), so all formats tally alike.
+fn parquet_records(bytes: &[u8]) -> Result<Vec<Json>, String> {
+    use arrow_array::cast::AsArray;
+    use arrow_array::types::{Float64Type, Int64Type, TimestampMicrosecondType};
+    use arrow_schema::DataType as A;
+    let bad = |e: &dyn std::fmt::Display| format!("it is not a readable Parquet file: {e}");
+    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(
+        bytes::Bytes::from(bytes.to_vec()),
+    )
+    .and_then(|b| b.build())
+    .map_err(|e| bad(&e))?;
+    let mut out = Vec::new();
+    for batch in reader {
+        let batch = batch.map_err(|e| bad(&e))?;
+        let schema = batch.schema();
+        for row in 0..batch.num_rows() {
+            let mut record = serde_json::Map::new();
+            for (field, column) in schema.fields().iter().zip(batch.columns()) {
+                let value = if column.is_null(row) {
+                    Json::Null
+                } else {
+                    match field.data_type() {
+                        A::Utf8 => column.as_string::<i32>().value(row).into(),
+                        A::Int64 => column.as_primitive::<Int64Type>().value(row).into(),
+                        A::Float64 => serde_json::Number::from_f64(
+                            column.as_primitive::<Float64Type>().value(row),
+                        )
+                        .map_or(Json::Null, Json::Number),
+                        A::Boolean => column.as_boolean().value(row).into(),
+                        A::Timestamp(..) => {
+                            let us = column.as_primitive::<TimestampMicrosecondType>().value(row);
+                            DateTime::<Utc>::from_timestamp_micros(us).map_or(Json::Null, |t| {
+                                crate::domain::time::format_timestamp(&t).into()
+                            })
+                        }
+                        other => return Err(format!("column `{}` has type {other}", field.name())),
+                    }
+                };
+                record.insert(field.name().clone(), value);
+            }
+            out.push(Json::Object(record));
+        }
+    }
+    Ok(out)
+}
+
 fn parse(bytes: &[u8]) -> Result<Parsed, String> {
-    let text = gunzip_if_gzip(bytes)?;
     let mut parsed = Parsed {
         records: vec![],
         drain_id: None,
         live_seq: None,
     };
+    if bytes.starts_with(b"PAR1") {
+        parsed.records = parquet_records(bytes)?;
+        return Ok(parsed);
+    }
+    let text = gunzip_if_gzip(bytes)?;
     match serde_json::from_slice::<Json>(&text) {
         Ok(Json::Object(mut o)) if o.get("records").is_some_and(Json::is_array) => {
             parsed.drain_id = o.get("drain_id").and_then(Json::as_str).map(String::from);

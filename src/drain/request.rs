@@ -280,9 +280,28 @@ fn check_destination(d: &DestinationConfig, param: &str) -> Result<(), InputErro
                 ));
             }
         }
-        DestinationConfig::S3 { bucket, .. } => {
+        DestinationConfig::S3 { bucket, .. } | DestinationConfig::Gcs { bucket, .. } => {
             if bucket.trim().is_empty() {
-                return Err(bad(param, "bucket is required for an s3 destination"));
+                return Err(bad(
+                    param,
+                    format!("bucket is required for a {} destination", d.kind()),
+                ));
+            }
+        }
+        DestinationConfig::AzureBlob {
+            account, container, ..
+        } => {
+            if account.trim().is_empty() {
+                return Err(bad(
+                    param,
+                    "account is required for an azure_blob destination",
+                ));
+            }
+            if container.trim().is_empty() {
+                return Err(bad(
+                    param,
+                    "container is required for an azure_blob destination",
+                ));
             }
         }
         DestinationConfig::Datadog { site, .. } => {

@@ -236,13 +236,15 @@ impl Drains {
 
     /// Where a drain read with [`Drains::get`] delivers, as `scheme://host[:port]`: never the
     /// path, query or credentials (see `dest::describe::display`). For HTTP drains the URL
-    /// lives in the sealed secret, which is opened here for its host alone; S3 names its
-    /// custom endpoint, if any. `None` when there is nothing more to show than the page's
-    /// other facts (Datadog's site, S3 on AWS) or the secret cannot be read.
+    /// lives in the sealed secret, which is opened here for its host alone; S3, GCS and Azure
+    /// Blob name their custom endpoint, if any. `None` when there is nothing more to show than
+    /// the page's other facts (Datadog's site, S3 on AWS) or the secret cannot be read.
     pub async fn destination_host(&self, drain: &Drain) -> Result<Option<String>, DrainError> {
         use super::dest::{DestinationConfig, SecretPayload, describe};
         let url = match &drain.destination {
-            DestinationConfig::S3 { endpoint, .. } => endpoint.clone(),
+            DestinationConfig::S3 { endpoint, .. }
+            | DestinationConfig::Gcs { endpoint, .. }
+            | DestinationConfig::AzureBlob { endpoint, .. } => endpoint.clone(),
             DestinationConfig::Datadog { .. } => None,
             DestinationConfig::Http { .. } => {
                 let Some(sealed) =

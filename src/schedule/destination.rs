@@ -102,9 +102,12 @@ impl Schedules {
                     .map_err(|e| e.describe())?;
                 Ok("http".into())
             }
-            DestinationConfig::Datadog { .. } => {
-                Err("datadog is not a destination of scheduled exports".into())
-            }
+            DestinationConfig::Datadog { .. }
+            | DestinationConfig::Gcs { .. }
+            | DestinationConfig::AzureBlob { .. } => Err(format!(
+                "{} is not a destination of scheduled exports",
+                dest.config.kind()
+            )),
         }
     }
 

@@ -337,10 +337,12 @@ async fn check_destination(
             return Err(bad("deliver.destination.bucket", "is required for type s3"));
         }
         DestinationConfig::S3 { .. } | DestinationConfig::Http { .. } => {}
-        DestinationConfig::Datadog { .. } => {
+        DestinationConfig::Datadog { .. }
+        | DestinationConfig::Gcs { .. }
+        | DestinationConfig::AzureBlob { .. } => {
             return Err(bad(
                 "deliver.destination.type",
-                "`datadog` is not allowed; allowed: s3, http",
+                format!("`{}` is not allowed; allowed: s3, http", dest.config.kind()),
             ));
         }
     }

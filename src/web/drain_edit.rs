@@ -4,8 +4,8 @@
 //! destination or secret is preflighted before anything is stored.
 //!
 //! The form starts from the drain's stored request (`DrainRequest::of`), so settings the page
-//! does not show (entity and event-type filters, custom role, Datadog tags, S3 format, body
-//! size) are kept. New credentials become a new secret that is deleted again when the update
+//! does not show (entity and event-type filters, custom role, Datadog tags, body size) are
+//! kept; object stores show their format. New credentials become a new secret that is deleted again when the update
 //! is refused; the old secret stays for other drains that may use it.
 
 use super::data_export::PATH;
@@ -68,12 +68,37 @@ fn form_of(d: &Drain) -> DrainForm {
             prefix,
             region,
             endpoint,
-            ..
+            format,
         } => {
             f.s3_bucket = bucket.clone();
             f.s3_prefix = prefix.clone();
             f.s3_region = region.clone().unwrap_or_default();
             f.s3_endpoint = endpoint.clone().unwrap_or_default();
+            f.s3_format = format.as_str().into();
+        }
+        DestinationConfig::Gcs {
+            bucket,
+            prefix,
+            endpoint,
+            format,
+        } => {
+            f.gcs_bucket = bucket.clone();
+            f.gcs_prefix = prefix.clone();
+            f.gcs_endpoint = endpoint.clone().unwrap_or_default();
+            f.gcs_format = format.as_str().into();
+        }
+        DestinationConfig::AzureBlob {
+            account,
+            container,
+            prefix,
+            endpoint,
+            format,
+        } => {
+            f.az_account = account.clone();
+            f.az_container = container.clone();
+            f.az_prefix = prefix.clone();
+            f.az_endpoint = endpoint.clone().unwrap_or_default();
+            f.az_format = format.as_str().into();
         }
         DestinationConfig::Datadog { site, service, .. } => {
             f.dd_site = site.clone();
@@ -99,22 +124,6 @@ fn keep_hidden_settings(new: DestinationConfig, old: &DestinationConfig) -> Dest
             otlp_encoding,
             gzip,
             max_body_bytes: *max_body_bytes,
-        },
-        (
-            DestinationConfig::S3 {
-                bucket,
-                prefix,
-                region,
-                endpoint,
-                ..
-            },
-            DestinationConfig::S3 { format, .. },
-        ) => DestinationConfig::S3 {
-            bucket,
-            prefix,
-            region,
-            endpoint,
-            format: *format,
         },
         (
             DestinationConfig::Datadog { site, service, .. },

@@ -52,7 +52,7 @@ pub struct DrainForm {
     pub fields: Vec<String>,
     /// Display name.
     pub name: String,
-    /// http, s3 or datadog.
+    /// http, s3, gcs, azure_blob or datadog.
     pub dest_type: String,
     /// json, ndjson, otlp (protobuf) or otlp_json.
     pub http_format: String,
@@ -74,6 +74,32 @@ pub struct DrainForm {
     pub s3_access_key_id: String,
     /// Secret access key (secret).
     pub s3_secret_access_key: String,
+    /// S3 object format: ndjson (default), json or parquet.
+    pub s3_format: String,
+    /// GCS bucket.
+    pub gcs_bucket: String,
+    /// GCS object name prefix.
+    pub gcs_prefix: String,
+    /// GCS endpoint override (an emulator, a proxy).
+    pub gcs_endpoint: String,
+    /// GCS object format.
+    pub gcs_format: String,
+    /// The service account's JSON key (secret).
+    pub gcs_service_account_json: String,
+    /// Azure storage account name.
+    pub az_account: String,
+    /// Azure container.
+    pub az_container: String,
+    /// Azure blob name prefix.
+    pub az_prefix: String,
+    /// Azure account endpoint override (Azurite, a proxy).
+    pub az_endpoint: String,
+    /// Azure object format.
+    pub az_format: String,
+    /// Azure access key (secret).
+    pub az_access_key: String,
+    /// Azure SAS token (secret).
+    pub az_sas_token: String,
     /// Datadog site.
     pub dd_site: String,
     /// Datadog service attribute.
@@ -203,7 +229,20 @@ pub(super) fn destination(f: &DrainForm) -> Option<DestinationConfig> {
             prefix: f.s3_prefix.trim().trim_matches('/').to_string(),
             region: opt(&f.s3_region),
             endpoint: opt(&f.s3_endpoint),
-            format: S3Format::Ndjson,
+            format: object_format(&f.s3_format),
+        },
+        "gcs" => DestinationConfig::Gcs {
+            bucket: f.gcs_bucket.trim().to_string(),
+            prefix: f.gcs_prefix.trim().trim_matches('/').to_string(),
+            endpoint: opt(&f.gcs_endpoint),
+            format: object_format(&f.gcs_format),
+        },
+        "azure_blob" => DestinationConfig::AzureBlob {
+            account: f.az_account.trim().to_string(),
+            container: f.az_container.trim().to_string(),
+            prefix: f.az_prefix.trim().trim_matches('/').to_string(),
+            endpoint: opt(&f.az_endpoint),
+            format: object_format(&f.az_format),
         },
         "datadog" => DestinationConfig::Datadog {
             site: f.dd_site.trim().to_string(),
@@ -214,6 +253,15 @@ pub(super) fn destination(f: &DrainForm) -> Option<DestinationConfig> {
         },
         _ => return None,
     })
+}
+
+/// An object store's format choice; anything else is the default, gzip NDJSON.
+fn object_format(v: &str) -> S3Format {
+    match v {
+        "json" => S3Format::Json,
+        "parquet" => S3Format::Parquet,
+        _ => S3Format::Ndjson,
+    }
 }
 
 /// The destination's credentials, checked for presence and shape.
@@ -242,6 +290,30 @@ pub(super) fn payload(f: &DrainForm) -> Result<SecretPayload, String> {
                 access_key_id: f.s3_access_key_id.trim().to_string(),
                 secret_access_key: f.s3_secret_access_key.clone(),
                 session_token: None,
+            })
+        }
+        "gcs" => {
+            if f.gcs_bucket.trim().is_empty() {
+                return Err("Bucket is required.".into());
+            }
+            if f.gcs_service_account_json.trim().is_empty() {
+                return Err("The service account key (JSON) is required.".into());
+            }
+            Ok(SecretPayload::Gcp {
+                service_account_json: f.gcs_service_account_json.trim().to_string(),
+            })
+        }
+        "azure_blob" => {
+            if f.az_account.trim().is_empty() || f.az_container.trim().is_empty() {
+                return Err("The storage account and the container are required.".into());
+            }
+            let (key, sas) = (opt(&f.az_access_key), opt(&f.az_sas_token));
+            if key.is_some() == sas.is_some() {
+                return Err("Enter either the access key or a SAS token (one of them).".into());
+            }
+            Ok(SecretPayload::Azure {
+                access_key: key,
+                sas_token: sas,
             })
         }
         "datadog" => {
@@ -427,7 +499,11 @@ fn carried(f: &DrainForm, step: &str) -> Markup {
         @if step != "destination" {
             @for (name, value) in [("name", &f.name), ("dest_type", &f.dest_type), ("http_format", &f.http_format),
                 ("url", &f.url), ("s3_bucket", &f.s3_bucket), ("s3_prefix", &f.s3_prefix), ("s3_region", &f.s3_region),
-                ("s3_endpoint", &f.s3_endpoint), ("dd_site", &f.dd_site), ("dd_service", &f.dd_service),
+                ("s3_endpoint", &f.s3_endpoint), ("s3_format", &f.s3_format), ("gcs_bucket", &f.gcs_bucket),
+                ("gcs_prefix", &f.gcs_prefix), ("gcs_endpoint", &f.gcs_endpoint), ("gcs_format", &f.gcs_format),
+                ("az_account", &f.az_account), ("az_container", &f.az_container), ("az_prefix", &f.az_prefix),
+                ("az_endpoint", &f.az_endpoint), ("az_format", &f.az_format),
+                ("dd_site", &f.dd_site), ("dd_service", &f.dd_service),
                 ("secret_mode", &f.secret_mode), ("secret_id", &f.secret_id), ("start_from", &f.start_from),
                 ("start_ts", &f.start_ts)] {
                 (hidden(name, value))
@@ -530,7 +606,15 @@ pub(super) fn destination_step(f: &DrainForm, secrets: &[SecretInfo], editing: b
         ),
         (
             "s3",
-            "Write gzip NDJSON objects to a bucket (AWS S3, MinIO, R2, …).",
+            "Write gzip NDJSON, JSON or Parquet objects to a bucket (AWS S3, MinIO, R2, …).",
+        ),
+        (
+            "gcs",
+            "Write gzip NDJSON, JSON or Parquet objects to a Google Cloud Storage bucket.",
+        ),
+        (
+            "azure_blob",
+            "Write gzip NDJSON, JSON or Parquet blobs to an Azure Blob Storage container.",
         ),
         ("datadog", "Send records to Datadog Logs."),
     ];
@@ -579,6 +663,30 @@ pub(super) fn destination_step(f: &DrainForm, secrets: &[SecretInfo], editing: b
                 div { label for="s3_endpoint" { "Endpoint" span.hint { "Only for MinIO, R2 and the like." } } input #s3_endpoint type="url" name="s3_endpoint" value=(f.s3_endpoint); }
                 div { label for="s3_access_key_id" { "Access key id" } input #s3_access_key_id type="text" name="s3_access_key_id" autocomplete="off"; }
                 div { label for="s3_secret_access_key" { "Secret access key" } input #s3_secret_access_key type="password" name="s3_secret_access_key" autocomplete="off"; }
+                div { (format_select("s3_format", &f.s3_format)) }
+            }
+        }
+        fieldset data-dest="gcs" {
+            legend { "Google Cloud Storage" }
+            div.grid {
+                div { label for="gcs_bucket" { "Bucket" } input #gcs_bucket type="text" name="gcs_bucket" value=(f.gcs_bucket); }
+                div { label for="gcs_prefix" { "Prefix" } input #gcs_prefix type="text" name="gcs_prefix" value=(f.gcs_prefix) placeholder="outflow"; }
+                div { label for="gcs_endpoint" { "Endpoint" span.hint { "Optional; only for a proxy or an emulator." } } input #gcs_endpoint type="url" name="gcs_endpoint" value=(f.gcs_endpoint) placeholder="https://storage.googleapis.com"; }
+                div { (format_select("gcs_format", &f.gcs_format)) }
+            }
+            label for="gcs_service_account_json" { "Service account key (JSON)" span.hint { "The key file of a service account with Storage Object Creator, Viewer and Deleter on the bucket." } }
+            textarea #gcs_service_account_json name="gcs_service_account_json" rows="4" autocomplete="off" spellcheck="false" {}
+        }
+        fieldset data-dest="azure_blob" {
+            legend { "Azure Blob Storage" }
+            div.grid {
+                div { label for="az_account" { "Storage account" } input #az_account type="text" name="az_account" value=(f.az_account); }
+                div { label for="az_container" { "Container" } input #az_container type="text" name="az_container" value=(f.az_container); }
+                div { label for="az_prefix" { "Prefix" } input #az_prefix type="text" name="az_prefix" value=(f.az_prefix) placeholder="outflow"; }
+                div { label for="az_endpoint" { "Endpoint" span.hint { "Optional; default https://<account>.blob.core.windows.net." } } input #az_endpoint type="url" name="az_endpoint" value=(f.az_endpoint); }
+                div { label for="az_access_key" { "Access key" span.hint { "Or a SAS token below." } } input #az_access_key type="password" name="az_access_key" autocomplete="off"; }
+                div { label for="az_sas_token" { "SAS token" span.hint { "Read, write, delete and list on the container." } } input #az_sas_token type="password" name="az_sas_token" autocomplete="off"; }
+                div { (format_select("az_format", &f.az_format)) }
             }
         }
         fieldset data-dest="datadog" {
@@ -596,6 +704,28 @@ pub(super) fn destination_step(f: &DrainForm, secrets: &[SecretInfo], editing: b
         }
         (credentials_choice(f, secrets, editing))
         p.hint { "Credentials are stored encrypted and are never shown again. The destination is checked before the drain is saved." }
+    }
+}
+
+/// An object store's format choice (named per destination, so each card keeps its own).
+fn format_select(name: &str, current: &str) -> Markup {
+    let formats = [
+        ("ndjson", "NDJSON, gzip (default)"),
+        ("json", "JSON envelope"),
+        ("parquet", "Parquet (typed columns)"),
+    ];
+    let current = if current.is_empty() {
+        "ndjson"
+    } else {
+        current
+    };
+    html! {
+        label for=(name) { "Object format" }
+        select id=(name) name=(name) {
+            @for (v, label) in formats {
+                option value=(v) selected[current == v] { (label) }
+            }
+        }
     }
 }
 
@@ -636,6 +766,8 @@ fn secret_kind_label(kind: &str) -> &'static str {
     match kind {
         "http" => "HTTP endpoint",
         "aws" => "Amazon S3",
+        "gcp" => "Google Cloud Storage",
+        "azure" => "Azure Blob Storage",
         "datadog" => "Datadog",
         _ => "other",
     }

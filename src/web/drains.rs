@@ -119,6 +119,30 @@ fn destination_facts(d: &DestinationConfig, host: Option<&str>) -> Markup {
             dt { "Region" } dd { (region.as_deref().unwrap_or("us-east-1")) }
             @if let Some(e) = endpoint { dt { "Endpoint" } dd { code { (e) } } }
         },
+        DestinationConfig::Gcs {
+            bucket,
+            prefix,
+            endpoint,
+            format,
+        } => html! {
+            dt { "Bucket" } dd { code { (bucket) } }
+            dt { "Prefix" } dd { code { (if prefix.is_empty() { "—" } else { prefix }) } }
+            dt { "Format" } dd { (format.as_str()) }
+            @if let Some(e) = endpoint { dt { "Endpoint" } dd { code { (e) } } }
+        },
+        DestinationConfig::AzureBlob {
+            account,
+            container,
+            prefix,
+            endpoint,
+            format,
+        } => html! {
+            dt { "Account" } dd { code { (account) } }
+            dt { "Container" } dd { code { (container) } }
+            dt { "Prefix" } dd { code { (if prefix.is_empty() { "—" } else { prefix }) } }
+            dt { "Format" } dd { (format.as_str()) }
+            @if let Some(e) = endpoint { dt { "Endpoint" } dd { code { (e) } } }
+        },
         DestinationConfig::Datadog { site, service, .. } => html! {
             dt { "Site" } dd { (site) }
             @if let Some(s) = service { dt { "Service" } dd { (s) } }

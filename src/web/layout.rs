@@ -368,6 +368,8 @@ pub fn dest_label(kind: &str) -> &'static str {
     match kind {
         "http" => "Custom endpoint",
         "s3" => "Amazon S3",
+        "gcs" => "Google Cloud Storage",
+        "azure_blob" => "Azure Blob Storage",
         "datadog" => "Datadog",
         _ => "Destination",
     }
@@ -380,8 +382,8 @@ pub fn dest_icon(kind: &str) -> Markup {
         "http" => {
             "M12 3a9 9 0 1 0 0 18a9 9 0 0 0 0-18zM3 12h18M12 3c2.5 2.6 3.8 5.6 3.8 9s-1.3 6.4-3.8 9c-2.5-2.6-3.8-5.6-3.8-9S9.5 5.6 12 3z"
         }
-        // A bucket.
-        "s3" => {
+        // A bucket: every object store.
+        "s3" | "gcs" | "azure_blob" => {
             "M4 6c0-1.7 3.6-3 8-3s8 1.3 8 3-3.6 3-8 3-8-1.3-8-3zM4 6l2 13c.3 1.2 2.9 2 6 2s5.7-.8 6-2l2-13"
         }
         // A bar chart: metrics and logs.

@@ -351,7 +351,7 @@ try {
     await page.getByRole("radio", { name: /Custom endpoint/ }).check();
     await page.getByLabel("Endpoint URL").waitFor({ state: "visible" });
     await page.getByLabel("Endpoint URL").fill(`${RECEIVER}/hook`);
-    await page.getByLabel("Format").selectOption("ndjson");
+    await page.getByLabel("Format", { exact: true }).selectOption("ndjson");
     await page.getByLabel(/^Authorization header/).fill("Bearer browser-test");
     await page.evaluate(() => document.activeElement && document.activeElement.blur());
     await screenshot("add-drain.png");

@@ -411,7 +411,7 @@ both_backends!(
 );
 
 /// Runs the `outflow` binary against the test app's database and master key.
-fn outflow_cli(ctx: &Ctx, args: &[&str]) -> (bool, String) {
+pub(crate) fn outflow_cli(ctx: &Ctx, args: &[&str]) -> (bool, String) {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_outflow"))
         .args(args)
         .env("OUTFLOW_DATA_DIR", ctx.app._db.dir.path())

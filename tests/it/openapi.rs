@@ -239,3 +239,42 @@ async fn json_bodies_must_be_objects_of_json_content_type() {
         .unwrap();
     assert!(error_message(r, 415).await.contains("application/json"));
 }
+
+#[tokio::test]
+async fn object_store_destinations_and_parquet_are_documented() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let doc = doc(&app).await;
+    let schema = |name: &str| {
+        let s = &doc["components"]["schemas"][name];
+        assert!(s.is_object(), "schema {name} missing");
+        s.to_string()
+    };
+    let destination = schema("DestinationConfig");
+    for kind in [
+        "\"http\"",
+        "\"s3\"",
+        "\"gcs\"",
+        "\"azure_blob\"",
+        "\"datadog\"",
+    ] {
+        assert!(destination.contains(kind), "{kind} in {destination}");
+    }
+    for field in ["\"container\"", "\"account\"", "\"endpoint\""] {
+        assert!(destination.contains(field), "{field} in {destination}");
+    }
+    let formats = schema("S3Format");
+    for f in ["\"ndjson\"", "\"json\"", "\"parquet\""] {
+        assert!(formats.contains(f), "{f} in {formats}");
+    }
+    let secrets = schema("SecretPayload");
+    for f in [
+        "\"gcp\"",
+        "\"service_account_json\"",
+        "\"azure\"",
+        "\"access_key\"",
+        "\"sas_token\"",
+    ] {
+        assert!(secrets.contains(f), "{f} in {secrets}");
+    }
+    assert!(!schema("HttpFormat").contains("parquet"));
+}

@@ -147,7 +147,9 @@ pub fn build(
     }
     Ok(match config {
         DestinationConfig::Http { .. } => Box::new(http::build(config, secret, ctx)?),
-        DestinationConfig::S3 { .. } => Box::new(s3::build(config, secret, ctx)?),
+        DestinationConfig::S3 { .. }
+        | DestinationConfig::Gcs { .. }
+        | DestinationConfig::AzureBlob { .. } => Box::new(s3::build(config, secret, ctx)?),
         DestinationConfig::Datadog { .. } => Box::new(datadog::build(config, secret, ctx)?),
     })
 }

@@ -24,7 +24,7 @@ pub struct CreateSecret {
     /// Display name, 1 to 200 characters, not only spaces.
     #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
     pub name: String,
-    /// `kind` (`http`, `aws`, `datadog`) and its fields.
+    /// `kind` (`http`, `aws`, `gcp`, `azure`, `datadog`) and its fields.
     #[serde(flatten)]
     pub payload: SecretPayload,
 }
@@ -57,6 +57,35 @@ fn check(p: &SecretPayload) -> Result<(), ApiError> {
                 return missing("secret_access_key");
             }
             Ok(())
+        }
+        SecretPayload::Gcp {
+            service_account_json,
+        } => {
+            if service_account_json.trim().is_empty() {
+                return missing("service_account_json");
+            }
+            match serde_json::from_str::<serde_json::Value>(service_account_json) {
+                Ok(v) if v.is_object() => Ok(()),
+                _ => Err(ApiError::BadRequest(
+                    "service_account_json: must be the service account's JSON key file, as downloaded"
+                        .into(),
+                )),
+            }
+        }
+        SecretPayload::Azure {
+            access_key,
+            sas_token,
+        } => {
+            let given = |v: &Option<String>| v.as_deref().is_some_and(|s| !s.trim().is_empty());
+            match (given(access_key), given(sas_token)) {
+                (true, false) | (false, true) => Ok(()),
+                (false, false) => Err(ApiError::BadRequest(
+                    "access_key or sas_token is required (one of them)".into(),
+                )),
+                (true, true) => Err(ApiError::BadRequest(
+                    "give access_key or sas_token, not both".into(),
+                )),
+            }
         }
         SecretPayload::Datadog { api_key } => {
             if api_key.trim().is_empty() {

@@ -135,6 +135,8 @@ fn drain_type(d: &DestinationConfig) -> &'static str {
     match d {
         DestinationConfig::Http { .. } => "custom_endpoint",
         DestinationConfig::S3 { .. } => "s3",
+        DestinationConfig::Gcs { .. } => "gcs",
+        DestinationConfig::AzureBlob { .. } => "azure_blob",
         DestinationConfig::Datadog { .. } => "datadog",
     }
 }

@@ -82,7 +82,7 @@
       each("[data-dest]", function (fs) {
         var on = chosen && fs.getAttribute("data-dest") === chosen.value;
         fs.hidden = !on;
-        each("input, select", function (el) { el.disabled = !on; }, fs);
+        each("input, select, textarea", function (el) { el.disabled = !on; }, fs);
       });
     }
     group.addEventListener("change", toggle);

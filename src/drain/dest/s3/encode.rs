@@ -1,9 +1,18 @@
-//! What a batch object holds: gzip NDJSON (one record's fields per line) or the JSON envelope
-//! every Outflow destination shares. Encoding is deterministic — gzip without a timestamp in
-//! its header — so a retried batch writes the very same bytes and the same SHA-256.
+//! What a batch object holds: gzip NDJSON (one record's fields per line), the JSON envelope
+//! every Outflow destination shares, or a Parquet file written by the export's Parquet encoder
+//! (`export::encode`: the same typed columns, one per drained field, in the drain's field
+//! order). Encoding is deterministic — gzip without a timestamp in its header, Parquet without
+//! one either — so a retried batch writes the very same bytes and the same SHA-256.
+//!
+//! Parquet columns take their types from the field catalog; a drained record's JSON value is
+//! turned back into the typed value it was projected from (timestamps from Outflow's one
+//! output form). One file per batch, so a retry rewrites exactly one object.
 
+use crate::domain::{FieldType, catalog};
 use crate::drain::batch::Batch;
 use crate::drain::dest::config::S3Format;
+use crate::export::encode::{Column, EncodeError, EncodeOptions, Encoder, Format};
+use crate::store::Value;
 use flate2::Compression;
 use flate2::write::GzEncoder;
 use serde::Serialize;
@@ -30,9 +39,14 @@ struct Envelope<'a> {
     records: Vec<&'a Map<String, Json>>,
 }
 
-/// Encodes the batch's records in `format`.
-pub fn encode(batch: &Batch, format: S3Format) -> Encoded {
-    match format {
+/// Encodes the batch's records in `format`. Only Parquet can fail: a value that does not fit
+/// its catalog column (which projection never produces).
+pub fn encode(batch: &Batch, format: S3Format) -> Result<Encoded, EncodeError> {
+    Ok(match format {
+        S3Format::Parquet => Encoded {
+            bytes: parquet(batch)?,
+            content_type: Format::Parquet.content_type(),
+        },
         S3Format::Ndjson => {
             // flate2's default header carries mtime 0, which keeps the output deterministic.
             let mut gz = GzEncoder::new(Vec::new(), Compression::default());
@@ -63,7 +77,67 @@ pub fn encode(batch: &Batch, format: S3Format) -> Encoded {
                 content_type: "application/json",
             }
         }
+    })
+}
+
+/// The batch's columns: its records' fields in order, typed by the catalog.
+fn columns(batch: &Batch) -> Vec<Column> {
+    let spec = catalog::spec(batch.data_type);
+    let Some(first) = batch.records.first() else {
+        return Vec::new();
+    };
+    first
+        .fields
+        .keys()
+        .map(|id| Column {
+            id: id.clone(),
+            ty: spec.field(id).map_or(FieldType::Json, |f| f.ty),
+        })
+        .collect()
+}
+
+/// A drained JSON value back as the typed value of a `ty` column. A value of another shape is
+/// passed on as it is, and the encoder refuses it with the column's name.
+fn typed(ty: FieldType, v: &Json) -> Value {
+    match (ty, v) {
+        (_, Json::Null) => Value::Null,
+        (FieldType::Json, v) => Value::Json(v.clone()),
+        (FieldType::Timestamp, Json::String(s)) => chrono::DateTime::parse_from_rfc3339(s)
+            .map(|t| Value::Timestamp(t.with_timezone(&chrono::Utc)))
+            .unwrap_or_else(|_| Value::Text(s.clone())),
+        (FieldType::Integer, Json::Number(n)) if n.is_i64() => {
+            Value::Integer(n.as_i64().unwrap_or_default())
+        }
+        (_, Json::Number(n)) if n.is_i64() => Value::Integer(n.as_i64().unwrap_or_default()),
+        (_, Json::Number(n)) => Value::Number(n.as_f64().unwrap_or(f64::NAN)),
+        (_, Json::Bool(b)) => Value::Bool(*b),
+        (_, Json::String(s)) => Value::Text(s.clone()),
+        (_, v) => Value::Json(v.clone()),
     }
+}
+
+fn parquet(batch: &Batch) -> Result<Vec<u8>, EncodeError> {
+    let columns = columns(batch);
+    let types: Vec<FieldType> = columns.iter().map(|c| c.ty).collect();
+    let mut encoder = Encoder::new(
+        columns.clone(),
+        EncodeOptions {
+            format: Format::Parquet,
+            ..EncodeOptions::default()
+        },
+    )?;
+    let mut out = Vec::new();
+    for record in &batch.records {
+        let row: Vec<Value> = columns
+            .iter()
+            .zip(&types)
+            .map(|(c, ty)| typed(*ty, record.fields.get(&c.id).unwrap_or(&Json::Null)))
+            .collect();
+        encoder.write_row(&row)?;
+        out.extend_from_slice(&encoder.take_ready());
+    }
+    out.extend_from_slice(&encoder.finish()?);
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -97,8 +171,8 @@ mod tests {
 
     #[test]
     fn ndjson_is_gzip_lines_and_deterministic() {
-        let a = encode(&batch(), S3Format::Ndjson);
-        let b = encode(&batch(), S3Format::Ndjson);
+        let a = encode(&batch(), S3Format::Ndjson).unwrap();
+        let b = encode(&batch(), S3Format::Ndjson).unwrap();
         assert_eq!(a.bytes, b.bytes);
         let mut text = String::new();
         GzDecoder::new(&a.bytes[..])
@@ -119,8 +193,51 @@ mod tests {
     }
 
     #[test]
+    fn parquet_is_typed_by_the_catalog_and_deterministic() {
+        let mut b = batch();
+        // A masked timestamp (null) and a JSON document next to text and a number.
+        b.records[0]
+            .fields
+            .insert("pl_run_created_ts".into(), Json::Null);
+        b.records[1].fields.insert(
+            "pl_run_created_ts".into(),
+            json!("2026-03-01T08:00:00.000000Z"),
+        );
+        for r in &mut b.records {
+            r.fields.insert("pipeline".into(), json!({"steps": [1, 2]}));
+        }
+        let a = encode(&b, S3Format::Parquet).unwrap();
+        assert_eq!(a.bytes, encode(&b, S3Format::Parquet).unwrap().bytes);
+        assert_eq!(a.content_type, "application/vnd.apache.parquet");
+        let reader = ::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(
+            bytes::Bytes::from(a.bytes),
+        )
+        .unwrap()
+        .build()
+        .unwrap();
+        let rows: Vec<_> = reader.map(Result::unwrap).collect();
+        let schema = rows[0].schema();
+        let types: Vec<String> = schema
+            .fields()
+            .iter()
+            .map(|f| format!("{}:{}", f.name(), f.data_type()))
+            .collect();
+        assert_eq!(
+            types,
+            [
+                "run_id:Utf8",
+                "credit_cost:Float64",
+                "pl_run_created_ts:Timestamp(µs, \"UTC\")",
+                "pipeline:Utf8"
+            ]
+        );
+        assert_eq!(rows[0].num_rows(), 2);
+        assert!(rows[0].column(2).is_null(0) && !rows[0].column(2).is_null(1));
+    }
+
+    #[test]
     fn json_is_the_envelope() {
-        let e = encode(&batch(), S3Format::Json);
+        let e = encode(&batch(), S3Format::Json).unwrap();
         let v: Json = serde_json::from_slice(&e.bytes).unwrap();
         assert_eq!(
             v,

@@ -2,7 +2,7 @@
 //! batch lands on the key it was meant for and overwrites whatever a failed attempt left:
 //!
 //! ```text
-//! {prefix}/{data_type}/dt=YYYY-MM-DD/{drain_id}-{first_pos}-{last_pos}.ndjson.gz   (or .json)
+//! {prefix}/{data_type}/dt=YYYY-MM-DD/{drain_id}-{first_pos}-{last_pos}.ndjson.gz   (or .json, .parquet)
 //! {prefix}/{data_type}/dt=YYYY-MM-DD/{drain_id}-{sequence}-{first}-{last}.…       (replays, tests)
 //! {prefix}/{data_type}/_manifests/{drain_id}/{sequence}/{seq:010}.json          (per batch)
 //! {prefix}/_outflow_preflight/{drain_id}-{uuid}.txt                               (deleted again)
@@ -87,6 +87,7 @@ pub fn object_key(prefix: &str, batch: &Batch, format: S3Format) -> Option<Strin
     let ext = match format {
         S3Format::Ndjson => "ndjson.gz",
         S3Format::Json => "json",
+        S3Format::Parquet => "parquet",
     };
     let space = if batch.chain.space == crate::drain::batch::Chain::LIVE {
         String::new()
@@ -190,6 +191,10 @@ mod tests {
         assert_eq!(
             probe_key("", "drn_1", "u"),
             "_outflow_preflight/drn_1-u.txt"
+        );
+        assert_eq!(
+            object_key("p", &b, S3Format::Parquet).unwrap(),
+            "p/credit_logs/dt=2026-03-01/drn_1-10-42.parquet"
         );
         assert_eq!(object_key("p", &batch(&[]), S3Format::Json), None);
     }

@@ -1,16 +1,21 @@
-//! S3 and S3-compatible object storage (MinIO, R2, …): each batch becomes one object, and a
-//! small manifest per batch records its seq, positions, size and SHA-256.
+//! Object storage — Amazon S3 and S3-compatible stores (MinIO, R2, …), Google Cloud Storage
+//! and Azure Blob Storage, all through `object_store`: each batch becomes one object, and a
+//! small manifest per batch records its seq, positions, size and SHA-256. The three providers
+//! share everything but the client: key layout, encodings, manifests, metadata, idempotency,
+//! error classification and the SSRF-guarded transport.
 //!
 //! - `keys` — the key layout (a function of the batch, so a retry overwrites itself);
-//! - `encode` — gzip NDJSON or the JSON envelope;
+//! - `encode` — gzip NDJSON, the JSON envelope, or Parquet (the export's writer);
 //! - `manifest` — the per-batch manifest;
 //! - `errors` — which object_store failures are permanent, which transient;
-//! - `transport` — object_store's requests through the SSRF-guarded client.
+//! - `transport` — object_store's requests through the SSRF-guarded client;
+//! - `gcs`, `azure` — the GCS and Azure Blob clients (this file builds the S3 one).
 //!
 //! Every batch object carries user metadata: its records' schema name
-//! (`x-amz-meta-outflow-schema`, [`SCHEMA_METADATA`]) and its place in the drain's sequence
-//! (`x-amz-meta-outflow-batch-seq`, `…-batch-prev` unless it is the first, `…-batch-sequence`;
-//! see `batch::Chain`).
+//! (`x-amz-meta-outflow-schema`, [`SCHEMA_METADATA`]; `x-goog-meta-…` on GCS, `x-ms-meta-…`
+//! on Azure, where names are identifiers: `x-ms-meta-outflow_schema`, …) and its place in the
+//! drain's sequence (`…-outflow-batch-seq`, `…-batch-prev` unless it is the first,
+//! `…-batch-sequence`; see `batch::Chain`).
 //!
 //! Delivering a batch is two writes: the object, then its manifest. If the manifest write
 //! fails the batch fails, and the retry writes the same object (same key, same bytes) again
@@ -19,10 +24,13 @@
 //! The credentials need `s3:PutObject` on the prefix to deliver; the preflight check also
 //! needs `s3:GetObject` (it reads its probe back: `outflow verify` reads objects and
 //! manifests) and `s3:DeleteObject` to remove its probe. `outflow verify` lists the manifests,
-//! which needs `s3:ListBucket`.
+//! which needs `s3:ListBucket`. (GCS: `storage.objects.create/get/delete/list`; Azure: a key,
+//! or a SAS with read, write, delete and list.)
 
+mod azure;
 mod encode;
 mod errors;
+mod gcs;
 mod keys;
 mod manifest;
 mod transport;
@@ -36,7 +44,7 @@ use crate::domain::schema;
 use crate::drain::batch::Batch;
 use crate::drain::ssrf;
 use errors::{Redactor, classify};
-use object_store::aws::{AmazonS3, AmazonS3Builder};
+use object_store::aws::AmazonS3Builder;
 use object_store::path::Path as ObjectPath;
 use object_store::{
     Attribute, Attributes, ObjectStore, ObjectStoreExt, PutOptions, PutPayload, RetryConfig,
@@ -57,9 +65,11 @@ pub const PREV_METADATA: &str = "outflow-batch-prev";
 /// User metadata of the batch's sequence space (`live`, `replay:{id}`, `test`).
 pub const SEQUENCE_METADATA: &str = "outflow-batch-sequence";
 
-/// A configured bucket, ready to deliver.
+/// A configured bucket (or Azure container), ready to deliver.
 pub struct S3Destination {
-    store: AmazonS3,
+    store: Box<dyn ObjectStore>,
+    /// `S3`, `GCS` or `Azure Blob`, for messages.
+    provider: &'static str,
     bucket: String,
     prefix: String,
     format: S3Format,
@@ -73,6 +83,7 @@ pub struct S3Destination {
 impl std::fmt::Debug for S3Destination {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("S3Destination")
+            .field("provider", &self.provider)
             .field("bucket", &self.bucket)
             .field("prefix", &self.prefix)
             .field("format", &self.format)
@@ -111,23 +122,64 @@ fn check_region(region: &str) -> Result<(), String> {
     }
 }
 
-fn parse_endpoint(endpoint: &str, allow_private: bool) -> Result<url::Url, String> {
+/// A custom endpoint of `provider`, checked like every destination URL: no credentials, no
+/// query, and through the SSRF guard (https, or http to a private address only when the
+/// operator allows private destinations).
+fn parse_endpoint(provider: &str, endpoint: &str, allow_private: bool) -> Result<url::Url, String> {
     let url = url::Url::parse(endpoint.trim())
-        .map_err(|e| format!("the S3 endpoint is not a valid URL: {e}"))?;
+        .map_err(|e| format!("the {provider} endpoint is not a valid URL: {e}"))?;
     if !url.username().is_empty() || url.password().is_some() {
-        return Err("the S3 endpoint may not carry credentials; they belong in the secret".into());
+        return Err(format!(
+            "the {provider} endpoint may not carry credentials; they belong in the secret"
+        ));
     }
     if url.query().is_some() || url.fragment().is_some() {
-        return Err("the S3 endpoint may not have a query or a fragment".into());
+        return Err(format!(
+            "the {provider} endpoint may not have a query or a fragment"
+        ));
     }
-    ssrf::check_url(&url, allow_private).map_err(|e| format!("the S3 endpoint: {e}"))?;
+    ssrf::check_url(&url, allow_private).map_err(|e| format!("the {provider} endpoint: {e}"))?;
     Ok(url)
 }
 
-/// Builds the destination: validates bucket, prefix, region and endpoint (which must pass
-/// the SSRF guard), and configures object_store with the secret's keys — never the keys of
-/// the machine Outflow runs on.
+/// The optional endpoint of a configuration, parsed and checked.
+fn optional_endpoint(
+    provider: &str,
+    endpoint: &Option<String>,
+    allow_private: bool,
+) -> Result<Option<url::Url>, String> {
+    endpoint
+        .as_deref()
+        .filter(|e| !e.trim().is_empty())
+        .map(|e| parse_endpoint(provider, e, allow_private))
+        .transpose()
+}
+
+/// Destinations do not retry; the engine owns the retry policy.
+fn no_retries(ctx: &DestContext) -> RetryConfig {
+    RetryConfig {
+        max_retries: 0,
+        retry_timeout: ctx.request_timeout,
+        ..RetryConfig::default()
+    }
+}
+
+/// Builds the destination of an S3, GCS or Azure Blob configuration: validates bucket,
+/// prefix and endpoint (which must pass the SSRF guard), and configures object_store with the
+/// secret's credentials — never those of the machine Outflow runs on.
 pub fn build(
+    config: &DestinationConfig,
+    secret: &SecretPayload,
+    ctx: &DestContext,
+) -> Result<S3Destination, String> {
+    match config {
+        DestinationConfig::Gcs { .. } => gcs::build(config, secret, ctx),
+        DestinationConfig::AzureBlob { .. } => azure::build(config, secret, ctx),
+        _ => build_s3(config, secret, ctx),
+    }
+}
+
+fn build_s3(
     config: &DestinationConfig,
     secret: &SecretPayload,
     ctx: &DestContext,
@@ -161,11 +213,7 @@ pub fn build(
         .filter(|r| !r.is_empty())
         .unwrap_or(DEFAULT_REGION);
     check_region(region)?;
-    let endpoint = endpoint
-        .as_deref()
-        .filter(|e| !e.trim().is_empty())
-        .map(|e| parse_endpoint(e, ctx.allow_private))
-        .transpose()?;
+    let endpoint = optional_endpoint("S3", endpoint, ctx.allow_private)?;
 
     let redact = Redactor::new(
         [access_key_id.clone(), secret_access_key.clone()]
@@ -179,12 +227,7 @@ pub fn build(
         .with_access_key_id(access_key_id.trim())
         .with_secret_access_key(secret_access_key)
         .with_http_connector(transport::GuardedConnector::new(ctx))
-        // Destinations do not retry; the engine owns the retry policy.
-        .with_retry(RetryConfig {
-            max_retries: 0,
-            retry_timeout: ctx.request_timeout,
-            ..RetryConfig::default()
-        });
+        .with_retry(no_retries(ctx));
     if let Some(token) = session_token.as_deref().filter(|t| !t.is_empty()) {
         builder = builder.with_token(token);
     }
@@ -202,7 +245,8 @@ pub fn build(
         .build()
         .map_err(|e| redact.scrub(&format!("cannot configure the S3 bucket `{bucket}`: {e}")))?;
     Ok(S3Destination {
-        store,
+        store: Box::new(store),
+        provider: "S3",
         bucket: bucket.clone(),
         prefix,
         format: *format,
@@ -251,7 +295,10 @@ impl S3Destination {
         let mut attributes = Attributes::new();
         attributes.insert(Attribute::ContentType, content_type.into());
         for (name, value) in metadata {
-            attributes.insert(Attribute::Metadata((*name).into()), value.clone().into());
+            attributes.insert(
+                Attribute::Metadata(self.metadata_name(name).into()),
+                value.clone().into(),
+            );
         }
         let opts = PutOptions {
             attributes,
@@ -303,6 +350,16 @@ impl S3Destination {
         Ok(out)
     }
 
+    /// A metadata name as the provider accepts it: Azure wants C# identifiers, so
+    /// `outflow-batch-seq` is `outflow_batch_seq` there (`x-ms-meta-outflow_batch_seq`).
+    fn metadata_name(&self, name: &str) -> String {
+        if self.provider == "Azure Blob" {
+            name.replace('-', "_")
+        } else {
+            name.to_string()
+        }
+    }
+
     fn path(&self, key: &str) -> Result<ObjectPath, DeliveryError> {
         ObjectPath::parse(key)
             .map_err(|e| DeliveryError::permanent(None, format!("`{key}` is not a valid key: {e}")))
@@ -319,8 +376,11 @@ impl S3Destination {
         let mut attributes = Attributes::new();
         attributes.insert(Attribute::ContentType, content_type.into());
         for (name, value) in metadata {
-            // S3 sends each as `x-amz-meta-{name}`.
-            attributes.insert(Attribute::Metadata(name.into()), value.into());
+            // S3 sends each as `x-amz-meta-{name}`, GCS `x-goog-meta-`, Azure `x-ms-meta-`.
+            attributes.insert(
+                Attribute::Metadata(self.metadata_name(name).into()),
+                value.into(),
+            );
         }
         let opts = PutOptions {
             attributes,
@@ -343,7 +403,8 @@ impl Destination for S3Destination {
                 ..Delivered::default()
             });
         };
-        let object = encode::encode(batch, self.format);
+        let object = encode::encode(batch, self.format)
+            .map_err(|e| DeliveryError::permanent(None, format!("encoding the batch: {e}")))?;
         let object_len = object.bytes.len() as u64;
         let sha256 = sha256_hex(&object.bytes);
         self.put(
@@ -396,7 +457,9 @@ impl Destination for S3Destination {
         if let Some(endpoint) = &self.endpoint {
             ssrf::check_host_resolves(endpoint, self.allow_private)
                 .await
-                .map_err(|e| DeliveryError::permanent(None, format!("the S3 endpoint: {e}")))?;
+                .map_err(|e| {
+                    DeliveryError::permanent(None, format!("the {} endpoint: {e}", self.provider))
+                })?;
         }
         let nonce = uuid::Uuid::new_v4().simple().to_string();
         let probe = keys::probe_key(&self.prefix, drain_id, &nonce);
