@@ -166,7 +166,7 @@ pub enum KeysCommand {
         /// Organization id.
         #[arg(long)]
         org: String,
-        /// Comma-separated scopes: usage_export, drains, admin.
+        /// Comma-separated scopes: usage_export, drains, admin, analytics.
         #[arg(long)]
         scope: String,
         /// Display name.

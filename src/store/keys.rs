@@ -19,11 +19,24 @@ pub enum Scope {
     Drains,
     /// Everything, including keys and organization settings.
     Admin,
+    /// Read-only usage analytics: `GET /v1/usage` and reading budgets — for dashboards and
+    /// BI tools that should see the numbers but not export records or change anything.
+    Analytics,
 }
 
 impl Scope {
     /// Every scope.
-    pub const ALL: [Scope; 3] = [Scope::UsageExport, Scope::Drains, Scope::Admin];
+    pub const ALL: [Scope; 4] = [
+        Scope::UsageExport,
+        Scope::Drains,
+        Scope::Admin,
+        Scope::Analytics,
+    ];
+
+    /// Every API name, comma-separated (for messages).
+    pub fn names() -> String {
+        Scope::ALL.map(Scope::as_str).join(", ")
+    }
 
     /// The API name.
     pub fn as_str(self) -> &'static str {
@@ -31,6 +44,7 @@ impl Scope {
             Scope::UsageExport => "usage_export",
             Scope::Drains => "drains",
             Scope::Admin => "admin",
+            Scope::Analytics => "analytics",
         }
     }
 
@@ -44,7 +58,7 @@ impl Scope {
             }
         }
         if scopes.is_empty() {
-            return Err("no scope given; allowed: usage_export, drains, admin".into());
+            return Err(format!("no scope given; allowed: {}", Scope::names()));
         }
         Ok(scopes)
     }
@@ -71,7 +85,7 @@ impl FromStr for Scope {
         Scope::ALL
             .into_iter()
             .find(|x| x.as_str() == s)
-            .ok_or_else(|| format!("unknown scope `{s}`; allowed: usage_export, drains, admin"))
+            .ok_or_else(|| format!("unknown scope `{s}`; allowed: {}", Scope::names()))
     }
 }
 

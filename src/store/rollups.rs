@@ -7,9 +7,17 @@
 //!   batch: they roll up exactly the rows of the batch's own positions `[start, end)`, which
 //!   are the rows this transaction inserted — a duplicate (idempotent re-ingest) takes no
 //!   row, so it is never counted twice;
-//! - the backfill of rows stored before migration 0008 (same statement, older positions);
+//! - the backfills of rows stored before migrations 0008 and 0016 (same statement, older
+//!   positions, only the tables of that migration);
 //! - the raw-row expressions `usage/` uses to answer window edges that are not whole slots
 //!   and its benchmark baseline, so rollups and raw reads cannot drift apart.
+//!
+//! Two granularities: the 15-minute families of migration 0008 ([`FINE`]) carry every
+//! dimension; the hourly families of migration 0016 ([`COARSE`]) only the team (and the
+//! credit category), so they hold a small fraction of the rows and answer the common
+//! "usage per team over months" queries fast. A fine family names its coarse counterpart
+//! ([`Family::coarse`]); `usage/` reads whole hours from it when the query groups and filters
+//! by nothing it lacks.
 //!
 //! Credits are summed as integer micro-credits (rounded per record), so sums are exact in any
 //! order and grouping.
@@ -109,6 +117,12 @@ pub struct Family {
     pub measures: &'static [Measure],
     /// Raw rows that take part (`AND …`), if not all.
     pub raw_filter: Option<&'static str>,
+    /// Seconds per slot of this table: [`SLOT_SECONDS`] for the fine tables, an hour for the
+    /// coarse ones.
+    pub slot_seconds: i64,
+    /// A coarser table with the same measures and a subset of the dimensions, which answers
+    /// the queries that group and filter only by its dimensions with far fewer rows.
+    pub coarse: Option<&'static Family>,
 }
 
 const fn dim(col: &'static str, raw: &'static str) -> Dim {
@@ -118,6 +132,29 @@ const fn dim(col: &'static str, raw: &'static str) -> Dim {
 const fn measure(col: &'static str, raw: RawExpr) -> Measure {
     Measure { col, raw }
 }
+
+const CREDIT_MEASURES: &[Measure] = &[
+    measure("spent", RawExpr::Debit("amount")),
+    measure("granted", RawExpr::Grant("amount")),
+];
+
+const RUN_MEASURES: &[Measure] = &[
+    measure("runs", RawExpr::One),
+    measure("failed_runs", RawExpr::If("run_status = 'failed'")),
+    measure("run_credits", RawExpr::Micro("credit_cost")),
+];
+
+const INTERACTION_MEASURES: &[Measure] = &[
+    measure("interactions", RawExpr::One),
+    measure("interaction_credits", RawExpr::Micro("credit_cost")),
+    measure("input_tokens", RawExpr::Int("prompt_tokens")),
+    measure("output_tokens", RawExpr::Int("completion_tokens")),
+];
+
+const TOOL_CALL_MEASURES: &[Measure] = &[
+    measure("tool_calls", RawExpr::One),
+    measure("tool_call_errors", RawExpr::If("status = 'error'")),
+];
 
 /// Credit-log debits and grants.
 pub const CREDITS: Family = Family {
@@ -130,11 +167,10 @@ pub const CREDITS: Family = Family {
         dim("custom_role", "permission_group_id"),
     ],
     bin: None,
-    measures: &[
-        measure("spent", RawExpr::Debit("amount")),
-        measure("granted", RawExpr::Grant("amount")),
-    ],
+    measures: CREDIT_MEASURES,
     raw_filter: None,
+    slot_seconds: SLOT_SECONDS,
+    coarse: Some(&CREDITS_HOURLY),
 };
 
 /// Workflow runs.
@@ -147,12 +183,10 @@ pub const RUNS: Family = Family {
         dim("workbook_id", "workbook_id"),
     ],
     bin: None,
-    measures: &[
-        measure("runs", RawExpr::One),
-        measure("failed_runs", RawExpr::If("run_status = 'failed'")),
-        measure("run_credits", RawExpr::Micro("credit_cost")),
-    ],
+    measures: RUN_MEASURES,
     raw_filter: None,
+    slot_seconds: SLOT_SECONDS,
+    coarse: Some(&RUNS_HOURLY),
 };
 
 /// Agent interactions.
@@ -167,13 +201,10 @@ pub const INTERACTIONS: Family = Family {
         dim("api_key_id", "api_key_id"),
     ],
     bin: None,
-    measures: &[
-        measure("interactions", RawExpr::One),
-        measure("interaction_credits", RawExpr::Micro("credit_cost")),
-        measure("input_tokens", RawExpr::Int("prompt_tokens")),
-        measure("output_tokens", RawExpr::Int("completion_tokens")),
-    ],
+    measures: INTERACTION_MEASURES,
     raw_filter: None,
+    slot_seconds: SLOT_SECONDS,
+    coarse: Some(&INTERACTIONS_HOURLY),
 };
 
 /// Tool calls.
@@ -186,11 +217,10 @@ pub const TOOL_CALLS: Family = Family {
         dim("agent_id", "agent_id"),
     ],
     bin: None,
-    measures: &[
-        measure("tool_calls", RawExpr::One),
-        measure("tool_call_errors", RawExpr::If("status = 'error'")),
-    ],
+    measures: TOOL_CALL_MEASURES,
     raw_filter: None,
+    slot_seconds: SLOT_SECONDS,
+    coarse: Some(&TOOL_CALLS_HOURLY),
 };
 
 /// Tool-call latency histograms (calls without a latency are not in them).
@@ -205,6 +235,8 @@ pub const LATENCY: Family = Family {
     bin: Some(measure("bin", RawExpr::LatencyBin("latency_ms"))),
     measures: &[measure("n", RawExpr::One)],
     raw_filter: Some("latency_ms IS NOT NULL"),
+    slot_seconds: SLOT_SECONDS,
+    coarse: None,
 };
 
 /// Members active in a slot: anyone with a record of the four usage streams.
@@ -220,16 +252,91 @@ pub const ACTIVE: Family = Family {
     bin: None,
     measures: &[],
     raw_filter: Some("user_id IS NOT NULL AND user_id <> ''"),
+    slot_seconds: SLOT_SECONDS,
+    coarse: None,
 };
 
-/// Every family.
-pub const FAMILIES: [&Family; 6] = [
+/// Seconds per slot of the coarse tables.
+pub const HOUR_SECONDS: i64 = 3_600;
+
+/// Credits per UTC hour, team and category (migration 0016).
+pub const CREDITS_HOURLY: Family = Family {
+    table: "usage_credits_hourly",
+    dims: &[dim("team_id", "project_id"), dim("category", "category")],
+    slot_seconds: HOUR_SECONDS,
+    coarse: None,
+    sources: &[DataType::CreditLogs],
+    bin: None,
+    measures: CREDIT_MEASURES,
+    raw_filter: None,
+};
+
+/// Workflow runs per UTC hour and team (migration 0016).
+pub const RUNS_HOURLY: Family = Family {
+    table: "usage_runs_hourly",
+    dims: &[dim("team_id", "workspace_id")],
+    slot_seconds: HOUR_SECONDS,
+    coarse: None,
+    sources: &[DataType::Workflows],
+    bin: None,
+    measures: RUN_MEASURES,
+    raw_filter: None,
+};
+
+/// Agent interactions per UTC hour and team (migration 0016).
+pub const INTERACTIONS_HOURLY: Family = Family {
+    table: "usage_interactions_hourly",
+    dims: &[dim("team_id", "workspace_id")],
+    slot_seconds: HOUR_SECONDS,
+    coarse: None,
+    sources: &[DataType::AgentInteractions],
+    bin: None,
+    measures: INTERACTION_MEASURES,
+    raw_filter: None,
+};
+
+/// Tool calls per UTC hour and team (migration 0016).
+pub const TOOL_CALLS_HOURLY: Family = Family {
+    table: "usage_tool_calls_hourly",
+    dims: &[dim("team_id", "workspace_id")],
+    slot_seconds: HOUR_SECONDS,
+    coarse: None,
+    sources: &[DataType::ToolCalls],
+    bin: None,
+    measures: TOOL_CALL_MEASURES,
+    raw_filter: None,
+};
+
+/// The 15-minute families of migration 0008 (what its backfill rolls up).
+pub const FINE: [&Family; 6] = [
     &CREDITS,
     &RUNS,
     &INTERACTIONS,
     &TOOL_CALLS,
     &LATENCY,
     &ACTIVE,
+];
+
+/// The hourly families of migration 0016 (what its backfill rolls up).
+pub const COARSE: [&Family; 4] = [
+    &CREDITS_HOURLY,
+    &RUNS_HOURLY,
+    &INTERACTIONS_HOURLY,
+    &TOOL_CALLS_HOURLY,
+];
+
+/// Every family: what ingest maintains and compaction merges.
+pub const FAMILIES: [&Family; 10] = [
+    &CREDITS,
+    &RUNS,
+    &INTERACTIONS,
+    &TOOL_CALLS,
+    &LATENCY,
+    &ACTIVE,
+    &CREDITS_HOURLY,
+    &RUNS_HOURLY,
+    &INTERACTIONS_HOURLY,
+    &TOOL_CALLS_HOURLY,
 ];
 
 /// The streams that feed rollups.
@@ -263,16 +370,17 @@ pub fn time_column(source: DataType) -> String {
     format!("\"{}\"", catalog::spec(source).time_field)
 }
 
-/// The slot (Unix seconds of its start) of a raw row's time column.
-pub fn slot_sql(d: Dialect, source: DataType) -> String {
+/// The slot (Unix seconds of its start) of `seconds` length of a raw row's time column.
+pub fn slot_sql(d: Dialect, source: DataType, seconds: i64) -> String {
     let ts = time_column(source);
     match d {
         // Floor division, also for instants before 1970.
         Dialect::Sqlite => {
-            format!("(({ts}) - ((({ts}) % 900000000) + 900000000) % 900000000) / 1000000")
+            let us = seconds * 1_000_000;
+            format!("(({ts}) - ((({ts}) % {us}) + {us}) % {us}) / 1000000")
         }
         Dialect::Postgres => {
-            format!("(floor(extract(epoch FROM {ts}) / 900) * 900)::bigint")
+            format!("(floor(extract(epoch FROM {ts}) / {seconds}) * {seconds})::bigint")
         }
     }
 }
@@ -282,7 +390,10 @@ pub fn slot_sql(d: Dialect, source: DataType) -> String {
 pub fn rollup_sql(d: Dialect, family: &Family, source: DataType) -> String {
     let spec = catalog::spec(source);
     let mut cols = vec!["org_id".to_string(), "slot".to_string()];
-    let mut select = vec!["org_id".to_string(), slot_sql(d, source)];
+    let mut select = vec![
+        "org_id".to_string(),
+        slot_sql(d, source, family.slot_seconds),
+    ];
     for dm in family.dims {
         cols.push(dm.col.into());
         select.push(format!("COALESCE({}, '')", raw_dim(dm, source)));
@@ -334,15 +445,19 @@ pub fn rollup_sql(d: Dialect, family: &Family, source: DataType) -> String {
     )
 }
 
-/// The families a stream feeds.
-pub fn families_of(source: DataType) -> impl Iterator<Item = &'static Family> {
-    FAMILIES
-        .into_iter()
+/// The families of `among` a stream feeds.
+pub fn families_of(
+    among: &'static [&'static Family],
+    source: DataType,
+) -> impl Iterator<Item = &'static Family> {
+    among
+        .iter()
+        .copied()
         .filter(move |f| f.sources.contains(&source))
 }
 
 /// The statements that roll up the rows an ingest transaction inserted at positions
-/// `[start, end)` for `org`; empty for streams without rollups.
+/// `[start, end)` for `org` into every family; empty for streams without rollups.
 pub fn ingest_statements(
     d: Dialect,
     source: DataType,
@@ -350,7 +465,20 @@ pub fn ingest_statements(
     start: i64,
     end: i64,
 ) -> Vec<(String, Vec<Value>)> {
-    families_of(source)
+    rollup_statements(d, &FAMILIES, source, org, start, end)
+}
+
+/// The statements that roll up the rows of `source` at positions `[start, end)` for `org`
+/// into the families of `among` (a backfill fills only the tables it is behind on).
+pub fn rollup_statements(
+    d: Dialect,
+    among: &'static [&'static Family],
+    source: DataType,
+    org: &str,
+    start: i64,
+    end: i64,
+) -> Vec<(String, Vec<Value>)> {
+    families_of(among, source)
         .map(|f| {
             (
                 rollup_sql(d, f, source),

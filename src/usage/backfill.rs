@@ -1,16 +1,20 @@
-//! Rolls up the records stored before migration 0008, in bounded batches, without blocking
-//! ingest.
+//! Rolls up the records stored before a rollup migration, in bounded batches, without
+//! blocking ingest. There are two: the 15-minute tables of migration 0008 and the hourly
+//! tables of migration 0016, each with its own [`Backfill`] (a database migrated across both
+//! at once fills both, independently).
 //!
-//! The migration notes, per organization and stream, the positions `[next_pos, upto]` that
-//! existed then (`usage_backfill`). Ingest rolls up every later record itself, in its own
-//! transaction, so the two never overlap. Each [`step`] rolls up the next [`BATCH`] records
-//! of one row in one short transaction that also advances `next_pos` — fenced on its old
-//! value, so a crash repeats nothing and several nodes never roll up the same records twice.
-//! On SQLite a step holds the write lock for one batch only; ingest waits at most that long.
-//! Until an organization's backfill is done, [`super::Usage`] reads its raw records instead.
+//! A migration notes, per organization and stream, the positions `[next_pos, upto]` that
+//! existed then (`usage_backfill`, `usage_backfill_hourly`). Ingest rolls up every later
+//! record itself, in its own transaction, so the two never overlap. Each [`step`] rolls up
+//! the next [`BATCH`] records of one row into that migration's tables only, in one short
+//! transaction that also advances `next_pos` — fenced on its old value, so a crash repeats
+//! nothing and several nodes never roll up the same records twice. On SQLite a step holds
+//! the write lock for one batch only; ingest waits at most that long. Until an
+//! organization's backfill is done, [`super::Usage`] does not read those tables: the raw
+//! records instead of the 15-minute tables, the 15-minute tables instead of the hourly ones.
 
 use crate::domain::{DataType, FieldType, catalog};
-use crate::store::rollups::{STREAMS, ingest_statements};
+use crate::store::rollups::{COARSE, FINE, Family, STREAMS, rollup_statements};
 use crate::store::{Store, StoreError, Value};
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
@@ -18,12 +22,41 @@ use tokio_util::sync::CancellationToken;
 /// Records rolled up per step.
 pub const BATCH: i64 = 5_000;
 
-/// Whether the organization still has records stored before the rollups that are not rolled
-/// up yet.
+/// One backfill: its progress table and the rollup tables it fills.
+#[derive(Debug, Clone, Copy)]
+pub struct Backfill {
+    /// The progress table its migration wrote.
+    pub table: &'static str,
+    /// The families it rolls up into.
+    pub families: &'static [&'static Family],
+}
+
+/// The 15-minute tables of migration 0008.
+pub const FINE_TABLES: Backfill = Backfill {
+    table: "usage_backfill",
+    families: &FINE,
+};
+
+/// The hourly tables of migration 0016.
+pub const HOURLY_TABLES: Backfill = Backfill {
+    table: "usage_backfill_hourly",
+    families: &COARSE,
+};
+
+/// Both backfills.
+pub const ALL: [Backfill; 2] = [FINE_TABLES, HOURLY_TABLES];
+
+/// Whether the organization still has records stored before the 15-minute rollups that are
+/// not rolled up yet.
 pub async fn pending(store: &Store, org: &str) -> Result<bool, StoreError> {
+    pending_in(store, FINE_TABLES, org).await
+}
+
+/// Whether `backfill` still has records of the organization to roll up.
+pub async fn pending_in(store: &Store, backfill: Backfill, org: &str) -> Result<bool, StoreError> {
     let rows = store
         .query(
-            "SELECT COUNT(*) FROM usage_backfill WHERE org_id = ?",
+            &format!("SELECT COUNT(*) FROM {} WHERE org_id = ?", backfill.table),
             &[org.into()],
             &super::INTEGER,
         )
@@ -31,12 +64,25 @@ pub async fn pending(store: &Store, org: &str) -> Result<bool, StoreError> {
     Ok(rows.first().and_then(|r| r[0].as_i64()).unwrap_or_default() > 0)
 }
 
-/// Rolls up one batch; false when nothing is left.
+/// Rolls up one batch of either backfill; false when neither has anything left.
 pub async fn step(store: &Store, batch: i64) -> Result<bool, StoreError> {
+    for backfill in ALL {
+        if step_in(store, backfill, batch).await? {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// Rolls up one batch of `backfill`; false when nothing is left.
+pub async fn step_in(store: &Store, backfill: Backfill, batch: i64) -> Result<bool, StoreError> {
+    let table = backfill.table;
     let rows = store
         .query(
-            "SELECT org_id, stream, next_pos, upto FROM usage_backfill \
-             ORDER BY org_id, stream LIMIT 1",
+            &format!(
+                "SELECT org_id, stream, next_pos, upto FROM {table} \
+                 ORDER BY org_id, stream LIMIT 1"
+            ),
             &[],
             &[
                 FieldType::Text,
@@ -64,7 +110,7 @@ pub async fn step(store: &Store, batch: i64) -> Result<bool, StoreError> {
         // A row this version does not know: drop it rather than loop on it.
         store
             .execute(
-                "DELETE FROM usage_backfill WHERE org_id = ? AND stream = ?",
+                &format!("DELETE FROM {table} WHERE org_id = ? AND stream = ?"),
                 &[org.as_str().into(), stream.as_str().into()],
             )
             .await?;
@@ -73,8 +119,7 @@ pub async fn step(store: &Store, batch: i64) -> Result<bool, StoreError> {
     let end = batch_end(store, source, &org, next, upto, batch).await?;
     let key = [Value::from(org.as_str()), Value::from(stream.as_str())];
     let mut statements = vec![(
-        "UPDATE usage_backfill SET next_pos = ? WHERE org_id = ? AND stream = ? AND next_pos = ?"
-            .to_string(),
+        format!("UPDATE {table} SET next_pos = ? WHERE org_id = ? AND stream = ? AND next_pos = ?"),
         vec![
             Value::Integer(end),
             key[0].clone(),
@@ -82,9 +127,16 @@ pub async fn step(store: &Store, batch: i64) -> Result<bool, StoreError> {
             Value::Integer(next),
         ],
     )];
-    statements.extend(ingest_statements(store.dialect(), source, &org, next, end));
+    statements.extend(rollup_statements(
+        store.dialect(),
+        backfill.families,
+        source,
+        &org,
+        next,
+        end,
+    ));
     statements.push((
-        "DELETE FROM usage_backfill WHERE org_id = ? AND stream = ? AND next_pos > upto".into(),
+        format!("DELETE FROM {table} WHERE org_id = ? AND stream = ? AND next_pos > upto"),
         key.to_vec(),
     ));
     store.execute_fenced(&statements).await?;

@@ -1,4 +1,5 @@
-//! Compaction of PostgreSQL rollups: ingest appends one rollup row per key and batch there
+//! Compaction of PostgreSQL rollups (15-minute and hourly alike, the `slot` column holds
+//! either): ingest appends one rollup row per key and batch there
 //! (an upsert would make concurrent ingest wait on each other's row locks; see migration
 //! 0008), so a slot fed by many small batches holds many rows per key. [`compact`] merges the
 //! rows of a stretch of slots into one per key in one statement (`DELETE … RETURNING` feeding

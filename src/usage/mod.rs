@@ -7,11 +7,14 @@
 //! 1. [`request`] validates the parameters; the window is read exactly as exports read theirs.
 //! 2. The buckets are local periods of `domain/calendar` clipped to the window (`total`: the
 //!    window); a page holds up to [`PAGE_SIZE`] buckets × groups.
-//! 3. The page's stretch of time is cut into whole 15-minute UTC slots, read from the rollups,
-//!    and the edges that are not whole slots, read from the raw records ([`sql`]). Every
-//!    local period boundary of every current zone is a UTC quarter hour, so a bucket is a
-//!    union of slots plus those edges, and sums are exact. An organization whose records
-//!    are still being rolled up after migration 0008 ([`backfill`]) is read raw.
+//! 3. Each bucket is cut into whole UTC hours, read from the hourly rollups when the query
+//!    groups and filters only by their dimensions (team; credits also category) and its
+//!    metrics are additive; whole 15-minute UTC slots around them, read from the 15-minute
+//!    rollups; and the edges that are not whole slots, read from the raw records ([`sql`]).
+//!    Every local period boundary of every current zone is a UTC quarter hour, so a bucket
+//!    is a union of those pieces, and sums are exact. An organization whose records are
+//!    still being rolled up after migration 0008 ([`backfill`]) is read raw; after 0016,
+//!    from the 15-minute tables only.
 //! 4. Groups are merged after the organization's privacy setting is applied to `user`:
 //!    pseudonymized ids (the exports' `anon_…`) or one `hidden` group.
 //!
@@ -49,7 +52,7 @@ use crate::store::rollups::{Family, ZERO_BIN};
 use crate::store::{Store, StoreError, Value};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
-use sql::{Part, Select};
+use sql::{Select, Source, Span};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// Most buckets × groups on one page.
@@ -231,11 +234,12 @@ impl Usage {
             .collect();
         let more_buckets = page.len() > size;
         page.truncate(size);
-        let (Some(first), Some(last)) = (page.first(), page.last()) else {
+        if page.is_empty() {
             return Ok(answer(q, Vec::new(), None));
-        };
+        }
         let raw = q.raw || backfill::pending(&self.store, &org.id).await?;
-        let parts = sql::parts(first.1.start, last.1.end, raw);
+        let hourly =
+            !raw && !backfill::pending_in(&self.store, backfill::HOURLY_TABLES, &org.id).await?;
         let groups: Vec<&'static str> = q.group_by.iter().map(|d| d.column()).collect();
         let mut families: Vec<&'static Family> = Vec::new();
         for m in &q.metrics {
@@ -247,11 +251,17 @@ impl Usage {
         let mut grouped = Table::new();
         let mut totals: BTreeMap<usize, Acc> = BTreeMap::new();
         for family in families {
-            let t = self.family(org, q, family, &parts, &page, &groups).await?;
+            let read = Read {
+                raw,
+                coarse: family
+                    .coarse
+                    .filter(|c| hourly && coarse_answers(q, family, c)),
+            };
+            let t = self.family(org, q, family, read, &page, &groups).await?;
             let distinct = family.measures.is_empty();
             if distinct && !groups.is_empty() {
                 // Distinct members are not additive: count the totals on their own.
-                for ((i, _), acc) in self.family(org, q, family, &parts, &page, &[]).await? {
+                for ((i, _), acc) in self.family(org, q, family, read, &page, &[]).await? {
                     totals.entry(i).or_default().add(&acc);
                 }
             }
@@ -274,39 +284,69 @@ impl Usage {
         Ok(answer(q, buckets, next))
     }
 
-    /// One family over every part: (bucket, group) → what it adds up to.
+    /// One family over the page's buckets: (bucket, group) → what it adds up to.
     async fn family(
         &self,
         org: &Org,
         q: &UsageQuery,
         family: &'static Family,
-        parts: &[Part],
+        read: Read,
         page: &[(usize, Period)],
         groups: &[&'static str],
     ) -> Result<Table, UsageError> {
+        // Every bucket, cut into pieces each table answers exactly; pieces of one source are
+        // read by one statement.
+        let mut grains = Vec::new();
+        if !read.raw {
+            grains.extend(read.coarse.map(|c| c.slot_seconds));
+            grains.push(family.slot_seconds);
+        }
+        let mut by_source: BTreeMap<Source, Vec<Span>> = BTreeMap::new();
+        let mut pieces = Vec::new();
+        for (i, p) in page {
+            pieces.clear();
+            sql::split(
+                p.start.timestamp_micros(),
+                p.end.timestamp_micros(),
+                &grains,
+                &mut pieces,
+            );
+            for (source, from, to) in &pieces {
+                by_source.entry(*source).or_default().push(Span {
+                    bucket: *i,
+                    from: *from,
+                    to: *to,
+                });
+            }
+        }
         let distinct = family.measures.is_empty();
-        let only_rollups = parts.iter().all(|p| matches!(p, Part::Rollup { .. }));
+        let any_raw = by_source.contains_key(&Source::Raw);
         let select = match (distinct, family.bin.is_some()) {
-            (true, _) if only_rollups => Select::DistinctCount,
+            (true, _) if !any_raw => Select::DistinctCount,
             (true, _) => Select::Members,
             (false, true) => Select::Bins,
             (false, false) => Select::Sums,
         };
         let mut table = Table::new();
-        for part in parts {
-            let sources: &[DataType] = match part {
-                Part::Rollup { .. } => &family.sources[..1],
-                Part::Raw { .. } => family.sources,
+        for (source, spans) in &by_source {
+            let (table_family, streams): (&Family, &[DataType]) = match source {
+                Source::Raw => (family, family.sources),
+                Source::Slots(s) if *s == family.slot_seconds => (family, &family.sources[..1]),
+                Source::Slots(_) => (
+                    read.coarse
+                        .expect("coarse slots come from the coarse table"),
+                    &family.sources[..1],
+                ),
             };
-            for source in sources {
+            for stream in streams {
                 let st = sql::statement(
                     self.store.dialect(),
                     &org.id,
                     q,
-                    family,
+                    table_family,
+                    *stream,
                     *source,
-                    *part,
-                    page,
+                    spans,
                     groups,
                     select,
                 );
@@ -318,6 +358,27 @@ impl Usage {
         }
         Ok(table)
     }
+}
+
+/// Which tables a family is read from.
+#[derive(Debug, Clone, Copy)]
+struct Read {
+    /// Everything from the raw records.
+    raw: bool,
+    /// The coarse table for whole hours, when it answers the query.
+    coarse: Option<&'static Family>,
+}
+
+/// Whether `coarse` can answer `q` for `family` exactly: every column the query groups or
+/// filters by is one of its dimensions.
+fn coarse_answers(q: &UsageQuery, family: &Family, coarse: &Family) -> bool {
+    let has = |c: &str| coarse.dims.iter().any(|d| d.col == c);
+    let category_filter = q.category.is_some() && family.dims.iter().any(|d| d.col == "category");
+    q.group_by.iter().all(|d| has(d.column()))
+        && (q.team_ids.is_empty() || has("team_id"))
+        && (q.include_personal || has("team_id"))
+        && (q.user_ids.is_empty() || has("user_id"))
+        && (!category_filter || has("category"))
 }
 
 /// Adds one result row to the table.

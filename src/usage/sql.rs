@@ -1,65 +1,63 @@
-//! The SQL of a usage query: one statement per rollup family and **part** of the window.
+//! The SQL of a usage query: one statement per rollup table (or raw stream) a query reads,
+//! over a list of **spans**: stretches of time, each tagged with the bucket it adds to.
 //!
-//! A part is either whole 15-minute slots, read from the rollup table, or an edge of the
-//! window that is not a whole slot (a window starting at 10:07, or ending inclusive at a
-//! minute), read from the raw records with the very expressions ingest rolls up with
-//! (`store/rollups.rs`). The same raw form over the whole window is the benchmark's baseline.
-//! Buckets are joined as a small `VALUES` list of `[start, end)` bounds, scanned first so
-//! each bucket is one index range over `(org_id, slot)` or `(org_id, time)`.
+//! Each bucket is [`split`] into the coarsest pieces that tile it exactly: whole UTC hours
+//! from the hourly tables (when the query's grouping and filters allow them), the remaining
+//! whole 15-minute slots from the 15-minute tables, and edges that are not whole slots (a
+//! window starting at 10:07, or ending inclusive at a minute) from the raw records, read with
+//! the very expressions ingest rolls up with (`store/rollups.rs`). A local day in
+//! Asia/Kathmandu (18:15 to 18:15 UTC) is thus 23 hourly slots and 3 + 1 quarter hours; a
+//! day in New York is 24 hourly slots. The raw form over whole buckets is the benchmark's
+//! baseline. Spans are joined as a small `VALUES` list of `(bucket, start, end)`, scanned
+//! first, so each span is one index range over `(org_id, slot)` or `(org_id, time)`.
 
 use super::UsageQuery;
-use crate::domain::calendar::Period;
 use crate::domain::{DataType, FieldType};
 use crate::store::Value;
-use crate::store::rollups::{Dialect, Family, SLOT_SECONDS, raw_dim, time_column};
+use crate::store::rollups::{Dialect, Family, raw_dim, time_column};
 use chrono::{DateTime, Utc};
 
-/// A stretch of the window and where it is read from.
+/// A stretch of time `[from, to)` (Unix microseconds) added to bucket `bucket`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Part {
-    /// Whole slots `[from, to)` (Unix seconds, multiples of 15 minutes) from the rollups.
-    Rollup {
-        /// First slot.
-        from: i64,
-        /// End slot (exclusive).
-        to: i64,
-    },
-    /// `[from, to)` from the raw records.
-    Raw {
-        /// First instant.
-        from: DateTime<Utc>,
-        /// First instant after.
-        to: DateTime<Utc>,
-    },
+pub struct Span {
+    /// The bucket's number.
+    pub bucket: usize,
+    /// First instant, Unix microseconds.
+    pub from: i64,
+    /// First instant after, Unix microseconds.
+    pub to: i64,
 }
 
-/// Cuts `[from, to)` into whole slots and the raw edges around them; the whole window raw
-/// when `raw` is set.
-pub fn parts(from: DateTime<Utc>, to: DateTime<Utc>, raw: bool) -> Vec<Part> {
-    let slot_us = SLOT_SECONDS * 1_000_000;
-    let (f, t) = (from.timestamp_micros(), to.timestamp_micros());
-    let lo = f.div_euclid(slot_us) + i64::from(f.rem_euclid(slot_us) != 0);
-    let hi = t.div_euclid(slot_us);
-    if raw || lo >= hi {
-        return if from < to {
-            vec![Part::Raw { from, to }]
-        } else {
-            Vec::new()
-        };
+/// Where a span is read from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Source {
+    /// Whole slots of this many seconds, from the rollup table of that granularity.
+    Slots(i64),
+    /// The raw records.
+    Raw,
+}
+
+/// Cuts `[from, to)` (Unix microseconds) into whole slots of the coarsest of `grains`
+/// (seconds, coarsest first) that fit, the next coarsest around them, and so on; what is left
+/// at the edges is raw. The pieces tile `[from, to)` exactly.
+pub fn split(from: i64, to: i64, grains: &[i64], out: &mut Vec<(Source, i64, i64)>) {
+    if from >= to {
+        return;
     }
-    let at = |slot: i64| DateTime::from_timestamp(slot * SLOT_SECONDS, 0).unwrap_or(from);
-    let mut out = Vec::new();
-    if at(lo) > from {
-        out.push(Part::Raw { from, to: at(lo) });
+    let Some((&g, finer)) = grains.split_first() else {
+        out.push((Source::Raw, from, to));
+        return;
+    };
+    let us = g * 1_000_000;
+    let lo = from.div_euclid(us) * us + if from.rem_euclid(us) != 0 { us } else { 0 };
+    let hi = to.div_euclid(us) * us;
+    if lo >= hi {
+        split(from, to, finer, out);
+        return;
     }
-    out.push(Part::Rollup {
-        from: lo * SLOT_SECONDS,
-        to: hi * SLOT_SECONDS,
-    });
-    if at(hi) < to {
-        out.push(Part::Raw { from: at(hi), to });
-    }
-    out
+    split(from, lo, finer, out);
+    out.push((Source::Slots(g), lo, hi));
+    split(hi, to, finer, out);
 }
 
 /// What a statement selects per bucket and group, after the bucket index and group keys.
@@ -85,21 +83,22 @@ pub struct Statement {
     pub types: Vec<FieldType>,
 }
 
-/// The statement for `family` over `part`, with buckets `buckets` numbered from `first`,
-/// grouped by `groups` (rollup columns). `source` is the raw stream of a raw part.
+/// The statement reading `spans` of `family` from `source` (a raw part reads stream
+/// `stream`; a slot part reads `family`'s own table), grouped by bucket and `groups` (rollup
+/// columns).
 #[allow(clippy::too_many_arguments)]
 pub fn statement(
     d: Dialect,
     org: &str,
     q: &UsageQuery,
     family: &Family,
-    source: DataType,
-    part: Part,
-    buckets: &[(usize, Period)],
+    stream: DataType,
+    source: Source,
+    spans: &[Span],
     groups: &[&'static str],
     select: Select,
 ) -> Statement {
-    let raw = matches!(part, Part::Raw { .. });
+    let raw = source == Source::Raw;
     // A dimension or key column as this part reads it.
     let col = |c: &str| -> String {
         if raw {
@@ -108,27 +107,28 @@ pub fn statement(
                 .iter()
                 .find(|x| x.col == c)
                 .expect("grouped columns are family dimensions");
-            format!("COALESCE({}, '')", raw_dim(dim, source))
+            format!("COALESCE({}, '')", raw_dim(dim, stream))
         } else {
             format!("r.{c}")
         }
     };
     let time = if raw {
-        format!("r.{}", time_column(source))
+        format!("r.{}", time_column(stream))
     } else {
         "r.slot".to_string()
     };
     let mut params: Vec<Value> = Vec::new();
-    let mut values = Vec::with_capacity(buckets.len());
-    for (i, p) in buckets {
+    let mut values = Vec::with_capacity(spans.len());
+    for span in spans {
         values.push("(?, ?, ?)");
-        params.push(Value::Integer(*i as i64));
+        params.push(Value::Integer(span.bucket as i64));
         if raw {
-            params.push(p.start.into());
-            params.push(p.end.into());
+            params.push(instant(span.from).into());
+            params.push(instant(span.to).into());
         } else {
-            params.push(Value::Integer(ceil_seconds(p.start)));
-            params.push(Value::Integer(ceil_seconds(p.end)));
+            // Slot spans are whole slots: whole seconds.
+            params.push(Value::Integer(span.from.div_euclid(1_000_000)));
+            params.push(Value::Integer(span.to.div_euclid(1_000_000)));
         }
     }
     let mut select_list = vec!["bk.bi".to_string()];
@@ -177,26 +177,14 @@ pub fn statement(
         }
     }
     let table = if raw {
-        crate::domain::catalog::spec(source).table
+        crate::domain::catalog::spec(stream).table
     } else {
         family.table
     };
     let mut filter = format!("r.org_id = ? AND {time} >= bk.bs AND {time} < bk.be");
     params.push(org.into());
-    match part {
-        Part::Rollup { from, to } => {
-            filter.push_str(" AND r.slot >= ? AND r.slot < ?");
-            params.push(Value::Integer(from));
-            params.push(Value::Integer(to));
-        }
-        Part::Raw { from, to } => {
-            filter.push_str(&format!(" AND {time} >= ? AND {time} < ?"));
-            params.push(from.into());
-            params.push(to.into());
-            if let Some(f) = family.raw_filter {
-                filter.push_str(&format!(" AND {f}"));
-            }
-        }
+    if raw && let Some(f) = family.raw_filter {
+        filter.push_str(&format!(" AND {f}"));
     }
     add_filters(&mut filter, &mut params, org, q, &col, family);
     let sql = format!(
@@ -247,11 +235,9 @@ fn add_filters(
     }
 }
 
-/// Unix seconds of `t`, rounded up: a slot (whole seconds) lies at or after `t` exactly when
-/// it lies at or after this.
-fn ceil_seconds(t: DateTime<Utc>) -> i64 {
-    let us = t.timestamp_micros();
-    us.div_euclid(1_000_000) + i64::from(us.rem_euclid(1_000_000) != 0)
+/// The instant of Unix microseconds `us`.
+fn instant(us: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_micros(us).unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -259,39 +245,56 @@ mod tests {
     use super::*;
     use chrono::TimeZone;
 
+    fn us(h: u32, m: u32) -> i64 {
+        Utc.with_ymd_and_hms(2026, 3, 29, h, m, 0)
+            .unwrap()
+            .timestamp_micros()
+    }
+
+    fn pieces(from: i64, to: i64, grains: &[i64]) -> Vec<(Source, i64, i64)> {
+        let mut out = Vec::new();
+        split(from, to, grains, &mut out);
+        out
+    }
+
     #[test]
-    fn aligned_windows_are_all_rollup_and_edges_are_raw() {
-        let at = |h, m| Utc.with_ymd_and_hms(2026, 3, 29, h, m, 0).unwrap();
+    fn buckets_split_into_the_coarsest_whole_slots_and_raw_edges() {
+        // A Kathmandu day (18:15 to 18:15 UTC): quarter hours around whole hours.
+        let day = pieces(us(0, 15) - 6 * 3_600_000_000, us(18, 15), &[3600, 900]);
         assert_eq!(
-            parts(at(0, 0), at(23, 45), false),
-            vec![Part::Rollup {
-                from: at(0, 0).timestamp(),
-                to: at(23, 45).timestamp()
-            }]
+            day,
+            vec![
+                (
+                    Source::Slots(900),
+                    us(0, 15) - 6 * 3_600_000_000,
+                    us(0, 0) - 5 * 3_600_000_000
+                ),
+                (Source::Slots(3600), us(0, 0) - 5 * 3_600_000_000, us(18, 0)),
+                (Source::Slots(900), us(18, 0), us(18, 15)),
+            ]
         );
-        let p = parts(at(10, 7), at(12, 8), false);
-        assert_eq!(p.len(), 3);
+        // Window edges that are not whole slots are raw.
         assert_eq!(
-            p[0],
-            Part::Raw {
-                from: at(10, 7),
-                to: at(10, 15)
-            }
+            pieces(us(10, 7), us(12, 8), &[3600, 900]),
+            vec![
+                (Source::Raw, us(10, 7), us(10, 15)),
+                (Source::Slots(900), us(10, 15), us(11, 0)),
+                (Source::Slots(3600), us(11, 0), us(12, 0)),
+                (Source::Raw, us(12, 0), us(12, 8)),
+            ]
         );
         assert_eq!(
-            p[2],
-            Part::Raw {
-                from: at(12, 0),
-                to: at(12, 8)
-            }
+            pieces(us(0, 0), us(23, 45), &[900]),
+            vec![(Source::Slots(900), us(0, 0), us(23, 45))]
         );
-        assert_eq!(parts(at(10, 1), at(10, 14), false).len(), 1);
         assert_eq!(
-            parts(at(0, 0), at(1, 0), true),
-            vec![Part::Raw {
-                from: at(0, 0),
-                to: at(1, 0)
-            }]
+            pieces(us(10, 1), us(10, 14), &[3600, 900]),
+            vec![(Source::Raw, us(10, 1), us(10, 14))]
         );
+        assert_eq!(
+            pieces(us(0, 0), us(1, 0), &[]),
+            vec![(Source::Raw, us(0, 0), us(1, 0))]
+        );
+        assert!(pieces(us(1, 0), us(1, 0), &[3600]).is_empty());
     }
 }

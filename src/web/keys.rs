@@ -35,6 +35,7 @@ fn scope_hint(s: Scope) -> &'static str {
         Scope::UsageExport => "One-time exports, usage reports, reading teams and members.",
         Scope::Drains => "Data drains and their destination secrets.",
         Scope::Admin => "Everything, including keys and organization settings.",
+        Scope::Analytics => "Read-only usage analytics and budgets (GET /v1/usage).",
     }
 }
 

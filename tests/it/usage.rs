@@ -274,26 +274,7 @@ both_backends!(
         let app = setup(b).await;
         let t0 = Utc.with_ymd_and_hms(2026, 3, 28, 22, 0, 0).unwrap();
         ingest_all(&app, "credit_logs", &credit_logs("c", t0, 30)).await;
-        let (mut runs, mut chats, mut calls) = (Vec::new(), Vec::new(), Vec::new());
-        for k in 0..300i64 {
-            let t = (t0 + Duration::seconds(k * 347)).to_rfc3339();
-            let team = if k % 2 == 0 { "team-eng" } else { "team-sales" };
-            let user = ["u1", "u2", "u3"][(k % 3) as usize];
-            runs.push(json!({"org_id": "acme", "run_id": format!("r{k}"), "workspace_id": team,
-            "workbook_id": format!("wb-{}", k % 4), "user_id": user, "pl_run_created_ts": t,
-            "run_status": if k % 5 == 0 { "failed" } else { "success" }, "credit_cost": 0.125 * (k % 7) as f64}));
-            chats.push(json!({"org_id": "acme", "interaction_id": format!("i{k}"), "workspace_id": team,
-            "user_id": user, "agent_id": format!("ag-{}", k % 3), "model": (["gpt", "claude"][(k % 2) as usize]),
-            "api_key_id": if k % 4 == 0 { json!("key-1") } else { Value::Null },
-            "interaction_created_ts": t, "prompt_tokens": k * 10, "completion_tokens": k, "credit_cost": 0.5}));
-            calls.push(json!({"org_id": "acme", "tool_call_id": format!("t{k}"), "workspace_id": team,
-            "user_id": user, "agent_id": format!("ag-{}", k % 3), "created_at": t, "tool_name": "search",
-            "status": if k % 6 == 0 { "error" } else { "success" },
-            "latency_ms": if k % 10 == 0 { Value::Null } else { json!((k * 37) % 2000) }}));
-        }
-        ingest_all(&app, "workflows", &runs).await;
-        ingest_all(&app, "agent_interactions", &chats).await;
-        ingest_all(&app, "gumstack", &calls).await;
+        ingest_streams(&app, "", t0, 300).await;
 
         let usage = Usage::new(app.store.clone());
         let org = app.store.get_org("acme").await.unwrap().unwrap();
@@ -369,6 +350,31 @@ both_backends!(
         assert!((p95 - exact).abs() / exact <= 0.0101, "{p95} vs {exact}");
     }
 );
+
+/// `n` workflow runs, agent interactions and tool calls every 5 min 47 s from `t0` (ids
+/// prefixed `prefix`): two teams, three members, failures, errors and latencies.
+async fn ingest_streams(app: &TestApp, prefix: &str, t0: DateTime<Utc>, n: i64) {
+    let (mut runs, mut chats, mut calls) = (Vec::new(), Vec::new(), Vec::new());
+    for k in 0..n {
+        let t = (t0 + Duration::seconds(k * 347)).to_rfc3339();
+        let team = if k % 2 == 0 { "team-eng" } else { "team-sales" };
+        let user = ["u1", "u2", "u3"][(k % 3) as usize];
+        runs.push(json!({"org_id": "acme", "run_id": format!("{prefix}r{k}"), "workspace_id": team,
+        "workbook_id": format!("wb-{}", k % 4), "user_id": user, "pl_run_created_ts": t,
+        "run_status": if k % 5 == 0 { "failed" } else { "success" }, "credit_cost": 0.125 * (k % 7) as f64}));
+        chats.push(json!({"org_id": "acme", "interaction_id": format!("{prefix}i{k}"), "workspace_id": team,
+        "user_id": user, "agent_id": format!("ag-{}", k % 3), "model": (["gpt", "claude"][(k % 2) as usize]),
+        "api_key_id": if k % 4 == 0 { json!("key-1") } else { Value::Null },
+        "interaction_created_ts": t, "prompt_tokens": k * 10, "completion_tokens": k, "credit_cost": 0.5}));
+        calls.push(json!({"org_id": "acme", "tool_call_id": format!("{prefix}t{k}"), "workspace_id": team,
+        "user_id": user, "agent_id": format!("ag-{}", k % 3), "created_at": t, "tool_name": "search",
+        "status": if k % 6 == 0 { "error" } else { "success" },
+        "latency_ms": if k % 10 == 0 { Value::Null } else { json!((k * 37) % 2000) }}));
+    }
+    ingest_all(app, "workflows", &runs).await;
+    ingest_all(app, "agent_interactions", &chats).await;
+    ingest_all(app, "gumstack", &calls).await;
+}
 
 async fn usage_total(app: &TestApp, key: &str, metrics: &str) -> Value {
     let a = usage(
@@ -463,14 +469,19 @@ both_backends!(
         app.store.set_rollups(false);
         ingest_all(&app, "credit_logs", &logs).await;
         app.store.set_rollups(true);
-        app.store
-            .execute(
-                "INSERT INTO usage_backfill (org_id, stream, next_pos, upto) \
-             SELECT org_id, 'credit_logs', MIN(pos), MAX(pos) FROM credit_logs GROUP BY org_id",
-                &[],
-            )
-            .await
-            .unwrap();
+        // Migration 0016 (the hourly tables) wrote its own backfill rows too.
+        for table in ["usage_backfill", "usage_backfill_hourly"] {
+            app.store
+                .execute(
+                    &format!(
+                        "INSERT INTO {table} (org_id, stream, next_pos, upto) \
+                 SELECT org_id, 'credit_logs', MIN(pos), MAX(pos) FROM credit_logs GROUP BY org_id"
+                    ),
+                    &[],
+                )
+                .await
+                .unwrap();
+        }
         let store = &app.store;
         assert!(
             outflow::usage::backfill::pending(store, "acme")
@@ -506,7 +517,7 @@ both_backends!(
             steps += 1;
             assert!(steps < 100, "the backfill ends");
         }
-        assert!(steps >= 3, "bounded batches: {steps}");
+        assert!(steps >= 6, "bounded batches of both backfills: {steps}");
         assert!(
             !outflow::usage::backfill::pending(store, "acme")
                 .await
@@ -720,5 +731,306 @@ both_backends!(
         }
         assert_eq!(paged, flat(&whole));
         assert!(paged.len() > 4);
+    }
+);
+
+/// The service's answer to `query` (a `GET /v1/usage` query string) from the rollups, and
+/// from the raw records.
+async fn rolled_and_raw(app: &TestApp, query: &str) -> (Value, Value) {
+    let fields: serde_json::Map<String, Value> = query
+        .split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, v)| {
+            let v = match v {
+                "true" | "false" => Value::Bool(v == "true"),
+                _ => Value::from(v),
+            };
+            (k.to_string(), v)
+        })
+        .collect();
+    let params: UsageParams = serde_json::from_value(Value::Object(fields)).unwrap();
+    let usage = Usage::new(app.store.clone());
+    let org = app.store.get_org("acme").await.unwrap().unwrap();
+    let mut q = outflow::usage::request::validate(&params, &org, Utc::now()).unwrap();
+    let rolled = serde_json::to_value(usage.run(&org, &q).await.unwrap()).unwrap();
+    q.raw = true;
+    let raw = serde_json::to_value(usage.run(&org, &q).await.unwrap()).unwrap();
+    (rolled, raw)
+}
+
+// The hourly tables (migration 0016) answer queries grouped and filtered by team (and, for
+// credits, category) only; the quarter hours at the edges of buckets in zones like
+// Asia/Kathmandu or Australia/Lord_Howe come from the 15-minute tables. Every such answer
+// equals the raw records' — on DST days, with every filter they take — and the 15-minute
+// tables are provably not read for whole hours.
+both_backends!(
+    hourly_rollups_answer_team_queries_like_the_raw_records,
+    |b| async move {
+        let app = setup(b).await;
+        let spring = Utc.with_ymd_and_hms(2026, 3, 27, 20, 0, 0).unwrap();
+        // Lord Howe leaves DST (+11 → +10:30) on 2026-04-05: a 24.5-hour local day.
+        let howe = Utc.with_ymd_and_hms(2026, 4, 3, 12, 0, 0).unwrap();
+        let mut logs = credit_logs("s", spring, 80);
+        logs.extend(credit_logs("h", howe, 60));
+        ingest_all(&app, "credit_logs", &logs).await;
+        ingest_streams(&app, "s", spring, 800).await;
+        ingest_streams(&app, "h", howe, 600).await;
+
+        let windows = [
+            ("Europe/Berlin", "2026-03-28", "2026-03-30"),
+            ("Asia/Kathmandu", "2026-03-28", "2026-03-30"),
+            ("Australia/Lord_Howe", "2026-04-04", "2026-04-06"),
+            ("Europe/Berlin", "2026-03-29T01:07", "2026-03-29T16:52:30"),
+        ];
+        let additive = "runs,failed_runs,run_credits,interactions,interaction_credits,\
+                        input_tokens,output_tokens,tool_calls,tool_call_errors";
+        let mut compared = 0;
+        for (tz, start, end) in windows {
+            for bucket in ["1h", "1d", "total"] {
+                let w = format!("timezone={tz}&start={start}&end={end}&bucket={bucket}");
+                let mut queries = Vec::new();
+                for group_by in ["", "team", "category"] {
+                    for filter in [
+                        "",
+                        "&team_ids=team-eng,personal-u1",
+                        "&include_personal_workspaces=false",
+                        "&category=agent_run",
+                    ] {
+                        queries.push(format!(
+                            "{w}&metrics=credits,credits_granted&group_by={group_by}{filter}"
+                        ));
+                    }
+                }
+                for group_by in ["", "team"] {
+                    for filter in [
+                        "",
+                        "&team_ids=team-sales",
+                        "&include_personal_workspaces=false",
+                    ] {
+                        queries.push(format!(
+                            "{w}&metrics={additive}&group_by={group_by}{filter}"
+                        ));
+                    }
+                }
+                for query in queries {
+                    let (rolled, raw) = rolled_and_raw(&app, &query).await;
+                    assert_eq!(rolled, raw, "{query}");
+                    let any = rolled["buckets"].as_array().unwrap().iter().any(|b| {
+                        b["totals"]
+                            .as_object()
+                            .unwrap()
+                            .values()
+                            .any(|v| v.as_f64() != Some(0.0))
+                    });
+                    assert!(any, "{query}: {rolled}");
+                    compared += 1;
+                }
+            }
+        }
+        assert_eq!(compared, 4 * 3 * 18);
+
+        // Which tables answer: with the 15-minute credit rollups emptied, whole-hour buckets
+        // grouped by team still equal the raw records (the hourly table alone answers them);
+        // Kathmandu's days (quarter-hour edges) and a grouping by member no longer do.
+        let berlin = "metrics=credits,credits_granted&timezone=Europe/Berlin&start=2026-03-28\
+                      &end=2026-03-30&bucket=1d&group_by=team";
+        let kathmandu = berlin.replace("Europe/Berlin", "Asia/Kathmandu");
+        let by_user = berlin.replace("group_by=team", "group_by=user");
+        app.store
+            .execute("DELETE FROM usage_credits", &[])
+            .await
+            .unwrap();
+        let (rolled, raw) = rolled_and_raw(&app, berlin).await;
+        assert_eq!(rolled, raw, "whole hours come from the hourly table");
+        for query in [kathmandu.as_str(), by_user.as_str()] {
+            let (rolled, raw) = rolled_and_raw(&app, query).await;
+            assert_ne!(rolled, raw, "{query} reads the 15-minute table");
+        }
+    }
+);
+
+// A database migrated to 0016 with records already stored: until the hourly backfill has
+// rolled them up, queries read the 15-minute tables (still exact); the backfill fills the
+// hourly tables in bounded batches and the answers stay the same.
+both_backends!(
+    hourly_backfill_fills_the_new_tables_in_batches,
+    |b| async move {
+        let app = setup(b).await;
+        let t0 = Utc.with_ymd_and_hms(2026, 3, 10, 8, 0, 0).unwrap();
+        ingest_all(&app, "credit_logs", &credit_logs("b", t0, 20)).await;
+        ingest_streams(&app, "b", t0, 200).await;
+        let query = "metrics=credits,runs&timezone=America/New_York&start=2026-03-09\
+                     &end=2026-03-12&bucket=1d&group_by=team";
+        let (expected, raw) = rolled_and_raw(&app, query).await;
+        assert_eq!(expected, raw);
+        // As the migration leaves an existing database: empty hourly tables and a backfill
+        // row per stream.
+        let store = &app.store;
+        for family in outflow::store::rollups::COARSE {
+            store
+                .execute(&format!("DELETE FROM {}", family.table), &[])
+                .await
+                .unwrap();
+        }
+        for stream in [
+            "credit_logs",
+            "workflow_runs",
+            "agent_interactions",
+            "tool_calls",
+        ] {
+            store
+                .execute(
+                    &format!(
+                        "INSERT INTO usage_backfill_hourly (org_id, stream, next_pos, upto) \
+                         SELECT org_id, '{stream}', MIN(pos), MAX(pos) FROM {stream} GROUP BY org_id"
+                    ),
+                    &[],
+                )
+                .await
+                .unwrap();
+        }
+        use outflow::usage::backfill;
+        assert!(
+            backfill::pending_in(store, backfill::HOURLY_TABLES, "acme")
+                .await
+                .unwrap()
+        );
+        assert!(!backfill::pending(store, "acme").await.unwrap());
+        assert_eq!(
+            rolled_and_raw(&app, query).await.0,
+            expected,
+            "while pending"
+        );
+        let mut steps = 0;
+        while backfill::step(store, 50).await.unwrap() {
+            steps += 1;
+            assert!(steps < 200, "the backfill ends");
+        }
+        assert!(steps >= 8, "bounded batches: {steps}");
+        assert!(
+            !backfill::pending_in(store, backfill::HOURLY_TABLES, "acme")
+                .await
+                .unwrap()
+        );
+        let rows = store
+            .query(
+                "SELECT COUNT(*) FROM usage_runs_hourly",
+                &[],
+                &[outflow::domain::FieldType::Integer],
+            )
+            .await
+            .unwrap()[0][0]
+            .as_i64()
+            .unwrap();
+        assert!(rows > 0, "the backfill filled the hourly table");
+        // The 15-minute tables were not touched again: nothing is counted twice.
+        assert_eq!(
+            rolled_and_raw(&app, query).await.0,
+            expected,
+            "after the backfill"
+        );
+        let by_user = query.replace("group_by=team", "group_by=user");
+        let (rolled, raw) = rolled_and_raw(&app, &by_user).await;
+        assert_eq!(rolled, raw);
+    }
+);
+
+// The read-only `analytics` scope: `GET /v1/usage` and reading budgets, nothing else; `admin`
+// includes it; a key with neither it nor `usage_export` is refused usage.
+both_backends!(
+    analytics_scope_reads_usage_and_budgets_only,
+    |b| async move {
+        let app = setup(b).await;
+        let t0 = Utc.with_ymd_and_hms(2026, 3, 10, 8, 0, 0).unwrap();
+        ingest_all(&app, "credit_logs", &credit_logs("a", t0, 3)).await;
+        let (_, admin) = app.org_key("acme", "admin").await;
+        // Created through the API like any other key.
+        let r = post_json(
+            &app,
+            "/v1/keys",
+            &admin,
+            json!({"name": "dashboard", "scopes": ["analytics"]}),
+        )
+        .await;
+        assert_eq!(r.status(), 201);
+        let created: Value = r.json().await.unwrap();
+        assert_eq!(created["scopes"], json!(["analytics"]));
+        let analytics = created["secret"].as_str().unwrap().to_string();
+        let q = "metrics=credits&start=2026-03-10&end=2026-03-10&timezone=UTC&bucket=total";
+        let answer = usage(&app, &analytics, q).await;
+        assert!(answer["buckets"][0]["totals"]["credits"].as_f64().unwrap() > 0.0);
+        assert_eq!(
+            usage(&app, &admin, q).await,
+            answer,
+            "admin includes analytics"
+        );
+
+        let budget = post_json(
+            &app,
+            "/v1/budgets",
+            &admin,
+            json!({"name": "Org", "period": "month", "limit_credits": 1000, "thresholds": [80]}),
+        )
+        .await;
+        assert_eq!(budget.status(), 201, "{}", budget.text().await.unwrap());
+        let budget: Value = budget.json().await.unwrap();
+        let id = budget["id"].as_str().unwrap();
+        assert_eq!(app.get("/v1/budgets", &analytics).await.status(), 200);
+        assert_eq!(
+            app.get(&format!("/v1/budgets/{id}"), &analytics)
+                .await
+                .status(),
+            200
+        );
+
+        // Anything beyond reading is refused, naming the scope it needs.
+        let r = post_json(
+            &app,
+            "/v1/exports",
+            &analytics,
+            json!({"data_type": "credit_logs", "start": "2026-03-10", "end": "2026-03-10"}),
+        )
+        .await;
+        let m = error_message(r, 403).await;
+        assert!(m.contains("usage_export"), "{m}");
+        let r = post_json(
+            &app,
+            "/v1/budgets",
+            &analytics,
+            json!({"name": "No", "period": "month", "limit_credits": 5}),
+        )
+        .await;
+        let m = error_message(r, 403).await;
+        assert!(m.contains("usage_export"), "{m}");
+        let r = app
+            .client
+            .delete(format!("{}/v1/budgets/{id}", app.url))
+            .bearer_auth(&analytics)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 403);
+        assert_eq!(app.get("/v1/keys", &analytics).await.status(), 403);
+
+        // Without it (nor usage_export), usage is refused with the scopes that would do.
+        let (_, drains) = app.org_key("acme", "drains").await;
+        let r = app.get(&format!("/v1/usage?{q}"), &drains).await;
+        let m = error_message(r, 403).await;
+        assert!(m.contains("usage_export") && m.contains("analytics"), "{m}");
+        let r = app.get("/v1/budgets", &drains).await;
+        assert_eq!(r.status(), 403);
+
+        // An unknown scope names the allowed ones, analytics among them.
+        let r = post_json(
+            &app,
+            "/v1/keys",
+            &admin,
+            json!({"name": "x", "scopes": ["analytic"]}),
+        )
+        .await;
+        assert_eq!(r.status(), 400);
+        let body = r.text().await.unwrap();
+        assert!(body.contains("analytics"), "{body}");
     }
 );

@@ -1,5 +1,6 @@
-//! `/v1/budgets`: credit budgets of the caller's organization (usage_export scope) — create,
-//! list, read, change, delete — each shown with its current spend, forecast and alerts.
+//! `/v1/budgets`: credit budgets of the caller's organization (usage_export scope; reading
+//! them also the read-only analytics scope) — create, list, read, change, delete — each
+//! shown with its current spend, forecast and alerts.
 
 use crate::budget::{BudgetBody, BudgetError, BudgetView};
 use crate::http::auth::OrgAuth;
@@ -67,14 +68,14 @@ pub(super) async fn create_budget(
     get,
     path = "/v1/budgets",
     tag = "budgets",
-    security(("org_key" = ["usage_export"])),
+    security(("org_key" = ["usage_export"]), ("org_key" = ["analytics"])),
     responses((status = 200, description = "Budgets", body = BudgetList))
 )]
 pub(super) async fn list_budgets(
     auth: OrgAuth,
     State(state): State<AppState>,
 ) -> Result<Json<BudgetList>, ApiError> {
-    auth.require(&[Scope::UsageExport])?;
+    auth.require(&[Scope::UsageExport, Scope::Analytics])?;
     let items = state.budgets.list(auth.org_id(), Utc::now()).await?;
     Ok(Json(BudgetList { items }))
 }
@@ -84,7 +85,7 @@ pub(super) async fn list_budgets(
     get,
     path = "/v1/budgets/{id}",
     tag = "budgets",
-    security(("org_key" = ["usage_export"])),
+    security(("org_key" = ["usage_export"]), ("org_key" = ["analytics"])),
     params(("id" = String, Path, description = "Budget id")),
     responses(
         (status = 200, description = "The budget", body = BudgetView),
@@ -96,7 +97,7 @@ pub(super) async fn get_budget(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<BudgetView>, ApiError> {
-    auth.require(&[Scope::UsageExport])?;
+    auth.require(&[Scope::UsageExport, Scope::Analytics])?;
     Ok(Json(
         state.budgets.view(auth.org_id(), &id, Utc::now()).await?,
     ))

@@ -20,7 +20,7 @@ pub struct CreateKey {
     /// Display name, not only spaces.
     #[schema(min_length = 1, pattern = r"\S")]
     pub name: String,
-    /// Scopes: usage_export, drains, admin.
+    /// Scopes: usage_export, drains, admin, analytics (read-only usage and budgets).
     #[schema(min_items = 1)]
     pub scopes: Vec<Scope>,
 }
@@ -77,10 +77,10 @@ pub(super) async fn create_key(
 ) -> Result<(StatusCode, Json<CreatedKey>), ApiError> {
     auth.require(&[Scope::Admin])?;
     if body.name.trim().is_empty() || body.scopes.is_empty() {
-        return Err(ApiError::BadRequest(
-            "`name` must not be empty and `scopes` needs at least one of usage_export, drains, admin"
-                .into(),
-        ));
+        return Err(ApiError::BadRequest(format!(
+            "`name` must not be empty and `scopes` needs at least one of {}",
+            Scope::names()
+        )));
     }
     let (key, secret) = create_org_key(
         &state.store,

@@ -45,9 +45,9 @@ use utoipa_axum::routes;
         (name = "keys", description = "Organization keys (admin scope)"),
         (name = "exports", description = "One-time exports (usage_export scope)"),
         (name = "drains", description = "Data drains and their secrets (drains scope)"),
-        (name = "usage", description = "Usage analytics in local time buckets (usage_export scope)"),
+        (name = "usage", description = "Usage analytics in local time buckets (usage_export or analytics scope)"),
         (name = "schedules", description = "Scheduled exports (usage_export scope)"),
-        (name = "budgets", description = "Credit budgets and their alerts (usage_export scope)"),
+        (name = "budgets", description = "Credit budgets and their alerts (usage_export scope; reading them also analytics)"),
         (name = "notifications", description = "Drain errors, failed exports and schedules as signed events (admin scope)"),
         (name = "reference", description = "Reference-compatible routes (see the field catalog)"),
     )
@@ -69,7 +69,7 @@ impl Modify for Security {
         };
         components.add_security_scheme(
             "org_key",
-            bearer("Organization key (`ofk_…`) with scopes usage_export, drains, admin"),
+            bearer("Organization key (`ofk_…`) with scopes usage_export, drains, admin (includes every other), analytics (read-only: GET /v1/usage and reading budgets)"),
         );
         components.add_security_scheme("ingest_key", bearer("The platform's ingest key"));
     }

@@ -33,13 +33,13 @@ impl From<UsageError> for ApiError {
     get,
     path = "/v1/usage",
     tag = "usage",
-    security(("org_key" = ["usage_export"])),
+    security(("org_key" = ["usage_export"]), ("org_key" = ["analytics"])),
     params(UsageParams),
     responses(
         (status = 200, description = "One page of buckets", body = UsageAnswer),
         (status = 400, description = "Invalid metric, window, bucket, group_by or filter", body = ErrorBody),
         (status = 401, description = "Missing or invalid key", body = ErrorBody),
-        (status = 403, description = "Key lacks usage_export", body = ErrorBody),
+        (status = 403, description = "Key lacks usage_export and analytics", body = ErrorBody),
         (status = 404, description = "A filtered team or member is not in this organization", body = ErrorBody),
     )
 )]
@@ -48,7 +48,7 @@ pub(super) async fn get_usage(
     State(state): State<AppState>,
     ApiQuery(params): ApiQuery<UsageParams>,
 ) -> Result<Json<UsageAnswer>, ApiError> {
-    auth.require(&[Scope::UsageExport])?;
+    auth.require(&[Scope::UsageExport, Scope::Analytics])?;
     let usage = Usage::new(state.store.clone());
     Ok(Json(
         usage
