@@ -2,12 +2,10 @@
 //! every Outflow destination shares. Encoding is deterministic — gzip without a timestamp in
 //! its header — so a retried batch writes the very same bytes and the same SHA-256.
 
-use crate::drain::batch::Batch;
+use crate::drain::batch::{Batch, envelope_head};
 use crate::drain::dest::config::S3Format;
 use flate2::Compression;
 use flate2::write::GzEncoder;
-use serde::Serialize;
-use serde_json::{Map, Value as Json};
 use std::io::Write;
 
 /// An encoded batch object.
@@ -18,18 +16,6 @@ pub struct Encoded {
     pub content_type: &'static str,
 }
 
-#[derive(Serialize)]
-struct Envelope<'a> {
-    source: &'static str,
-    drain_id: &'a str,
-    drain_name: &'a str,
-    data_type: &'a str,
-    seq: i64,
-    prev: Option<&'a str>,
-    sequence: &'a str,
-    records: Vec<&'a Map<String, Json>>,
-}
-
 /// Encodes the batch's records in `format`.
 pub fn encode(batch: &Batch, format: S3Format) -> Encoded {
     match format {
@@ -37,7 +23,8 @@ pub fn encode(batch: &Batch, format: S3Format) -> Encoded {
             // flate2's default header carries mtime 0, which keeps the output deterministic.
             let mut gz = GzEncoder::new(Vec::new(), Compression::default());
             for record in &batch.records {
-                serde_json::to_writer(&mut gz, &record.fields).expect("writing to memory");
+                gz.write_all(record.json.as_bytes())
+                    .expect("writing to memory");
                 gz.write_all(b"\n").expect("writing to memory");
             }
             Encoded {
@@ -48,18 +35,17 @@ pub fn encode(batch: &Batch, format: S3Format) -> Encoded {
             }
         }
         S3Format::Json => {
-            let envelope = Envelope {
-                source: "outflow",
-                drain_id: &batch.drain_id,
-                drain_name: &batch.drain_name,
-                data_type: batch.data_type.as_str(),
-                seq: batch.chain.seq,
-                prev: batch.chain.prev.as_deref(),
-                sequence: &batch.chain.space,
-                records: batch.records.iter().map(|r| &r.fields).collect(),
-            };
+            // The envelope the HTTP destination sends, the records' JSON copied in.
+            let mut bytes = envelope_head(batch);
+            for (n, record) in batch.records.iter().enumerate() {
+                if n > 0 {
+                    bytes.push(b',');
+                }
+                bytes.extend_from_slice(record.json.as_bytes());
+            }
+            bytes.extend_from_slice(b"]}");
             Encoded {
-                bytes: serde_json::to_vec(&envelope).expect("JSON values always serialize"),
+                bytes,
                 content_type: "application/json",
             }
         }
@@ -72,7 +58,7 @@ mod tests {
     use crate::domain::DataType;
     use crate::drain::batch::DrainRecord;
     use flate2::read::GzDecoder;
-    use serde_json::json;
+    use serde_json::{Value as Json, json};
     use std::io::Read;
 
     fn batch() -> Batch {
@@ -87,10 +73,7 @@ mod tests {
             key: "k".into(),
             chain: crate::drain::batch::Chain::live(1, None),
             records: (1..=2)
-                .map(|n| DrainRecord {
-                    time: chrono::Utc::now(),
-                    fields: fields(n).as_object().unwrap().clone(),
-                })
+                .map(|n| DrainRecord::new(chrono::Utc::now(), fields(n).as_object().unwrap()))
                 .collect(),
         }
     }
