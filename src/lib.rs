@@ -58,7 +58,8 @@
 //!                  dest/ (http, s3 — object storage: S3, gcs.rs, azure.rs, with
 //!                  per-batch manifests and Parquet objects —, datadog — progress.rs:
 //!                  accepted parts of split batches; describe.rs shows destinations), ssrf.rs,
-//!                  secrets.rs (encrypted destination secrets), select.rs, batch.rs (with
+//!                  secrets.rs (encrypted destination secrets), rows.rs and select.rs (rows
+//!                  read as blocks, records written as JSON from them), batch.rs (with
 //!                  Chain: every batch's seq and prev), history.rs (status history read from
 //!                  the drain's audit events), reconcile.rs (per-bucket source / delivered /
 //!                  pending and id digests), received.rs (a receiver's files read back and

@@ -40,6 +40,9 @@ pub struct BenchDrainArgs {
     /// Backends to measure.
     #[arg(long, value_enum, default_value = "sqlite")]
     pub backend: BenchBackend,
+    /// Run only these parts (repeat or separate with commas); all three when absent.
+    #[arg(long, value_enum, value_delimiter = ',')]
+    pub only: Vec<Part>,
     /// Single-record ingests for the latency figure.
     #[arg(long, default_value_t = 300)]
     pub latency_records: usize,
@@ -69,6 +72,24 @@ pub struct BenchDrainArgs {
         default_value = "postgres://postgres@127.0.0.1:5432/postgres"
     )]
     pub postgres_url: String,
+}
+
+/// A part of the benchmark, for `--only`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Part {
+    /// Single-record ingest → receiver latency.
+    Latency,
+    /// Backlog throughput.
+    Backlog,
+    /// Idle drains' CPU and memory.
+    Idle,
+}
+
+impl BenchDrainArgs {
+    /// Whether `part` runs: every part unless `--only` names some.
+    fn wants(&self, part: Part) -> bool {
+        self.only.is_empty() || self.only.contains(&part)
+    }
 }
 
 /// What the receiver saw.
@@ -257,11 +278,13 @@ pub async fn run(args: BenchDrainArgs) -> anyhow::Result<()> {
             continue;
         }
         println!("== bench drain on {name}");
-        latency(&args, postgres).await?;
-        if args.backlog > 0 {
+        if args.wants(Part::Latency) {
+            latency(&args, postgres).await?;
+        }
+        if args.backlog > 0 && args.wants(Part::Backlog) {
             throughput(&args, postgres).await?;
         }
-        if args.idle_drains > 0 {
+        if args.idle_drains > 0 && args.wants(Part::Idle) {
             idle(&args, postgres).await?;
         }
     }

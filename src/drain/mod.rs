@@ -9,6 +9,8 @@
 //! - `secrets` — destination credentials, encrypted at rest;
 //! - `history` — a drain's status history, read from its `drain_*` audit events;
 //! - `batch` — what one delivery carries, and how records become it;
+//! - `rows` and `select` — the rows a drain reads (row blocks from the export path's fast
+//!   readers) and how its filters, fields and privacy turn them into records;
 //! - `dest/` — the destinations, one folder each, behind [`dest::Destination`];
 //! - `ssrf` — the guard that keeps destinations off private addresses;
 //! - `engine` — leases, wake-ups, the deliver-then-commit loop and the failure policy;
@@ -25,6 +27,7 @@ pub mod received;
 pub mod reconcile;
 pub mod repo;
 pub mod request;
+pub mod rows;
 pub mod secrets;
 pub mod select;
 pub mod service;

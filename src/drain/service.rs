@@ -581,8 +581,5 @@ fn sample_record(data_type: DataType, fields: &[String]) -> DrainRecord {
         };
         map.insert(id.to_string(), v);
     }
-    DrainRecord {
-        time: now,
-        fields: map,
-    }
+    DrainRecord::new(now, &map)
 }

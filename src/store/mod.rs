@@ -530,6 +530,50 @@ impl Store {
             .collect())
     }
 
+    /// What [`read_after_fields`](Self::read_after_fields) reads, through the export path's
+    /// fast readers ([`Store::stream`]: binary COPY on PostgreSQL, `rusqlite` on SQLite) into
+    /// row blocks, with no `Value` per cell: column 0 is the position, then the fields marked
+    /// in `wanted`, in catalog order. The blocks hold the rows in position order.
+    pub async fn read_after_block(
+        &self,
+        data_type: DataType,
+        org: &str,
+        after: i64,
+        limit: i64,
+        wanted: &[bool],
+    ) -> StoreResult<Vec<RowBlock>> {
+        let spec = crate::domain::catalog::spec(data_type);
+        let picked: Vec<usize> = (0..spec.fields.len())
+            .filter(|i| wanted.get(*i).copied().unwrap_or(true))
+            .collect();
+        let mut columns = vec!["pos".to_string()];
+        columns.extend(picked.iter().map(|i| format!("\"{}\"", spec.fields[*i].id)));
+        let mut types = vec![FieldType::Integer];
+        types.extend(picked.iter().map(|i| spec.fields[*i].ty));
+        let visible = match self.kind() {
+            BackendKind::Postgres => format!(" AND {}", postgres::position::VISIBLE),
+            BackendKind::Sqlite => String::new(),
+        };
+        let sql = format!(
+            "SELECT {} FROM {} WHERE org_id = ? AND pos > ?{visible} ORDER BY pos LIMIT ?",
+            columns.join(", "),
+            spec.table
+        );
+        let query = StreamQuery {
+            sql,
+            params: vec![org.into(), Value::Integer(after), Value::Integer(limit)],
+            types,
+            split: None,
+            streams: 1,
+        };
+        let mut rx = self.stream(query, usize::try_from(limit).unwrap_or(1).max(1));
+        let mut blocks = Vec::new();
+        while let Some(block) = rx.recv().await {
+            blocks.push(block?);
+        }
+        Ok(blocks)
+    }
+
     /// Records of `data_type` in `org` whose time field lies in `[from, to)`, in (time,
     /// position) order, at most `limit`, after `resume` (the (time, position) of the previous
     /// page's last row), reading only the fields marked in `wanted` like

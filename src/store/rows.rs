@@ -283,6 +283,15 @@ impl RowBlock {
         (0..self.len()).map(move |i| self.row(i))
     }
 
+    /// Keeps the first `rows` complete rows and drops the rest (their text stays in the arena
+    /// until the block is dropped).
+    pub fn truncate(&mut self, rows: usize) {
+        if rows < self.len() {
+            self.cells.truncate(rows * self.width);
+            self.open = 0;
+        }
+    }
+
     /// Replaces cell `col` of row `row` with text.
     pub fn set_text(&mut self, row: usize, col: usize, s: &str) {
         let (start, len) = self.span(s);

@@ -54,10 +54,7 @@ fn batch(records: Vec<Value>) -> Batch {
         records: records
             .into_iter()
             .enumerate()
-            .map(|(n, v)| DrainRecord {
-                time: time(n),
-                fields: v.as_object().unwrap().clone(),
-            })
+            .map(|(n, v)| DrainRecord::new(time(n), v.as_object().unwrap()))
             .collect(),
     }
 }
@@ -106,7 +103,7 @@ async fn a_batch_arrives_as_one_entry_per_record_with_the_drains_attributes() {
             "the first batch has none"
         );
         assert_eq!(entry["timestamp"], time(n).timestamp_millis());
-        assert_eq!(message(entry), Value::Object(b.records[n].fields.clone()));
+        assert_eq!(message(entry), Value::Object(b.records[n].fields()));
         assert!(entry.get("outflow_truncated").is_none());
     }
 }

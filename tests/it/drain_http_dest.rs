@@ -58,11 +58,11 @@ fn dest(rx: &Receiver, config: &DestinationConfig, secrets: &[&str]) -> Box<dyn 
 }
 
 fn record(i: i64) -> DrainRecord {
-    DrainRecord {
-        time: chrono::Utc
+    DrainRecord::new(
+        chrono::Utc
             .timestamp_opt(1_700_000_000 + i, 123_456_789)
             .unwrap(),
-        fields: json!({
+        json!({
             "run_id": format!("run_{i}"),
             "credit_cost": 10 + i,
             "ratio": 0.5,
@@ -71,9 +71,8 @@ fn record(i: i64) -> DrainRecord {
             "user": null,
         })
         .as_object()
-        .unwrap()
-        .clone(),
-    }
+        .unwrap(),
+    )
 }
 
 fn batch(key: &str, n: i64) -> Batch {
@@ -91,7 +90,7 @@ fn batch(key: &str, n: i64) -> Batch {
 }
 
 fn expected_fields(i: i64) -> Value {
-    Value::Object(record(i).fields)
+    Value::Object(record(i).fields())
 }
 
 #[tokio::test]
@@ -213,7 +212,7 @@ async fn a_retried_batch_keeps_its_webhook_id() {
 async fn batches_over_the_byte_cap_split_with_stable_part_ids() {
     let rx = Receiver::start().await;
     // One record's fields are ~100 bytes: about three per request.
-    let one = serde_json::to_vec(&record(0).fields).unwrap().len();
+    let one = record(0).json.len();
     let cap = 130 + 3 * (one + 1);
     let cfg = DestinationConfig::Http {
         format: HttpFormat::Json,

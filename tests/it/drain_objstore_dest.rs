@@ -84,16 +84,17 @@ fn batch(first_pos: i64, seq: i64, prev: Option<&str>, times: &[DateTime<Utc>]) 
         records: times
             .iter()
             .enumerate()
-            .map(|(i, t)| DrainRecord {
-                time: *t,
-                fields: json!({
-                    "run_id": format!("r{}", first_pos + i as i64),
-                    "credit_cost": i as f64 + 0.5,
-                    "pl_run_created_ts": t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string(),
-                })
-                .as_object()
-                .unwrap()
-                .clone(),
+            .map(|(i, t)| {
+                DrainRecord::new(
+                    *t,
+                    json!({
+                        "run_id": format!("r{}", first_pos + i as i64),
+                        "credit_cost": i as f64 + 0.5,
+                        "pl_run_created_ts": t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string(),
+                    })
+                    .as_object()
+                    .unwrap(),
+                )
             })
             .collect(),
     }

@@ -62,12 +62,13 @@ fn batch(first_pos: i64, times: &[DateTime<Utc>]) -> Batch {
         records: times
             .iter()
             .enumerate()
-            .map(|(i, t)| DrainRecord {
-                time: *t,
-                fields: json!({"run_id": format!("r{}", first_pos + i as i64), "credit_cost": i})
-                    .as_object()
-                    .unwrap()
-                    .clone(),
+            .map(|(i, t)| {
+                DrainRecord::new(
+                    *t,
+                    json!({"run_id": format!("r{}", first_pos + i as i64), "credit_cost": i})
+                        .as_object()
+                        .unwrap(),
+                )
             })
             .collect(),
     }
@@ -138,7 +139,7 @@ async fn a_batch_becomes_one_gzip_ndjson_object_under_the_day_of_its_first_recor
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    let expected: Vec<Value> = b.records.iter().map(|r| r.fields.clone().into()).collect();
+    let expected: Vec<Value> = b.records.iter().map(|r| r.fields().into()).collect();
     assert_eq!(lines, expected);
 }
 

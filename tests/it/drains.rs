@@ -395,6 +395,78 @@ both_backends!(
 );
 
 both_backends!(
+    batches_read_ahead_keep_order_positions_and_chain_across_boundaries,
+    |backend| async move {
+        // The live path reads each next batch (and writes its records) while the previous one
+        // is on the wire. Step a 2,500-record backlog cycle by cycle, with the receiver
+        // failing the second batch once: every batch is the next contiguous run of records in
+        // stored order, keyed by its positions, numbered and chained, and the failed batch —
+        // read ahead, then re-read from the store after the failure — goes again under its
+        // key with the same records.
+        let (ctx, rx, stepper, id) = stepper_setup(backend).await;
+        let engine = &stepper.engine;
+        assert_eq!(engine.run_due().await.unwrap(), Ran::Idle);
+        ctx.app.ingest_ok("workflows", &runs("r", 2500)).await;
+        read_all(&ctx.app.store, outflow::domain::DataType::Workflows, "acme").await;
+        let ids = |r: &crate::http_receiver::Received| -> Vec<String> {
+            delivered_ids(std::slice::from_ref(r))
+        };
+        let expect = |from: usize, to: usize| -> Vec<String> {
+            (from..to).map(|i| format!("r-{i}")).collect()
+        };
+        assert_eq!(engine.run_once(&id).await.unwrap(), Ran::Worked);
+        rx.set_default(Reply::status(503).body("busy"));
+        assert_eq!(engine.run_once(&id).await.unwrap(), Ran::Worked);
+        assert_eq!(ctx.get_drain(&id).await["failed_cycles"], 1);
+        rx.set_default(Reply::status(200));
+        assert_eq!(engine.run_once(&id).await.unwrap(), Ran::Worked);
+        assert_eq!(engine.run_once(&id).await.unwrap(), Ran::Worked);
+        let reqs = rx.requests();
+        let b = batches(&reqs);
+        // Batch 1, batch 2 failed twice (attempts_per_cycle), batch 2 again, batch 3.
+        assert_eq!(
+            b.len(),
+            5,
+            "{:?}",
+            b.iter().map(|r| r.header("webhook-id")).collect::<Vec<_>>()
+        );
+        assert_eq!(ids(b[0]), expect(0, 1000));
+        for r in &b[1..4] {
+            assert_eq!(ids(r), expect(1000, 2000), "batch 2, every try");
+            assert_eq!(r.header("webhook-id"), b[1].header("webhook-id"));
+            assert_eq!(r.header("x-outflow-batch-seq"), "2");
+        }
+        assert_eq!(ids(b[4]), expect(2000, 2500));
+        let delivered = [b[0], b[3], b[4]];
+        let mut last_end = 0i64;
+        for (n, r) in delivered.iter().enumerate() {
+            let key = r.header("webhook-id");
+            let (first, last) = key
+                .strip_prefix(&format!("{id}-"))
+                .and_then(|p| p.split_once('-'))
+                .map(|(f, l)| (f.parse::<i64>().unwrap(), l.parse::<i64>().unwrap()))
+                .unwrap_or_else(|| panic!("key {key}"));
+            assert!(
+                first > last_end && last >= first,
+                "positions move on: {key}"
+            );
+            last_end = last;
+            assert_eq!(r.header("x-outflow-batch-seq"), (n + 1).to_string());
+            if n > 0 {
+                assert_eq!(
+                    r.header("x-outflow-batch-prev"),
+                    delivered[n - 1].header("webhook-id")
+                );
+            }
+        }
+        let d = ctx.get_drain(&id).await;
+        assert_eq!(d["records_delivered"], 2500);
+        assert_eq!(engine.run_once(&id).await.unwrap(), Ran::Idle);
+        assert_eq!(batches(&rx.requests()).len(), 5);
+    }
+);
+
+both_backends!(
     retry_after_is_honoured_within_a_cycle,
     |backend| async move {
         let ctx = Ctx::new(backend, fast).await;

@@ -5,7 +5,8 @@
 //! 2. [`read_after`] the cursor, and [`span`] what was read: the pending batch's bounds, or
 //!    nothing to do;
 //! 3. [`mark_pending`] before sending, so a crash re-sends exactly this batch under its key;
-//! 4. deliver (retrying inside the cycle) while [`read_ahead`] reads the next batch;
+//! 4. deliver (retrying inside the cycle) while [`read_ahead`] reads the next batch and
+//!    writes its records' JSON, on a task of its own (the other core, when there is one);
 //! 5. [`commit`] the cursor with the delivery record, the batch read ahead becoming pending in
 //!    the same write; then [`carry_over`] the rows read ahead, or go [`idle`].
 //!
@@ -24,14 +25,16 @@
 use super::Inner;
 use super::deliver::{deliver_with_retries, fill};
 use super::failure::fail;
+use crate::domain::DataType;
 use crate::drain::batch::{Batch, Chain, DrainRecord};
 use crate::drain::dest::Destination;
 use crate::drain::dest::describe::hide_url_paths;
 use crate::drain::model::{Drain, DrainStatus};
 use crate::drain::open::{self, OpenDestError};
 use crate::drain::repo::{self, NewAttempt};
+use crate::drain::rows::Rows;
 use crate::drain::select::Selector;
-use crate::store::{StoreError, StoredRecord};
+use crate::store::{Store, StoreError};
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -148,7 +151,10 @@ const SETTINGS_MAX_AGE: Duration = Duration::from_secs(5);
 /// position below it is in the read.
 struct Read {
     horizon: i64,
-    rows: Vec<StoredRecord>,
+    rows: Rows,
+    /// The rows' records, selected while the previous batch was on the wire (`None`: not
+    /// yet, or no longer valid because the rows were cut to a pending batch).
+    records: Option<Vec<DrainRecord>>,
 }
 
 /// Runs one cycle of drain `id`. `cancel` ends retries early (shutdown, lease lost).
@@ -171,8 +177,8 @@ pub(super) async fn cycle(
         Some(r) => r,
         None => {
             read_after(
-                inner,
-                &plan.drain,
+                &inner.store,
+                (plan.drain.data_type, &plan.drain.org_id),
                 &plan.selector,
                 plan.drain.cursor_pos,
                 limit,
@@ -180,7 +186,12 @@ pub(super) async fn cycle(
             .await?
         }
     };
-    match span(plan.drain.pending_last, &mut read.rows, limit) {
+    let before = read.rows.len();
+    let span = span(plan.drain.pending_last, &mut read.rows, limit);
+    if read.rows.len() != before {
+        read.records = None;
+    }
+    match span {
         Span::Unreadable => {
             // Records once read are not readable now: never advance past them undelivered.
             tracing::warn!(drain = %plan.drain.id, "the pending batch is not readable; retrying later");
@@ -275,35 +286,36 @@ async fn destination(
     Ok(dest)
 }
 
-/// Up to `limit` rows of the drain's stream after `cursor`, with the fields its selector needs.
+/// Up to `limit` rows of the drain's stream after `cursor`, with the fields its selector needs,
+/// through the export path's fast reader (row blocks, no value per cell).
 async fn read_after(
-    inner: &Inner,
-    drain: &Drain,
+    store: &Store,
+    (data_type, org): (DataType, &str),
     selector: &Selector,
     cursor: i64,
     limit: usize,
 ) -> Result<Read, StoreError> {
     // The horizon before the read: every committed position below it is in the read.
-    let horizon = inner.store.visible_horizon().await?;
-    let rows = inner
-        .store
-        .read_after_fields(
-            drain.data_type,
-            &drain.org_id,
-            cursor,
-            limit as i64,
-            &selector.wanted(),
-        )
+    let horizon = store.visible_horizon().await?;
+    let wanted = selector.wanted();
+    let blocks = store
+        .read_after_block(data_type, org, cursor, limit as i64, &wanted)
         .await?;
-    Ok(Read { horizon, rows })
+    Ok(Read {
+        horizon,
+        rows: Rows::new(data_type, &wanted, blocks),
+        records: None,
+    })
 }
 
-/// A full batch means more is waiting: read it while this one is on the wire (`None`: the
-/// batch was not full, nothing read).
+/// A full batch means more is waiting: read it, and write its records, while this one is on
+/// the wire (`None`: the batch was not full, nothing read). On a task of its own, so the
+/// reading and selecting run beside the delivery rather than between its awaits; a read
+/// whose delivery failed meanwhile is simply dropped (reading changes nothing).
 async fn read_ahead(
     inner: &Inner,
     drain: &Drain,
-    selector: &Selector,
+    selector: &Arc<Selector>,
     last: i64,
     limit: usize,
     full: bool,
@@ -311,9 +323,19 @@ async fn read_ahead(
     if !full {
         return Ok(None);
     }
-    read_after(inner, drain, selector, last, limit)
-        .await
-        .map(Some)
+    let (store, selector) = (inner.store.clone(), selector.clone());
+    let (data_type, org) = (drain.data_type, drain.org_id.clone());
+    let task = tokio::spawn(async move {
+        let mut read = read_after(&store, (data_type, &org), &selector, last, limit).await?;
+        read.records = Some(selector.select_rows(&read.rows));
+        Ok(read)
+    });
+    match task.await {
+        Ok(read) => read.map(Some),
+        Err(e) => Err(StoreError::Database(sqlx::Error::Io(
+            std::io::Error::other(e),
+        ))),
+    }
 }
 
 /// What a read holds for this cycle.
@@ -339,11 +361,11 @@ struct Bounds {
 /// Bounds this cycle's batch in `rows` (read after the cursor, at most `limit`): a pending batch
 /// (`pending_last`, set before it was first sent) is re-sent exactly — rows beyond it are
 /// dropped and its end stays `pending_last` even if some of its rows are gone.
-fn span(pending_last: Option<i64>, rows: &mut Vec<StoredRecord>, limit: usize) -> Span {
+fn span(pending_last: Option<i64>, rows: &mut Rows, limit: usize) -> Span {
     if let Some(p) = pending_last {
-        rows.retain(|r| r.pos <= p);
+        rows.keep_through(p);
     }
-    let (Some(first), Some(last)) = (rows.first(), rows.last()) else {
+    let (Some(first), Some(last)) = (rows.first_pos(), rows.last_pos()) else {
         return if pending_last.is_some() {
             Span::Unreadable
         } else {
@@ -351,19 +373,16 @@ fn span(pending_last: Option<i64>, rows: &mut Vec<StoredRecord>, limit: usize) -
         };
     };
     Span::Batch(Bounds {
-        first: first.pos,
-        last: pending_last.unwrap_or(last.pos),
+        first,
+        last: pending_last.unwrap_or(last),
         full: rows.len() >= limit,
     })
 }
 
 /// The batch's records: those the drain's filters keep, reduced to its fields with privacy
-/// applied. Takes the rows so they are freed before the batch goes on the wire.
-fn select(selector: &Selector, rows: Vec<StoredRecord>) -> Vec<DrainRecord> {
-    rows.iter()
-        .filter(|r| selector.matches(r))
-        .map(|r| selector.project(r))
-        .collect()
+/// applied, as JSON. Takes the rows so they are freed before the batch goes on the wire.
+fn select(selector: &Selector, rows: Rows) -> Vec<DrainRecord> {
+    selector.select_rows(&rows)
 }
 
 /// The idempotency key of a live batch: the same on every retry of these positions (also
@@ -392,8 +411,12 @@ async fn handle(
     limit: usize,
     cancel: &CancellationToken,
 ) -> Result<Outcome, StoreError> {
-    let Read { horizon, rows: raw } = read;
-    let records = select(&plan.selector, raw);
+    let Read {
+        horizon,
+        rows: raw,
+        records,
+    } = read;
+    let records = records.unwrap_or_else(|| select(&plan.selector, raw));
     let key = batch_key(&plan.drain.id, bounds.first, bounds.last);
     if records.is_empty() {
         let attempt = live_attempt(&plan.drain, &key, bounds, 0);
@@ -472,7 +495,7 @@ async fn after_commit(
         Then::Carry(ahead) => {
             let mut drain = plan.drain;
             drain.cursor_pos = last;
-            drain.pending_last = ahead.rows.last().map(|r| r.pos);
+            drain.pending_last = ahead.rows.last_pos();
             memory.carry = Some(Plan {
                 drain,
                 ahead: Some(ahead),
@@ -563,10 +586,7 @@ impl Next {
 /// in the same commit as the delivered batch (one write per batch).
 fn next_pending(next: &Next, selector: &Selector) -> (Option<i64>, Option<DateTime<Utc>>) {
     match next {
-        Next::Read(read) => (
-            read.rows.last().map(|r| r.pos),
-            read.rows.iter().map(|r| selector.time(r)).min(),
-        ),
+        Next::Read(read) => (read.rows.last_pos(), selector.oldest(&read.rows)),
         Next::NotRead | Next::Failed => (None, None),
     }
 }
@@ -644,21 +664,28 @@ mod tests {
     use crate::domain::{DataType, catalog};
     use crate::drain::model::DrainScope;
     use crate::export::spec::TeamScope;
-    use crate::store::Value;
+    use crate::store::{StoredRecord, Value};
     use std::collections::HashSet;
 
-    fn at(positions: &[i64]) -> Vec<StoredRecord> {
-        positions
-            .iter()
-            .map(|&pos| StoredRecord {
-                pos,
-                values: vec![],
-            })
-            .collect()
+    fn rows(records: Vec<StoredRecord>) -> Rows {
+        Rows::from_records(DataType::Workflows, &records)
     }
 
-    fn positions(rows: &[StoredRecord]) -> Vec<i64> {
-        rows.iter().map(|r| r.pos).collect()
+    fn at(positions: &[i64]) -> Rows {
+        let width = catalog::spec(DataType::Workflows).fields.len();
+        rows(
+            positions
+                .iter()
+                .map(|&pos| StoredRecord {
+                    pos,
+                    values: vec![Value::Null; width],
+                })
+                .collect(),
+        )
+    }
+
+    fn positions(rows: &Rows) -> Vec<i64> {
+        rows.iter().map(|r| r.pos()).collect()
     }
 
     /// A workflows selector delivering `run_id` that leaves out child runs.
@@ -718,7 +745,7 @@ mod tests {
                 full: false
             })
         );
-        assert_eq!(span(None, &mut vec![], 3), Span::Empty);
+        assert_eq!(span(None, &mut Rows::default(), 3), Span::Empty);
     }
 
     #[test]
@@ -747,7 +774,7 @@ mod tests {
         );
         // None of it readable: never advance past it undelivered.
         assert_eq!(span(Some(7), &mut at(&[9, 10]), 3), Span::Unreadable);
-        assert_eq!(span(Some(7), &mut vec![], 3), Span::Unreadable);
+        assert_eq!(span(Some(7), &mut Rows::default(), 3), Span::Unreadable);
     }
 
     #[test]
@@ -755,15 +782,15 @@ mod tests {
         let sel = selector();
         let records = select(
             &sel,
-            vec![
+            rows(vec![
                 run(1, "a", 1, false),
                 run(2, "b", 2, true),
                 run(3, "c", 3, false),
-            ],
+            ]),
         );
-        let ids: Vec<&str> = records
+        let ids: Vec<String> = records
             .iter()
-            .map(|r| r.fields["run_id"].as_str().unwrap())
+            .map(|r| r.fields()["run_id"].as_str().unwrap().to_string())
             .collect();
         assert_eq!(ids, ["a", "c"], "the child run is filtered out");
         assert_eq!(batch_key("drn_1", 1, 3), "drn_1-1-3");
@@ -774,7 +801,8 @@ mod tests {
         let sel = selector();
         let read = Read {
             horizon: 100,
-            rows: vec![run(11, "x", 5, false), run(12, "y", 2, true)],
+            rows: rows(vec![run(11, "x", 5, false), run(12, "y", 2, true)]),
+            records: None,
         };
         let (last, oldest) = next_pending(&Next::Read(read), &sel);
         assert_eq!(last, Some(12));
@@ -785,7 +813,8 @@ mod tests {
         );
         let empty = Read {
             horizon: 100,
-            rows: vec![],
+            rows: Rows::default(),
+            records: None,
         };
         assert_eq!(next_pending(&Next::Read(empty), &sel), (None, None));
         assert_eq!(next_pending(&Next::NotRead, &sel), (None, None));
@@ -794,14 +823,18 @@ mod tests {
 
     #[test]
     fn after_a_commit_rows_read_ahead_carry_over_and_the_end_of_the_stream_idles() {
-        let read = |horizon, rows| Read { horizon, rows };
+        let read = |horizon, rows| Read {
+            horizon,
+            rows,
+            records: None,
+        };
         assert!(matches!(
             carry_over(Next::Read(read(50, at(&[11, 12]))), 40),
             Then::Carry(r) if positions(&r.rows) == [11, 12]
         ));
         // An empty read ahead saw the end of the stream: its horizon judges settling.
         assert!(matches!(
-            carry_over(Next::Read(read(50, vec![])), 40),
+            carry_over(Next::Read(read(50, Rows::default())), 40),
             Then::Idle(50)
         ));
         // Not full: the batch's own read saw the end.

@@ -89,7 +89,7 @@ fn variant_name(cell: CellRef<'_>) -> &'static str {
 /// object is written each time rather than once (PostgreSQL's jsonb never holds one).
 ///
 /// On error, `out` may hold part of the text; callers drop the row.
-pub(super) fn push_json_compact(out: &mut Vec<u8>, text: &str) -> Result<(), EncodeError> {
+pub(crate) fn push_json_compact(out: &mut Vec<u8>, text: &str) -> Result<(), EncodeError> {
     // Validation first, so the copying below can rely on the syntax.
     serde_json::from_str::<serde::de::IgnoredAny>(text)?;
     let b = text.as_bytes();

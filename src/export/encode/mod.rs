@@ -28,7 +28,7 @@
 //! `Integer` fits a `Number` column (CSV and NDJSON write the integer as is; Parquet
 //! stores it as a Float64, exact up to 2^53).
 
-mod cell;
+pub(crate) mod cell;
 mod csv;
 mod ndjson;
 mod output;

@@ -45,6 +45,8 @@ pub struct SqliteBackend {
     /// The database file, for the export read path's own connections (`export_read.rs`);
     /// `None` for an in-memory database, which only the pools can see.
     file: Option<PathBuf>,
+    /// That path's connections kept between reads.
+    idle: export_read::Idle,
 }
 
 type Q<'q> = Query<'q, Sqlite, SqliteArguments<'q>>;
@@ -77,6 +79,7 @@ impl SqliteBackend {
             writer,
             reader,
             file,
+            idle: export_read::Idle::default(),
         })
     }
 
@@ -169,8 +172,10 @@ impl SqliteBackend {
         let types = &query.types;
         if let Some(file) = &self.file {
             let (file, query, tx) = (file.clone(), query.clone(), tx.clone());
+            let idle = self.idle.clone();
             return tokio::task::spawn_blocking(move || {
                 export_read::stream_blocking(
+                    &idle,
                     &file,
                     &query.sql,
                     &query.params,

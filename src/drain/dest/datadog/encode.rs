@@ -124,13 +124,14 @@ pub fn encode(batch: &Batch, settings: &EntrySettings) -> Encoded {
     let mut body: Vec<u8> = Vec::new();
     let mut count = 0;
     for record in &batch.records {
-        let message = serde_json::to_string(&record.fields).expect("JSON values serialize");
+        // The record's compact JSON, as written by the selector.
+        let message: &str = &record.json;
         let mut entry = Entry {
             ddsource: source,
             service,
             ddtags: &ddtags,
             hostname: "outflow",
-            message: &message,
+            message,
             timestamp: record.time.timestamp_millis(),
             outflow_schema: &schema_name,
             outflow_batch_seq: batch.chain.seq,
@@ -144,7 +145,7 @@ pub fn encode(batch: &Batch, settings: &EntrySettings) -> Encoded {
             entry.outflow_truncated = true;
             entry.message = "";
             let overhead = serde_json::to_vec(&entry).expect("entries serialize").len();
-            entry.message = cut(&message, MAX_LOG_BYTES.saturating_sub(overhead));
+            entry.message = cut(message, MAX_LOG_BYTES.saturating_sub(overhead));
             bytes = serde_json::to_vec(&entry).expect("entries serialize");
             out.truncated += 1;
         }
@@ -188,9 +189,11 @@ mod tests {
             chain: crate::drain::batch::Chain::live(4, Some("k3".into())),
             records: values
                 .into_iter()
-                .map(|v| DrainRecord {
-                    time: chrono::DateTime::from_timestamp_millis(1_772_323_200_123).unwrap(),
-                    fields: v.as_object().unwrap().clone(),
+                .map(|v| {
+                    DrainRecord::new(
+                        chrono::DateTime::from_timestamp_millis(1_772_323_200_123).unwrap(),
+                        v.as_object().unwrap(),
+                    )
                 })
                 .collect(),
         }

@@ -9,20 +9,24 @@
 //! 19 digits from 2001 to 2286.)
 
 use super::otlp::{self, ProtoFrame};
-use crate::drain::batch::Batch;
+use crate::drain::batch::{Batch, envelope_head};
 use crate::drain::dest::config::{HttpFormat, OtlpEncoding};
 use opentelemetry_proto::tonic::common::v1::InstrumentationScope;
 use opentelemetry_proto::tonic::logs::v1::LogRecord;
 use opentelemetry_proto::tonic::resource::v1::Resource;
 use prost::Message as _;
+use std::borrow::Cow;
 use std::ops::Range;
 
-/// A batch, encoded and ready to be cut into request bodies.
-pub(super) enum Body {
-    /// JSON envelope, NDJSON and OTLP JSON: `head`, the items joined by `sep`, `tail`.
+/// A batch, encoded and ready to be cut into request bodies. JSON and NDJSON items borrow
+/// the records' JSON from the batch: nothing is re-encoded or copied until a body is cut.
+pub(super) enum Body<'a> {
+    /// JSON envelope, NDJSON and OTLP JSON: `head`, the items (each followed by `term`)
+    /// joined by `sep`, `tail`.
     Text {
         head: Vec<u8>,
-        items: Vec<Vec<u8>>,
+        items: Vec<Cow<'a, [u8]>>,
+        term: &'static [u8],
         sep: &'static [u8],
         tail: Vec<u8>,
     },
@@ -36,48 +40,36 @@ pub(super) enum Body {
     },
 }
 
-fn json_string(s: &str) -> String {
-    serde_json::to_string(s).expect("a string serializes")
-}
-
 fn to_json(v: &impl serde::Serialize) -> Vec<u8> {
     serde_json::to_vec(v).expect("JSON values serialize")
 }
 
 /// Encodes `batch` in `format`; `observed_nanos` stamps OTLP's `observed_time_unix_nano`.
-pub(super) fn prepare(
+pub(super) fn prepare<'a>(
     format: HttpFormat,
     encoding: OtlpEncoding,
-    batch: &Batch,
+    batch: &'a Batch,
     observed_nanos: u64,
-) -> Body {
+) -> Body<'a> {
+    let borrowed = || {
+        batch
+            .records
+            .iter()
+            .map(|r| Cow::Borrowed(r.json.as_bytes()))
+            .collect()
+    };
     match format {
         HttpFormat::Json => Body::Text {
-            head: format!(
-                r#"{{"source":"outflow","drain_id":{},"drain_name":{},"data_type":{},"seq":{},"prev":{},"sequence":{},"records":["#,
-                json_string(&batch.drain_id),
-                json_string(&batch.drain_name),
-                json_string(batch.data_type.as_str()),
-                batch.chain.seq,
-                batch.chain.prev.as_deref().map_or("null".into(), json_string),
-                json_string(&batch.chain.space),
-            )
-            .into_bytes(),
-            items: batch.records.iter().map(|r| to_json(&r.fields)).collect(),
+            head: envelope_head(batch),
+            items: borrowed(),
+            term: b"",
             sep: b",",
             tail: b"]}".to_vec(),
         },
         HttpFormat::Ndjson => Body::Text {
             head: vec![],
-            items: batch
-                .records
-                .iter()
-                .map(|r| {
-                    let mut line = to_json(&r.fields);
-                    line.push(b'\n');
-                    line
-                })
-                .collect(),
+            items: borrowed(),
+            term: b"\n",
             sep: b"",
             tail: vec![],
         },
@@ -96,8 +88,9 @@ pub(super) fn prepare(
                         head: head.into_bytes(),
                         items: records
                             .iter()
-                            .map(|r| to_json(&otlp::log_record_json(r)))
+                            .map(|r| Cow::Owned(to_json(&otlp::log_record_json(r))))
                             .collect(),
+                        term: b"",
                         sep: b",",
                         tail: tail.into_bytes(),
                     }
@@ -114,7 +107,7 @@ pub(super) fn prepare(
     }
 }
 
-impl Body {
+impl Body<'_> {
     /// Number of records.
     pub(super) fn count(&self) -> usize {
         match self {
@@ -125,7 +118,7 @@ impl Body {
 
     fn item_len(&self, i: usize) -> usize {
         match self {
-            Body::Text { items, .. } => items[i].len(),
+            Body::Text { items, term, .. } => items[i].len() + term.len(),
             Body::Proto { item_lens, .. } => item_lens[i],
         }
     }
@@ -153,6 +146,7 @@ impl Body {
             Body::Text {
                 head,
                 items,
+                term,
                 sep,
                 tail,
             } => {
@@ -163,6 +157,7 @@ impl Body {
                         out.extend_from_slice(sep);
                     }
                     out.extend_from_slice(item);
+                    out.extend_from_slice(term);
                 }
                 out.extend_from_slice(tail);
                 out
@@ -229,14 +224,15 @@ mod tests {
             key: "key".into(),
             chain: crate::drain::batch::Chain::live(2, Some("prev".into())),
             records: (0..n)
-                .map(|i| DrainRecord {
-                    time: chrono::Utc
-                        .timestamp_opt(1_700_000_000 + i as i64, 0)
-                        .unwrap(),
-                    fields: json!({"id": format!("wf_{i}"), "n": i, "pad": "x".repeat(i % 7)})
-                        .as_object()
-                        .unwrap()
-                        .clone(),
+                .map(|i| {
+                    DrainRecord::new(
+                        chrono::Utc
+                            .timestamp_opt(1_700_000_000 + i as i64, 0)
+                            .unwrap(),
+                        json!({"id": format!("wf_{i}"), "n": i, "pad": "x".repeat(i % 7)})
+                            .as_object()
+                            .unwrap(),
+                    )
                 })
                 .collect(),
         }
@@ -347,7 +343,8 @@ mod tests {
 
     #[test]
     fn empty_batches_have_no_chunks() {
-        let body = prepare(HttpFormat::Json, OtlpEncoding::Protobuf, &batch(0), 0);
+        let b = batch(0);
+        let body = prepare(HttpFormat::Json, OtlpEncoding::Protobuf, &b, 0);
         assert!(body.chunks(10).unwrap().is_empty());
     }
 }

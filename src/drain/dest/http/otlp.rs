@@ -111,7 +111,7 @@ pub(super) fn unix_nanos(t: chrono::DateTime<chrono::Utc>) -> u64 {
 pub(super) fn log_record(batch: &Batch, record: &DrainRecord, observed_nanos: u64) -> LogRecord {
     let data_type = batch.data_type.as_str();
     let mut attributes: Vec<KeyValue> = record
-        .fields
+        .fields()
         .iter()
         .filter_map(|(k, v)| Some(kv(k.as_str(), any_value(v)?)))
         .collect();
@@ -335,12 +335,12 @@ mod tests {
             last_pos: 1,
             key: "k".into(),
             chain: Chain::live(1, None),
-            records: vec![DrainRecord {
-                time: chrono::Utc
+            records: vec![DrainRecord::new(
+                chrono::Utc
                     .timestamp_opt(1_700_000_000, 123_456_789)
                     .unwrap(),
-                fields,
-            }],
+                &fields,
+            )],
         }
     }
 

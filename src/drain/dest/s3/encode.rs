@@ -9,14 +9,13 @@
 //! output form). One file per batch, so a retry rewrites exactly one object.
 
 use crate::domain::{FieldType, catalog};
-use crate::drain::batch::Batch;
+use crate::drain::batch::{Batch, envelope_head};
 use crate::drain::dest::config::S3Format;
 use crate::export::encode::{Column, EncodeError, EncodeOptions, Encoder, Format};
 use crate::store::Value;
 use flate2::Compression;
 use flate2::write::GzEncoder;
-use serde::Serialize;
-use serde_json::{Map, Value as Json};
+use serde_json::Value as Json;
 use std::io::Write;
 
 /// An encoded batch object.
@@ -25,18 +24,6 @@ pub struct Encoded {
     pub bytes: Vec<u8>,
     /// Its `Content-Type`.
     pub content_type: &'static str,
-}
-
-#[derive(Serialize)]
-struct Envelope<'a> {
-    source: &'static str,
-    drain_id: &'a str,
-    drain_name: &'a str,
-    data_type: &'a str,
-    seq: i64,
-    prev: Option<&'a str>,
-    sequence: &'a str,
-    records: Vec<&'a Map<String, Json>>,
 }
 
 /// Encodes the batch's records in `format`. Only Parquet can fail: a value that does not fit
@@ -51,7 +38,8 @@ pub fn encode(batch: &Batch, format: S3Format) -> Result<Encoded, EncodeError> {
             // flate2's default header carries mtime 0, which keeps the output deterministic.
             let mut gz = GzEncoder::new(Vec::new(), Compression::default());
             for record in &batch.records {
-                serde_json::to_writer(&mut gz, &record.fields).expect("writing to memory");
+                gz.write_all(record.json.as_bytes())
+                    .expect("writing to memory");
                 gz.write_all(b"\n").expect("writing to memory");
             }
             Encoded {
@@ -62,18 +50,17 @@ pub fn encode(batch: &Batch, format: S3Format) -> Result<Encoded, EncodeError> {
             }
         }
         S3Format::Json => {
-            let envelope = Envelope {
-                source: "outflow",
-                drain_id: &batch.drain_id,
-                drain_name: &batch.drain_name,
-                data_type: batch.data_type.as_str(),
-                seq: batch.chain.seq,
-                prev: batch.chain.prev.as_deref(),
-                sequence: &batch.chain.space,
-                records: batch.records.iter().map(|r| &r.fields).collect(),
-            };
+            // The envelope the HTTP destination sends, the records' JSON copied in.
+            let mut bytes = envelope_head(batch);
+            for (n, record) in batch.records.iter().enumerate() {
+                if n > 0 {
+                    bytes.push(b',');
+                }
+                bytes.extend_from_slice(record.json.as_bytes());
+            }
+            bytes.extend_from_slice(b"]}");
             Encoded {
-                bytes: serde_json::to_vec(&envelope).expect("JSON values always serialize"),
+                bytes,
                 content_type: "application/json",
             }
         }
@@ -87,7 +74,7 @@ fn columns(batch: &Batch) -> Vec<Column> {
         return Vec::new();
     };
     first
-        .fields
+        .fields()
         .keys()
         .map(|id| Column {
             id: id.clone(),
@@ -128,10 +115,11 @@ fn parquet(batch: &Batch) -> Result<Vec<u8>, EncodeError> {
     )?;
     let mut out = Vec::new();
     for record in &batch.records {
+        let fields = record.fields();
         let row: Vec<Value> = columns
             .iter()
             .zip(&types)
-            .map(|(c, ty)| typed(*ty, record.fields.get(&c.id).unwrap_or(&Json::Null)))
+            .map(|(c, ty)| typed(*ty, fields.get(&c.id).unwrap_or(&Json::Null)))
             .collect();
         encoder.write_row(&row)?;
         out.extend_from_slice(&encoder.take_ready());
@@ -146,7 +134,7 @@ mod tests {
     use crate::domain::DataType;
     use crate::drain::batch::DrainRecord;
     use flate2::read::GzDecoder;
-    use serde_json::json;
+    use serde_json::{Value as Json, json};
     use std::io::Read;
 
     fn batch() -> Batch {
@@ -161,10 +149,7 @@ mod tests {
             key: "k".into(),
             chain: crate::drain::batch::Chain::live(1, None),
             records: (1..=2)
-                .map(|n| DrainRecord {
-                    time: chrono::Utc::now(),
-                    fields: fields(n).as_object().unwrap().clone(),
-                })
+                .map(|n| DrainRecord::new(chrono::Utc::now(), fields(n).as_object().unwrap()))
                 .collect(),
         }
     }
@@ -196,15 +181,12 @@ mod tests {
     fn parquet_is_typed_by_the_catalog_and_deterministic() {
         let mut b = batch();
         // A masked timestamp (null) and a JSON document next to text and a number.
-        b.records[0]
-            .fields
-            .insert("pl_run_created_ts".into(), Json::Null);
-        b.records[1].fields.insert(
-            "pl_run_created_ts".into(),
-            json!("2026-03-01T08:00:00.000000Z"),
-        );
-        for r in &mut b.records {
-            r.fields.insert("pipeline".into(), json!({"steps": [1, 2]}));
+        let times = [Json::Null, json!("2026-03-01T08:00:00.000000Z")];
+        for (r, time) in b.records.iter_mut().zip(times) {
+            let mut fields = r.fields();
+            fields.insert("pl_run_created_ts".into(), time);
+            fields.insert("pipeline".into(), json!({"steps": [1, 2]}));
+            *r = DrainRecord::new(r.time, &fields);
         }
         let a = encode(&b, S3Format::Parquet).unwrap();
         assert_eq!(a.bytes, encode(&b, S3Format::Parquet).unwrap().bytes);

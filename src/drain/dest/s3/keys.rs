@@ -145,9 +145,11 @@ mod tests {
             chain: crate::drain::batch::Chain::live(41, None),
             records: times
                 .iter()
-                .map(|&(y, m, d, h)| DrainRecord {
-                    time: chrono::Utc.with_ymd_and_hms(y, m, d, h, 0, 0).unwrap(),
-                    fields: Default::default(),
+                .map(|&(y, m, d, h)| {
+                    DrainRecord::new(
+                        chrono::Utc.with_ymd_and_hms(y, m, d, h, 0, 0).unwrap(),
+                        &Default::default(),
+                    )
                 })
                 .collect(),
         }
