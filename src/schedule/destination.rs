@@ -56,7 +56,11 @@ impl Schedules {
             .with_timezone(&tz)
             .date_naive();
         match &dest.config {
-            DestinationConfig::S3 { .. } => {
+            DestinationConfig::S3 { .. }
+            | DestinationConfig::Gcs { .. }
+            | DestinationConfig::AzureBlob { .. } => {
+                // One object-store client for the three providers (the drains' builder):
+                // the same SSRF guard, credentials only from the secret.
                 let d = s3::build(&dest.config, &payload, &ctx)?;
                 let ext = name.split_once('.').map_or("csv", |(_, e)| e);
                 let object = d.key_under_prefix(&format!("{}/{first}_{last}.{ext}", s.id));
@@ -68,7 +72,7 @@ impl Schedules {
                 d.put_object(&object, bytes, content_type(name), &metadata)
                     .await
                     .map_err(|e| e.describe())?;
-                Ok(format!("s3:{object}"))
+                Ok(format!("{}:{object}", dest.config.kind()))
             }
             DestinationConfig::Http { .. } => {
                 // The event is one small JSON document, whatever the destination's batch format.
@@ -102,9 +106,7 @@ impl Schedules {
                     .map_err(|e| e.describe())?;
                 Ok("http".into())
             }
-            DestinationConfig::Datadog { .. }
-            | DestinationConfig::Gcs { .. }
-            | DestinationConfig::AzureBlob { .. } => Err(format!(
+            DestinationConfig::Datadog { .. } => Err(format!(
                 "{} is not a destination of scheduled exports",
                 dest.config.kind()
             )),

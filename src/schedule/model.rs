@@ -197,10 +197,10 @@ pub enum EmailTarget {
 /// An object store or HTTP endpoint a run's file (or its event) goes to.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct ScheduleDestination {
-    /// The destination, as for drains (`type`: s3 or http).
+    /// The destination, as for drains (`type`: s3, gcs, azure_blob or http).
     #[serde(flatten)]
     pub config: DestinationConfig,
-    /// The secret with its credentials (`POST /v1/secrets`: kind aws for s3, http for http).
+    /// The secret with its credentials (`POST /v1/secrets`: kind aws for s3, gcp for gcs, azure for azure_blob, http for http).
     pub secret_id: String,
 }
 

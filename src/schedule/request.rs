@@ -291,7 +291,7 @@ fn day_of_month(v: &MonthDay) -> Result<MonthDay, ValidateError> {
     }
 }
 
-/// The delivery: named members exist and have an email; a destination is s3 or http with a
+/// The delivery: named members exist and have an email; a destination is s3, gcs, azure_blob or http with a
 /// secret of the right kind in the organization.
 async fn check_deliver(store: &Store, org: &Org, d: &Deliver) -> Result<(), ValidateError> {
     match &d.email {
@@ -333,16 +333,37 @@ async fn check_destination(
 ) -> Result<(), ValidateError> {
     use crate::drain::dest::DestinationConfig;
     match &dest.config {
-        DestinationConfig::S3 { bucket, .. } if bucket.trim().is_empty() => {
-            return Err(bad("deliver.destination.bucket", "is required for type s3"));
+        DestinationConfig::S3 { bucket, .. } | DestinationConfig::Gcs { bucket, .. }
+            if bucket.trim().is_empty() =>
+        {
+            return Err(bad(
+                "deliver.destination.bucket",
+                format!("is required for type {}", dest.config.kind()),
+            ));
         }
-        DestinationConfig::S3 { .. } | DestinationConfig::Http { .. } => {}
-        DestinationConfig::Datadog { .. }
+        DestinationConfig::AzureBlob { account, .. } if account.trim().is_empty() => {
+            return Err(bad(
+                "deliver.destination.account",
+                "is required for type azure_blob",
+            ));
+        }
+        DestinationConfig::AzureBlob { container, .. } if container.trim().is_empty() => {
+            return Err(bad(
+                "deliver.destination.container",
+                "is required for type azure_blob",
+            ));
+        }
+        DestinationConfig::S3 { .. }
         | DestinationConfig::Gcs { .. }
-        | DestinationConfig::AzureBlob { .. } => {
+        | DestinationConfig::AzureBlob { .. }
+        | DestinationConfig::Http { .. } => {}
+        DestinationConfig::Datadog { .. } => {
             return Err(bad(
                 "deliver.destination.type",
-                format!("`{}` is not allowed; allowed: s3, http", dest.config.kind()),
+                format!(
+                    "`{}` is not allowed; allowed: s3, gcs, azure_blob, http",
+                    dest.config.kind()
+                ),
             ));
         }
     }

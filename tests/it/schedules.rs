@@ -1506,3 +1506,112 @@ both_backends!(
         assert_eq!(r.status(), 204, "{}", r.text().await.unwrap());
     }
 );
+
+both_backends!(
+    azure_blob_and_gcs_take_each_period_like_s3,
+    |backend| async move {
+        use crate::objstore::{
+            AZURE_ACCOUNT, AZURE_KEY, GCS_BUCKET, GCS_KEY, create_container, start_azurite,
+            start_gcs,
+        };
+        use outflow::drain::dest::{DestContext, DestinationConfig, SecretPayload};
+        let (Some(azurite), Some(gcs)) = (start_azurite(), start_gcs()) else {
+            return;
+        };
+        create_container(&azurite, "finance").await;
+        let app = delivery_app(backend, None).await;
+        let key = acme(&app).await;
+        app.ingest_ok("workflows", &json!([run_record("acme", "r1")]))
+            .await;
+        let azure = secret(
+            &app,
+            json!({"name": "az", "kind": "azure", "access_key": AZURE_KEY}),
+        )
+        .await;
+        let gcp = secret(
+            &app,
+            json!({"name": "gcs", "kind": "gcp", "service_account_json": GCS_KEY}),
+        )
+        .await;
+        let export = json!({"data_type": "workflows", "field_preset": "default", "workspace_ids": ["team-eng"]});
+        let azure_config = DestinationConfig::AzureBlob {
+            account: AZURE_ACCOUNT.into(),
+            container: "finance".into(),
+            prefix: "monthly".into(),
+            endpoint: Some(azurite.endpoint.clone()),
+            format: Default::default(),
+        };
+        let gcs_config = DestinationConfig::Gcs {
+            bucket: GCS_BUCKET.into(),
+            prefix: "monthly".into(),
+            endpoint: Some(gcs.endpoint.clone()),
+            format: Default::default(),
+        };
+        let mut ids = Vec::new();
+        for (name, config, secret_id) in [
+            ("To Azure", &azure_config, &azure),
+            ("To GCS", &gcs_config, &gcp),
+        ] {
+            let mut destination = serde_json::to_value(config).unwrap();
+            destination["secret_id"] = json!(secret_id);
+            ids.push(
+                create(
+                    &app,
+                    name,
+                    export.clone(),
+                    json!({"email": null, "destination": destination}),
+                )
+                .await,
+            );
+        }
+        app.schedules
+            .run_due(utc("2026-03-30T04:30:00Z"))
+            .await
+            .unwrap();
+        run_exports(&app).await;
+        let done = app
+            .schedules
+            .run_due(utc("2026-03-30T05:00:00Z"))
+            .await
+            .unwrap();
+        assert_eq!((done.delivered, done.failed), (6, 0), "{done:?}");
+
+        let ctx = DestContext {
+            allow_private: true,
+            request_timeout: Duration::from_secs(10),
+        };
+        let payloads = [
+            SecretPayload::Azure {
+                access_key: Some(AZURE_KEY.into()),
+                sas_token: None,
+            },
+            SecretPayload::Gcp {
+                service_account_json: GCS_KEY.into(),
+            },
+        ];
+        for ((id, config), payload) in ids.iter().zip([&azure_config, &gcs_config]).zip(payloads) {
+            let object = format!("monthly/{id}/2026-03-29_2026-03-29.csv");
+            let list = runs(&app, &key, id).await;
+            let delivered = list
+                .iter()
+                .find_map(|r| {
+                    r["delivered"]
+                        .as_array()
+                        .filter(|d| d.contains(&json!(format!("{}:{object}", config.kind()))))
+                })
+                .cloned();
+            assert!(delivered.is_some(), "{list:?}");
+            let d = outflow::drain::dest::s3::build(config, &payload, &ctx).unwrap();
+            let stored: std::collections::BTreeMap<String, Vec<u8>> = d
+                .read_all(id, |_| true)
+                .await
+                .unwrap()
+                .into_iter()
+                .collect();
+            let csv = String::from_utf8(stored[&object].clone()).unwrap();
+            assert!(csv.contains("r1"), "{}: {csv}", config.kind());
+            // One object per period: 27, 28 and 29 March.
+            assert_eq!(stored.len(), 3, "{:?}", stored.keys());
+        }
+    }
+);
