@@ -266,8 +266,9 @@ pub async fn callback(
 ///
 /// With a role claim configured, an existing admin's role follows the provider at every
 /// sign-in (moved out of the admins group, they lose the role at their next sign-in), and the
-/// change is audited. Owners are the exception: they are managed here, so that a provider's
-/// mapping can never take the last owner away.
+/// change is audited. The owner role is the exception both ways: only an owner in Outflow
+/// grants or takes it after the first sign-in, so a provider's mapping can neither take the
+/// last owner away nor hand out ownership that the provider could then never revoke.
 async fn just_in_time(state: &AppState, id: &Identity) -> Result<AdminUser, WebError> {
     if let Some(mut existing) = admin_store::admin_by_email(&state.store, &id.email).await? {
         if existing.org_id != id.org_id {
@@ -276,7 +277,8 @@ async fn just_in_time(state: &AppState, id: &Identity) -> Result<AdminUser, WebE
                 id.email
             )));
         }
-        if id.role_from_claim && existing.role != Role::Owner && existing.role != id.role {
+        let owner_involved = existing.role == Role::Owner || id.role == Role::Owner;
+        if id.role_from_claim && !owner_involved && existing.role != id.role {
             let details = serde_json::json!({"email": existing.email, "from": existing.role.as_str(),
                 "to": id.role.as_str(), "source": "sso role claim"});
             let batch = audit::event(

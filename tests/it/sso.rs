@@ -356,6 +356,29 @@ both_backends!(
             .unwrap()
             .unwrap();
         assert_eq!(vic.role, Role::Owner);
+        // Nor does a mapping hand out ownership to an existing admin.
+        let mut input = SsoInput {
+            issuer: provider.issuer.clone(),
+            client_id: CLIENT_ID.into(),
+            client_secret: None,
+            allowed_domains: vec!["acme.example".into()],
+            role_claim: Some("groups".into()),
+            role_map: BTreeMap::from([("outflow-admins".to_string(), Role::Owner)]),
+            default_role: Role::Viewer,
+            ..SsoInput::default()
+        };
+        input.break_glass_email = Some("owner@acme.example".into());
+        sso(&app)
+            .set("acme", input, &outflow::audit::Actor::cli())
+            .await
+            .unwrap();
+        let (callback, jar) = through_provider(&app, &provider, "ada").await;
+        assert_eq!(visit(&callback, &jar).await.status(), 200);
+        let ada = admin_store::admin_by_email(&app.store, "ada@acme.example")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(ada.role, Role::Admin);
     }
 );
 
