@@ -182,11 +182,26 @@ impl Setup {
                 200,
             )
             .await;
+        // A cycle that was already running when the secret changed may still deliver one
+        // batch with the old credentials ("picked up at the next cycle"); the record after it
+        // meets the new, dead endpoint.
         self.ctx
             .app
             .ingest_ok("workflows", &json!([run_record("acme", "r-1")]))
             .await;
-        self.ctx.wait_drain(&id, |d| d["status"] == "error").await;
+        let d = self
+            .ctx
+            .wait_drain(&id, |d| {
+                d["status"] == "error" || d["records_delivered"] == 1
+            })
+            .await;
+        if d["status"] != "error" {
+            self.ctx
+                .app
+                .ingest_ok("workflows", &json!([run_record("acme", "r-2")]))
+                .await;
+            self.ctx.wait_drain(&id, |d| d["status"] == "error").await;
+        }
         id
     }
 
