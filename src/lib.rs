@@ -85,7 +85,8 @@
 //! privacy.rs       visible / pseudonymized / hidden user fields, and setting them
 //! ingest/          parse bodies (JSON / NDJSON), validate against the catalog, store
 //! store/           Store: one API over two backends
-//!   sqlite/          single writer + read pool; positions from a counter
+//!   sqlite/          single writer + read pool; positions from a counter; a Unicode lower()
+//!                    on every connection (unicode.rs)
 //!   postgres/        UNNEST bulk writes; positions from transaction ids (position.rs);
 //!                    export reads by binary COPY in windows (export_read.rs, copy.rs)
 //!   entities.rs      entity SQL shared by both backends

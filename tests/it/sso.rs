@@ -246,6 +246,16 @@ async fn configure(app: &TestApp, provider: &Provider, require_sso: bool) {
         .unwrap();
 }
 
+/// Signs `login` in through the provider and returns their admin row as stored after it.
+async fn sign_in_again(app: &TestApp, provider: &Provider, login: &str) -> admin_store::AdminUser {
+    let (callback, jar) = through_provider(app, provider, login).await;
+    assert_eq!(visit(&callback, &jar).await.status(), 200);
+    admin_store::admin_by_email(&app.store, &format!("{login}@acme.example"))
+        .await
+        .unwrap()
+        .unwrap()
+}
+
 async fn setup(backend: Backend, skew: u64) -> Option<(TestApp, Provider)> {
     let app = spawn_app_with(backend, |c| c.drains.allow_private_destinations = true).await;
     app.put_org("acme").await;
@@ -317,12 +327,7 @@ both_backends!(
         );
 
         // No mapped group: the default role.
-        let (callback, jar) = through_provider(&app, &provider, "vic").await;
-        assert_eq!(visit(&callback, &jar).await.status(), 200);
-        let vic = admin_store::admin_by_email(&app.store, "vic@acme.example")
-            .await
-            .unwrap()
-            .unwrap();
+        let vic = sign_in_again(&app, &provider, "vic").await;
         assert_eq!(vic.role, Role::Viewer);
 
         // At the next sign-in the provider's claim decides the role again (audited) …
@@ -331,12 +336,7 @@ both_backends!(
         admin_store::set_role(&app.store, "acme", &ada.id, Role::Analyst, now, &none)
             .await
             .unwrap();
-        let (callback, jar) = through_provider(&app, &provider, "ada").await;
-        assert_eq!(visit(&callback, &jar).await.status(), 200);
-        let ada = admin_store::admin_by_email(&app.store, "ada@acme.example")
-            .await
-            .unwrap()
-            .unwrap();
+        let ada = sign_in_again(&app, &provider, "ada").await;
         assert_eq!(ada.role, Role::Admin, "the claim's role is restored");
         let changed = audit_details(&app, "admin_role_changed").await;
         assert!(
@@ -349,12 +349,7 @@ both_backends!(
         admin_store::set_role(&app.store, "acme", &vic.id, Role::Owner, now, &none)
             .await
             .unwrap();
-        let (callback, jar) = through_provider(&app, &provider, "vic").await;
-        assert_eq!(visit(&callback, &jar).await.status(), 200);
-        let vic = admin_store::admin_by_email(&app.store, "vic@acme.example")
-            .await
-            .unwrap()
-            .unwrap();
+        let vic = sign_in_again(&app, &provider, "vic").await;
         assert_eq!(vic.role, Role::Owner);
         // Nor does a mapping hand out ownership to an existing admin.
         let mut input = SsoInput {
@@ -372,12 +367,7 @@ both_backends!(
             .set("acme", input, &outflow::audit::Actor::cli())
             .await
             .unwrap();
-        let (callback, jar) = through_provider(&app, &provider, "ada").await;
-        assert_eq!(visit(&callback, &jar).await.status(), 200);
-        let ada = admin_store::admin_by_email(&app.store, "ada@acme.example")
-            .await
-            .unwrap()
-            .unwrap();
+        let ada = sign_in_again(&app, &provider, "ada").await;
         assert_eq!(ada.role, Role::Admin);
     }
 );
