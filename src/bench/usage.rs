@@ -5,8 +5,13 @@
 //! ingest path, so its rollups are maintained as in production); then 13 months × daily
 //! buckets × `group_by=team` × `credits,runs` in the organization's zone is asked `--calls`
 //! times through [`Usage::run`] (the service `GET /v1/usage` calls, without HTTP), and
-//! `--baseline-calls` times with `raw` set (the same SQL shape over the raw tables). The two
-//! answers must be equal, or the benchmark fails.
+//! `--baseline-calls` times with `raw` set (one GROUP BY over the raw rows of the whole
+//! window, the page cut afterwards). The two answers must be equal, or the benchmark fails.
+//!
+//! A call answers the first page (up to 1,000 buckets × groups), which the rollups read a few
+//! days at a time. So that the figure does not rest on that alone, a second line measures the
+//! whole answer in one page: the rollups over every bucket against the raw GROUP BY, and the
+//! time to walk every default-size page with the cursor. Those answers must be equal too.
 
 use super::BenchBackend;
 use super::support::Scratch;
@@ -90,7 +95,8 @@ async fn measure(label: &str, scratch: &Scratch, args: &BenchUsageArgs) -> anyho
         group_by: Some("team".into()),
         ..Default::default()
     };
-    let mut q = request::validate(&params, &org, Utc::now()).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let now = Utc::now();
+    let mut q = request::validate(&params, &org, now).map_err(|e| anyhow::anyhow!("{e}"))?;
     let usage = Usage::new(store.clone());
     let (rolled, fast) = timed(&usage, &org, &q, args.calls).await?;
     q.raw = true;
@@ -125,6 +131,48 @@ async fn measure(label: &str, scratch: &Scratch, args: &BenchUsageArgs) -> anyho
         sizes.push(format!("{table} {n}"));
     }
     println!("{label:<10} rows: {}", sizes.join(", "));
+    // The whole answer at once, and walked page by page.
+    let mut whole = q.clone();
+    whole.page_size = usize::MAX / 2;
+    whole.raw = false;
+    let (all_rolled, all_fast) = timed(&usage, &org, &whole, args.baseline_calls).await?;
+    whole.raw = true;
+    let (all_raw, all_slow) = timed(&usage, &org, &whole, args.baseline_calls).await?;
+    if serde_json::to_value(&all_rolled)? != serde_json::to_value(&all_raw)? {
+        bail!("{label}: the rollups' whole answer differs from the raw records'");
+    }
+    let mut walk = Vec::new();
+    let mut pages = 0;
+    for _ in 0..args.baseline_calls.max(1) {
+        let started = Instant::now();
+        let mut params = params.clone();
+        let mut groups = 0;
+        pages = 0;
+        loop {
+            let q = request::validate(&params, &org, now).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let page = usage.run(&org, &q).await?;
+            pages += 1;
+            groups += page.buckets.iter().map(|b| b.groups.len()).sum::<usize>();
+            match page.next_page {
+                Some(c) => params.cursor = Some(c),
+                None => break,
+            }
+        }
+        walk.push(started.elapsed().as_secs_f64() * 1000.0);
+        let whole_groups: usize = all_rolled.buckets.iter().map(|b| b.groups.len()).sum();
+        if groups != whole_groups {
+            bail!("{label}: the pages hold {groups} groups, the whole answer {whole_groups}");
+        }
+    }
+    let (w50, r50) = (quantile(&all_fast, 0.5), quantile(&all_slow, 0.5));
+    println!(
+        "{label:<10} whole answer ({} buckets, {} groups): rollups p50 {w50:.1} ms, raw p50 \
+         {r50:.1} ms, {:.1}x; every page walked ({pages} pages): p50 {:.1} ms",
+        all_rolled.buckets.len(),
+        all_rolled.buckets.iter().map(|b| b.groups.len()).sum::<usize>(),
+        r50 / w50,
+        quantile(&walk, 0.5),
+    );
     store.close().await;
     Ok(())
 }

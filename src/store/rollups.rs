@@ -12,12 +12,13 @@
 //! - the raw-row expressions `usage/` uses to answer window edges that are not whole slots
 //!   and its benchmark baseline, so rollups and raw reads cannot drift apart.
 //!
-//! Two granularities: the 15-minute families of migration 0008 ([`FINE`]) carry every
-//! dimension; the hourly families of migration 0016 ([`COARSE`]) only the team (and the
-//! credit category), so they hold a small fraction of the rows and answer the common
-//! "usage per team over months" queries fast. A fine family names its coarse counterpart
-//! ([`Family::coarse`]); `usage/` reads whole hours from it when the query groups and filters
-//! by nothing it lacks.
+//! Three granularities: the 15-minute families of migration 0008 ([`FINE`]) carry every
+//! dimension; the hourly (migration 0016) and daily (0018) families ([`COARSE`]) only the
+//! team (and the credit category), so they hold a small fraction of the rows and answer the
+//! common "usage per team over months" queries fast. A family names its next coarser
+//! counterpart ([`Family::coarse`]: 15 minutes → hour → UTC day); `usage/` reads from them
+//! when the query groups and filters by nothing they lack. Coarse rows carry a record count
+//! ([`Family::count`]), so a local day can be read as UTC days less and plus edge hours.
 //!
 //! Credits are summed as integer micro-credits (rounded per record), so sums are exact in any
 //! order and grouping.
@@ -123,6 +124,10 @@ pub struct Family {
     /// A coarser table with the same measures and a subset of the dimensions, which answers
     /// the queries that group and filter only by its dimensions with far fewer rows.
     pub coarse: Option<&'static Family>,
+    /// The measure that counts the records of a row, if the table has one: a query that
+    /// subtracts rows (`usage/sql.rs`, day rows less their edge hours) tells by it which
+    /// groups have records left.
+    pub count: Option<&'static str>,
 }
 
 const fn dim(col: &'static str, raw: &'static str) -> Dim {
@@ -156,6 +161,14 @@ const TOOL_CALL_MEASURES: &[Measure] = &[
     measure("tool_call_errors", RawExpr::If("status = 'error'")),
 ];
 
+/// The credit measures plus a record count (`n`): the coarse tables need it, as a debit, a
+/// grant and a zero amount all count as a record.
+const COUNTED_CREDIT_MEASURES: &[Measure] = &[
+    measure("spent", RawExpr::Debit("amount")),
+    measure("granted", RawExpr::Grant("amount")),
+    measure("n", RawExpr::One),
+];
+
 /// Credit-log debits and grants.
 pub const CREDITS: Family = Family {
     table: "usage_credits",
@@ -171,6 +184,7 @@ pub const CREDITS: Family = Family {
     raw_filter: None,
     slot_seconds: SLOT_SECONDS,
     coarse: Some(&CREDITS_HOURLY),
+    count: None,
 };
 
 /// Workflow runs.
@@ -187,6 +201,7 @@ pub const RUNS: Family = Family {
     raw_filter: None,
     slot_seconds: SLOT_SECONDS,
     coarse: Some(&RUNS_HOURLY),
+    count: Some("runs"),
 };
 
 /// Agent interactions.
@@ -205,6 +220,7 @@ pub const INTERACTIONS: Family = Family {
     raw_filter: None,
     slot_seconds: SLOT_SECONDS,
     coarse: Some(&INTERACTIONS_HOURLY),
+    count: Some("interactions"),
 };
 
 /// Tool calls.
@@ -221,6 +237,7 @@ pub const TOOL_CALLS: Family = Family {
     raw_filter: None,
     slot_seconds: SLOT_SECONDS,
     coarse: Some(&TOOL_CALLS_HOURLY),
+    count: Some("tool_calls"),
 };
 
 /// Tool-call latency histograms (calls without a latency are not in them).
@@ -237,6 +254,7 @@ pub const LATENCY: Family = Family {
     raw_filter: Some("latency_ms IS NOT NULL"),
     slot_seconds: SLOT_SECONDS,
     coarse: None,
+    count: None,
 };
 
 /// Members active in a slot: anyone with a record of the four usage streams.
@@ -254,58 +272,128 @@ pub const ACTIVE: Family = Family {
     raw_filter: Some("user_id IS NOT NULL AND user_id <> ''"),
     slot_seconds: SLOT_SECONDS,
     coarse: None,
+    count: None,
 };
 
 /// Seconds per slot of the coarse tables.
 pub const HOUR_SECONDS: i64 = 3_600;
 
-/// Credits per UTC hour, team and category (migration 0016).
-pub const CREDITS_HOURLY: Family = Family {
-    table: "usage_credits_hourly",
-    dims: &[dim("team_id", "project_id"), dim("category", "category")],
-    slot_seconds: HOUR_SECONDS,
-    coarse: None,
-    sources: &[DataType::CreditLogs],
-    bin: None,
-    measures: CREDIT_MEASURES,
-    raw_filter: None,
-};
+/// Seconds per slot of the daily tables.
+pub const DAY_SECONDS: i64 = 86_400;
+
+/// Credits per UTC hour, team and category (migration 0016; the record count `n` since 0018).
+pub const CREDITS_HOURLY: Family = coarse(
+    "usage_credits_hourly",
+    HOUR_SECONDS,
+    &[DataType::CreditLogs],
+    CREDIT_DIMS,
+    COUNTED_CREDIT_MEASURES,
+    "n",
+    Some(&CREDITS_DAILY),
+);
 
 /// Workflow runs per UTC hour and team (migration 0016).
-pub const RUNS_HOURLY: Family = Family {
-    table: "usage_runs_hourly",
-    dims: &[dim("team_id", "workspace_id")],
-    slot_seconds: HOUR_SECONDS,
-    coarse: None,
-    sources: &[DataType::Workflows],
-    bin: None,
-    measures: RUN_MEASURES,
-    raw_filter: None,
-};
+pub const RUNS_HOURLY: Family = coarse(
+    "usage_runs_hourly",
+    HOUR_SECONDS,
+    &[DataType::Workflows],
+    TEAM_DIMS,
+    RUN_MEASURES,
+    "runs",
+    Some(&RUNS_DAILY),
+);
 
 /// Agent interactions per UTC hour and team (migration 0016).
-pub const INTERACTIONS_HOURLY: Family = Family {
-    table: "usage_interactions_hourly",
-    dims: &[dim("team_id", "workspace_id")],
-    slot_seconds: HOUR_SECONDS,
-    coarse: None,
-    sources: &[DataType::AgentInteractions],
-    bin: None,
-    measures: INTERACTION_MEASURES,
-    raw_filter: None,
-};
+pub const INTERACTIONS_HOURLY: Family = coarse(
+    "usage_interactions_hourly",
+    HOUR_SECONDS,
+    &[DataType::AgentInteractions],
+    TEAM_DIMS,
+    INTERACTION_MEASURES,
+    "interactions",
+    Some(&INTERACTIONS_DAILY),
+);
 
 /// Tool calls per UTC hour and team (migration 0016).
-pub const TOOL_CALLS_HOURLY: Family = Family {
-    table: "usage_tool_calls_hourly",
-    dims: &[dim("team_id", "workspace_id")],
-    slot_seconds: HOUR_SECONDS,
-    coarse: None,
-    sources: &[DataType::ToolCalls],
-    bin: None,
-    measures: TOOL_CALL_MEASURES,
-    raw_filter: None,
-};
+pub const TOOL_CALLS_HOURLY: Family = coarse(
+    "usage_tool_calls_hourly",
+    HOUR_SECONDS,
+    &[DataType::ToolCalls],
+    TEAM_DIMS,
+    TOOL_CALL_MEASURES,
+    "tool_calls",
+    Some(&TOOL_CALLS_DAILY),
+);
+
+/// Credits per UTC day, team and category (migration 0018).
+pub const CREDITS_DAILY: Family = coarse(
+    "usage_credits_daily",
+    DAY_SECONDS,
+    &[DataType::CreditLogs],
+    CREDIT_DIMS,
+    COUNTED_CREDIT_MEASURES,
+    "n",
+    None,
+);
+
+/// Workflow runs per UTC day and team (migration 0018).
+pub const RUNS_DAILY: Family = coarse(
+    "usage_runs_daily",
+    DAY_SECONDS,
+    &[DataType::Workflows],
+    TEAM_DIMS,
+    RUN_MEASURES,
+    "runs",
+    None,
+);
+
+/// Agent interactions per UTC day and team (migration 0018).
+pub const INTERACTIONS_DAILY: Family = coarse(
+    "usage_interactions_daily",
+    DAY_SECONDS,
+    &[DataType::AgentInteractions],
+    TEAM_DIMS,
+    INTERACTION_MEASURES,
+    "interactions",
+    None,
+);
+
+/// Tool calls per UTC day and team (migration 0018).
+pub const TOOL_CALLS_DAILY: Family = coarse(
+    "usage_tool_calls_daily",
+    DAY_SECONDS,
+    &[DataType::ToolCalls],
+    TEAM_DIMS,
+    TOOL_CALL_MEASURES,
+    "tool_calls",
+    None,
+);
+
+const CREDIT_DIMS: &[Dim] = &[dim("team_id", "project_id"), dim("category", "category")];
+const TEAM_DIMS: &[Dim] = &[dim("team_id", "workspace_id")];
+
+/// A coarse family: one stream, the team (and category) only, every row counted.
+const fn coarse(
+    table: &'static str,
+    slot_seconds: i64,
+    sources: &'static [DataType],
+    dims: &'static [Dim],
+    measures: &'static [Measure],
+    count: &'static str,
+    coarser: Option<&'static Family>,
+) -> Family {
+    Family {
+        table,
+        sources,
+        dims,
+        bin: None,
+        measures,
+        raw_filter: None,
+        slot_seconds,
+        coarse: coarser,
+        count: Some(count),
+    }
+}
 
 /// The 15-minute families of migration 0008 (what its backfill rolls up).
 pub const FINE: [&Family; 6] = [
@@ -317,16 +405,21 @@ pub const FINE: [&Family; 6] = [
     &ACTIVE,
 ];
 
-/// The hourly families of migration 0016 (what its backfill rolls up).
-pub const COARSE: [&Family; 4] = [
+/// The hourly and daily families of migrations 0016 and 0018 (what their backfill rolls up:
+/// 0018 rebuilds the hourly tables with the daily ones).
+pub const COARSE: [&Family; 8] = [
     &CREDITS_HOURLY,
     &RUNS_HOURLY,
     &INTERACTIONS_HOURLY,
     &TOOL_CALLS_HOURLY,
+    &CREDITS_DAILY,
+    &RUNS_DAILY,
+    &INTERACTIONS_DAILY,
+    &TOOL_CALLS_DAILY,
 ];
 
 /// Every family: what ingest maintains and compaction merges.
-pub const FAMILIES: [&Family; 10] = [
+pub const FAMILIES: [&Family; 14] = [
     &CREDITS,
     &RUNS,
     &INTERACTIONS,
@@ -337,6 +430,10 @@ pub const FAMILIES: [&Family; 10] = [
     &RUNS_HOURLY,
     &INTERACTIONS_HOURLY,
     &TOOL_CALLS_HOURLY,
+    &CREDITS_DAILY,
+    &RUNS_DAILY,
+    &INTERACTIONS_DAILY,
+    &TOOL_CALLS_DAILY,
 ];
 
 /// The streams that feed rollups.

@@ -1,5 +1,5 @@
-//! Compaction of PostgreSQL rollups (15-minute and hourly alike, the `slot` column holds
-//! either): ingest appends one rollup row per key and batch there
+//! Compaction of PostgreSQL rollups (15-minute, hourly and daily alike, the `slot` column
+//! holds any): ingest appends one rollup row per key and batch there
 //! (an upsert would make concurrent ingest wait on each other's row locks; see migration
 //! 0008), so a slot fed by many small batches holds many rows per key. [`compact`] merges the
 //! rows of a stretch of slots into one per key in one statement (`DELETE … RETURNING` feeding
@@ -7,7 +7,7 @@
 //! as they are, and a second compactor of the same stretch finds the rows already gone, so
 //! nothing is lost or counted twice. SQLite upserts at ingest and has nothing to compact.
 
-use crate::store::rollups::{Dialect, FAMILIES, Family, SLOT_SECONDS};
+use crate::store::rollups::{DAY_SECONDS, Dialect, FAMILIES, Family};
 use crate::store::{Store, StoreError, Value};
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
@@ -53,11 +53,9 @@ pub async fn compact(store: &Store, org: &str, from: i64, to: i64) -> Result<(),
     Ok(())
 }
 
-/// How far back each pass compacts: where ingest of recent activity lands.
-const WINDOW_SECONDS: i64 = 2 * 86_400;
-
-/// On PostgreSQL, compacts every organization's last two days of rollups every ten minutes
-/// until `stop` is cancelled (a pass per organization, a day at a time).
+/// On PostgreSQL, compacts every organization's rollups of yesterday and today (UTC) every ten
+/// minutes until `stop` is cancelled (a pass per organization, a day at a time). Whole UTC
+/// days, so a daily row's slot, its day's start, is inside the stretch compacted.
 pub fn spawn(store: Store, stop: CancellationToken) -> Option<tokio::task::JoinHandle<()>> {
     if store.dialect() != Dialect::Postgres {
         return None;
@@ -69,7 +67,7 @@ pub fn spawn(store: Store, stop: CancellationToken) -> Option<tokio::task::JoinH
                 _ = tokio::time::sleep(Duration::from_secs(600)) => {}
             }
             let now = chrono::Utc::now().timestamp();
-            let to = now - now.rem_euclid(SLOT_SECONDS);
+            let today = now - now.rem_euclid(DAY_SECONDS);
             let orgs = match store.list_orgs().await {
                 Ok(o) => o,
                 Err(e) => {
@@ -78,8 +76,8 @@ pub fn spawn(store: Store, stop: CancellationToken) -> Option<tokio::task::JoinH
                 }
             };
             for org in orgs {
-                for day in [to - WINDOW_SECONDS, to - WINDOW_SECONDS / 2] {
-                    if let Err(e) = compact(&store, &org.id, day, day + WINDOW_SECONDS / 2).await {
+                for day in [today - DAY_SECONDS, today] {
+                    if let Err(e) = compact(&store, &org.id, day, day + DAY_SECONDS).await {
                         tracing::warn!(error = %e, "usage rollup compaction failed");
                     }
                 }

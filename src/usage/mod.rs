@@ -12,10 +12,15 @@
 //!    metrics are additive; whole 15-minute UTC slots around them, read from the 15-minute
 //!    rollups; and the edges that are not whole slots, read from the raw records ([`sql`]).
 //!    Every local period boundary of every current zone is a UTC quarter hour, so a bucket
-//!    is a union of those pieces, and sums are exact. An organization whose records are
-//!    still being rolled up after migration 0008 ([`backfill`]) is read raw; after 0016,
-//!    from the 15-minute tables only.
-//! 4. Groups are merged after the organization's privacy setting is applied to `user`:
+//!    is a union of those pieces, and sums are exact. A bucket of a day or more is read
+//!    instead as whole UTC days from the daily rollups plus and less its edge hours, when
+//!    that reads fewer rows; the record counts of those tables drop the groups a subtraction
+//!    leaves without records. An organization whose records are still being rolled up after
+//!    migration 0008 ([`backfill`]) is read raw; after 0016 or 0018, from the 15-minute
+//!    tables only.
+//! 4. The page's buckets are read a few at a time until they fill the page, so a year of
+//!    daily buckets grouped by team reads the days of the page asked for, not the year.
+//! 5. Groups are merged after the organization's privacy setting is applied to `user`:
 //!    pseudonymized ids (the exports' `anon_…`) or one `hidden` group.
 //!
 //! # Semantics
@@ -162,10 +167,14 @@ struct Acc {
     latency: LatencyHistogram,
     users: i64,
     members: BTreeSet<String>,
+    /// Records behind the values (for sums, signed spans included); a row that does not
+    /// count records adds one.
+    n: i64,
 }
 
 impl Acc {
     fn add(&mut self, other: &Acc) {
+        self.n += other.n;
         for (k, v) in &other.sums {
             *self.sums.entry(k).or_default() += v;
         }
@@ -240,7 +249,63 @@ impl Usage {
         let raw = q.raw || backfill::pending(&self.store, &org.id).await?;
         let hourly =
             !raw && !backfill::pending_in(&self.store, backfill::HOURLY_TABLES, &org.id).await?;
-        let groups: Vec<&'static str> = q.group_by.iter().map(|d| d.column()).collect();
+        let plan = Plan {
+            org,
+            q,
+            raw,
+            hourly,
+            groups: q.group_by.iter().map(|d| d.column()).collect(),
+            policy: &policy,
+        };
+        let mut out = Merged::default();
+        // The page's buckets are read a chunk at a time until they fill it: a page of a year
+        // of daily buckets grouped by team holds a few days, and reading the rest would be
+        // thrown away. The next chunk is sized by the groups per bucket seen so far. The raw
+        // baseline reads the whole window in one GROUP BY per stream, as a plain query would.
+        let mut done = 0;
+        let mut filled = 0;
+        let mut chunk = if plan.groups.is_empty() || q.raw {
+            page.len()
+        } else {
+            FIRST_CHUNK
+        };
+        while done < page.len() && filled < size {
+            let part = &page[done..(done + chunk).min(page.len())];
+            self.read_buckets(&plan, part, &mut out).await?;
+            for (i, _) in part {
+                let n = out
+                    .grouped
+                    .range((*i, Vec::new())..(*i + 1, Vec::new()))
+                    .count();
+                let n = if *i == q.cursor.bucket {
+                    n.saturating_sub(q.cursor.group)
+                } else {
+                    n
+                };
+                filled += n.max(1);
+            }
+            done += part.len();
+            let per_bucket = filled.div_ceil(done).max(1);
+            chunk = size.saturating_sub(filled).div_ceil(per_bucket).max(1);
+        }
+        let names = labels::Labels::load(&self.store, &org.id, &q.group_by, &policy).await?;
+        let (buckets, next) = paginate(q, &page[..done], &out.grouped, &out.totals, &names, size);
+        let next = next.or((more_buckets || done < page.len()).then_some(Cursor {
+            bucket: q.cursor.bucket + done,
+            group: 0,
+        }));
+        Ok(answer(q, buckets, next))
+    }
+
+    /// Reads every family of the query over `part` of the page's buckets into `out`.
+    async fn read_buckets(
+        &self,
+        plan: &Plan<'_>,
+        part: &[(usize, Period)],
+        out: &mut Merged,
+    ) -> Result<(), UsageError> {
+        let q = plan.q;
+        let groups = &plan.groups;
         let mut families: Vec<&'static Family> = Vec::new();
         for m in &q.metrics {
             // By table: a `const` family has no single address to compare.
@@ -248,40 +313,34 @@ impl Usage {
                 families.push(m.family());
             }
         }
-        let mut grouped = Table::new();
-        let mut totals: BTreeMap<usize, Acc> = BTreeMap::new();
         for family in families {
             let read = Read {
-                raw,
+                raw: plan.raw,
                 coarse: family
                     .coarse
-                    .filter(|c| hourly && coarse_answers(q, family, c)),
+                    .filter(|c| plan.hourly && coarse_answers(q, family, c)),
             };
-            let t = self.family(org, q, family, read, &page, &groups).await?;
+            let t = self.family(plan.org, q, family, read, part, groups).await?;
             let distinct = family.measures.is_empty();
             if distinct && !groups.is_empty() {
                 // Distinct members are not additive: count the totals on their own.
-                for ((i, _), acc) in self.family(org, q, family, read, &page, &[]).await? {
-                    totals.entry(i).or_default().add(&acc);
+                for ((i, _), acc) in self.family(plan.org, q, family, read, part, &[]).await? {
+                    out.totals.entry(i).or_default().add(&acc);
                 }
             }
             for ((i, key), acc) in t {
                 if !distinct || groups.is_empty() {
-                    totals.entry(i).or_default().add(&acc);
+                    out.totals.entry(i).or_default().add(&acc);
                 }
                 if !groups.is_empty() {
-                    let key = mask_key(&policy, &q.group_by, key);
-                    grouped.entry((i, key)).or_default().add(&acc);
+                    let key = mask_key(plan.policy, &q.group_by, key);
+                    out.grouped.entry((i, key)).or_default().add(&acc);
                 }
             }
         }
-        let names = labels::Labels::load(&self.store, &org.id, &q.group_by, &policy).await?;
-        let (buckets, next) = paginate(q, &page, &grouped, &totals, &names, size);
-        let next = next.or(more_buckets.then_some(Cursor {
-            bucket: q.cursor.bucket + page.len(),
-            group: 0,
-        }));
-        Ok(answer(q, buckets, next))
+        // A group read as a day less its edge hours may have no record left in the bucket.
+        out.grouped.retain(|_, acc| acc.n > 0);
+        Ok(())
     }
 
     /// One family over the page's buckets: (bucket, group) → what it adds up to.
@@ -301,21 +360,44 @@ impl Usage {
             grains.extend(read.coarse.map(|c| c.slot_seconds));
             grains.push(family.slot_seconds);
         }
+        // Read as whole UTC days plus and less their edges, the edges come only from tables
+        // that count their records (a subtracted group must be known to be gone) or raw.
+        let daily = read.coarse.and_then(|c| c.coarse);
+        let edge_grains: Vec<i64> = read
+            .coarse
+            .into_iter()
+            .chain(family.count.map(|_| family))
+            .map(|f| f.slot_seconds)
+            .collect();
+        let table_of = |seconds: i64| -> &'static Family {
+            [Some(family), read.coarse, daily]
+                .into_iter()
+                .flatten()
+                .find(|f| f.slot_seconds == seconds)
+                .expect("slot pieces come from the query's tables")
+        };
         let mut by_source: BTreeMap<Source, Vec<Span>> = BTreeMap::new();
-        let mut pieces = Vec::new();
+        let mut tiled = Vec::new();
+        let mut by_days = Vec::new();
         for (i, p) in page {
-            pieces.clear();
-            sql::split(
-                p.start.timestamp_micros(),
-                p.end.timestamp_micros(),
-                &grains,
-                &mut pieces,
-            );
-            for (source, from, to) in &pieces {
-                by_source.entry(*source).or_default().push(Span {
+            let (from, to) = (p.start.timestamp_micros(), p.end.timestamp_micros());
+            tiled.clear();
+            sql::split(from, to, &grains, &mut tiled);
+            let mut pieces: Vec<(Source, i64, i64, i64)> =
+                tiled.iter().map(|&(s, f, t)| (s, f, t, 1)).collect();
+            by_days.clear();
+            if let Some(day) = daily
+                && sql::split_days(from, to, day.slot_seconds, &edge_grains, &mut by_days)
+                && cost(&by_days) < cost(&pieces)
+            {
+                pieces.clone_from(&by_days);
+            }
+            for (source, from, to, sign) in pieces {
+                by_source.entry(source).or_default().push(Span {
                     bucket: *i,
-                    from: *from,
-                    to: *to,
+                    from,
+                    to,
+                    sign,
                 });
             }
         }
@@ -329,23 +411,18 @@ impl Usage {
         };
         let mut table = Table::new();
         for (source, spans) in &by_source {
-            let (table_family, streams): (&Family, &[DataType]) = match source {
-                Source::Raw => (family, family.sources),
-                Source::Slots(s) if *s == family.slot_seconds => (family, &family.sources[..1]),
-                Source::Slots(_) => (
-                    read.coarse
-                        .expect("coarse slots come from the coarse table"),
-                    &family.sources[..1],
-                ),
+            let (table_family, streams): (Option<&Family>, &[DataType]) = match source {
+                Source::Raw => (None, family.sources),
+                Source::Slots(s) => (Some(table_of(*s)), &family.sources[..1]),
             };
             for stream in streams {
                 let st = sql::statement(
                     self.store.dialect(),
                     &org.id,
                     q,
-                    table_family,
+                    family,
                     *stream,
-                    *source,
+                    table_family,
                     spans,
                     groups,
                     select,
@@ -358,6 +435,41 @@ impl Usage {
         }
         Ok(table)
     }
+}
+
+/// Buckets read in the first chunk of a grouped page (see [`Usage::run`]).
+const FIRST_CHUNK: usize = 8;
+
+/// What every chunk of one page's reading shares.
+struct Plan<'a> {
+    org: &'a Org,
+    q: &'a UsageQuery,
+    /// Read the raw records only.
+    raw: bool,
+    /// The hourly and daily tables are complete (their backfill is done).
+    hourly: bool,
+    /// The rollup columns grouped by.
+    groups: Vec<&'static str>,
+    policy: &'a PrivacyPolicy,
+}
+
+/// The page's buckets as read so far.
+#[derive(Default)]
+struct Merged {
+    grouped: Table,
+    totals: BTreeMap<usize, Acc>,
+}
+
+/// About how many rows reading `pieces` costs, per group: a day row counts as a few hour rows
+/// (a team active in any hour of the day has one), a raw stretch by its length.
+fn cost(pieces: &[(Source, i64, i64, i64)]) -> i64 {
+    pieces
+        .iter()
+        .map(|&(source, from, to, _)| match source {
+            Source::Slots(s) => (to - from) / (s * 1_000_000) * if s >= 86_400 { 4 } else { 1 },
+            Source::Raw => 1 + (to - from) / 900_000_000,
+        })
+        .sum()
 }
 
 /// Which tables a family is read from.
@@ -395,6 +507,8 @@ fn add_row(table: &mut Table, family: &Family, n_groups: usize, select: Select, 
             for (m, v) in family.measures.iter().zip(rest) {
                 *acc.sums.entry(m.col).or_default() += v.as_i64().unwrap_or_default();
             }
+            acc.n += rest[family.measures.len()].as_i64().unwrap_or_default();
+            return;
         }
         Select::Bins => {
             let bin = rest[0].as_i64().unwrap_or_default();
@@ -409,6 +523,7 @@ fn add_row(table: &mut Table, family: &Family, n_groups: usize, select: Select, 
             }
         }
     }
+    acc.n += 1;
 }
 
 /// The buckets of the whole window, numbered from 0.

@@ -1,15 +1,20 @@
 //! The SQL of a usage query: one statement per rollup table (or raw stream) a query reads,
-//! over a list of **spans**: stretches of time, each tagged with the bucket it adds to.
+//! over a list of **spans**: stretches of time, each tagged with the bucket it adds to and a
+//! sign.
 //!
 //! Each bucket is [`split`] into the coarsest pieces that tile it exactly: whole UTC hours
 //! from the hourly tables (when the query's grouping and filters allow them), the remaining
 //! whole 15-minute slots from the 15-minute tables, and edges that are not whole slots (a
 //! window starting at 10:07, or ending inclusive at a minute) from the raw records, read with
 //! the very expressions ingest rolls up with (`store/rollups.rs`). A local day in
-//! Asia/Kathmandu (18:15 to 18:15 UTC) is thus 23 hourly slots and 3 + 1 quarter hours; a
-//! day in New York is 24 hourly slots. The raw form over whole buckets is the benchmark's
-//! baseline. Spans are joined as a small `VALUES` list of `(bucket, start, end)`, scanned
-//! first, so each span is one index range over `(org_id, slot)` or `(org_id, time)`.
+//! Asia/Kathmandu (18:15 to 18:15 UTC) is thus 23 hourly slots and 3 + 1 quarter hours.
+//! A bucket of a day or more may instead be read by [`split_days`]: the UTC days between the
+//! midnights nearest its ends from the daily tables, plus or minus the edges (a Berlin day is
+//! one UTC day, less its last hour or two, plus the day before's); subtracted spans carry
+//! sign −1, and the record counts the coarse tables keep tell which groups are left. The raw
+//! form over whole buckets is the benchmark's baseline. Spans are joined as a small `VALUES`
+//! list of `(bucket, start, end, sign)`, scanned first, so each span is one index range over
+//! `(org_id, slot)` or `(org_id, time)`.
 
 use super::UsageQuery;
 use crate::domain::{DataType, FieldType};
@@ -26,6 +31,8 @@ pub struct Span {
     pub from: i64,
     /// First instant after, Unix microseconds.
     pub to: i64,
+    /// 1 to add the span, -1 to subtract it (the edge hours a day read as UTC days has too many).
+    pub sign: i64,
 }
 
 /// Where a span is read from.
@@ -60,6 +67,45 @@ pub fn split(from: i64, to: i64, grains: &[i64], out: &mut Vec<(Source, i64, i64
     split(hi, to, finer, out);
 }
 
+/// Cuts `[from, to)` (Unix microseconds) into signed pieces around whole UTC days: the days
+/// between the UTC midnights nearest to each end, plus the stretch from `from` to its
+/// midnight when `from` is earlier, less it when `from` is later (likewise at `to`); each such
+/// edge is cut by [`split`] over `hour_grains`. A local day in Europe/Berlin is then one day
+/// row plus and less an hour or two instead of 24 hourly rows, and stays exact: every piece is
+/// whole slots or raw. `None` when no whole day lies between the nearest midnights.
+pub fn split_days(
+    from: i64,
+    to: i64,
+    day_seconds: i64,
+    hour_grains: &[i64],
+    out: &mut Vec<(Source, i64, i64, i64)>,
+) -> bool {
+    let us = day_seconds * 1_000_000;
+    let nearest = |t: i64| (t + us / 2).div_euclid(us) * us;
+    let (lo, hi) = (nearest(from), nearest(to));
+    if lo >= hi || from >= to {
+        return false;
+    }
+    let mut edge = Vec::new();
+    let mut signed = |a: i64, b: i64, sign: i64, out: &mut Vec<(Source, i64, i64, i64)>| {
+        edge.clear();
+        split(a, b, hour_grains, &mut edge);
+        out.extend(edge.iter().map(|&(src, f, t)| (src, f, t, sign)));
+    };
+    out.push((Source::Slots(day_seconds), lo, hi, 1));
+    if from < lo {
+        signed(from, lo, 1, out);
+    } else {
+        signed(lo, from, -1, out);
+    }
+    if to > hi {
+        signed(hi, to, 1, out);
+    } else {
+        signed(to, hi, -1, out);
+    }
+    true
+}
+
 /// What a statement selects per bucket and group, after the bucket index and group keys.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Select {
@@ -83,9 +129,11 @@ pub struct Statement {
     pub types: Vec<FieldType>,
 }
 
-/// The statement reading `spans` of `family` from `source` (a raw part reads stream
-/// `stream`; a slot part reads `family`'s own table), grouped by bucket and `groups` (rollup
-/// columns).
+/// The statement reading `spans` of `family`'s metrics from `table` (`None`: the raw records
+/// of stream `stream`; else a rollup table with `family`'s measure columns), grouped by
+/// bucket and `groups` (rollup columns). With [`Select::Sums`] the last column is the number
+/// of records each group has in the bucket (signed spans included), or, from a table that
+/// does not count them, its number of rows, which is positive all the same.
 #[allow(clippy::too_many_arguments)]
 pub fn statement(
     d: Dialect,
@@ -93,12 +141,12 @@ pub fn statement(
     q: &UsageQuery,
     family: &Family,
     stream: DataType,
-    source: Source,
+    table: Option<&Family>,
     spans: &[Span],
     groups: &[&'static str],
     select: Select,
 ) -> Statement {
-    let raw = source == Source::Raw;
+    let raw = table.is_none();
     // A dimension or key column as this part reads it.
     let col = |c: &str| -> String {
         if raw {
@@ -120,7 +168,7 @@ pub fn statement(
     let mut params: Vec<Value> = Vec::new();
     let mut values = Vec::with_capacity(spans.len());
     for span in spans {
-        values.push("(?, ?, ?)");
+        values.push("(?, ?, ?, ?)");
         params.push(Value::Integer(span.bucket as i64));
         if raw {
             params.push(instant(span.from).into());
@@ -130,6 +178,7 @@ pub fn statement(
             params.push(Value::Integer(span.from.div_euclid(1_000_000)));
             params.push(Value::Integer(span.to.div_euclid(1_000_000)));
         }
+        params.push(Value::Integer(span.sign));
     }
     let mut select_list = vec!["bk.bi".to_string()];
     let mut types = vec![FieldType::Integer];
@@ -146,9 +195,15 @@ pub fn statement(
                 } else {
                     format!("r.{}", m.col)
                 };
-                select_list.push(format!("CAST(SUM({expr}) AS BIGINT)"));
+                select_list.push(format!("CAST(SUM(bk.sg * {expr}) AS BIGINT)"));
                 types.push(FieldType::Integer);
             }
+            select_list.push(match table.and_then(|t| t.count) {
+                _ if raw => "CAST(SUM(bk.sg) AS BIGINT)".to_string(),
+                Some(n) => format!("CAST(SUM(bk.sg * r.{n}) AS BIGINT)"),
+                None => "CAST(COUNT(*) AS BIGINT)".to_string(),
+            });
+            types.push(FieldType::Integer);
         }
         Select::Bins => {
             let bin = family.bin.expect("the latency family has bins");
@@ -176,10 +231,9 @@ pub fn statement(
             types.push(FieldType::Text);
         }
     }
-    let table = if raw {
-        crate::domain::catalog::spec(stream).table
-    } else {
-        family.table
+    let table = match table {
+        None => crate::domain::catalog::spec(stream).table,
+        Some(t) => t.table,
     };
     let mut filter = format!("r.org_id = ? AND {time} >= bk.bs AND {time} < bk.be");
     params.push(org.into());
@@ -188,7 +242,7 @@ pub fn statement(
     }
     add_filters(&mut filter, &mut params, org, q, &col, family);
     let sql = format!(
-        "WITH bk(bi, bs, be) AS (VALUES {values}) \
+        "WITH bk(bi, bs, be, sg) AS (VALUES {values}) \
          SELECT {select} FROM bk CROSS JOIN {table} r WHERE {filter} GROUP BY {group}",
         values = values.join(", "),
         select = select_list.join(", "),

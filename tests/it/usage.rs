@@ -830,22 +830,163 @@ both_backends!(
         }
         assert_eq!(compared, 4 * 3 * 18);
 
-        // Which tables answer: with the 15-minute credit rollups emptied, whole-hour buckets
-        // grouped by team still equal the raw records (the hourly table alone answers them);
-        // Kathmandu's days (quarter-hour edges) and a grouping by member no longer do.
+        // Which tables answer: with the 15-minute credit rollups emptied, days grouped by team
+        // still equal the raw records, in Berlin and in Kathmandu (UTC days from the daily
+        // table, edge hours from the hourly one, quarter hours raw); a grouping by member no
+        // longer does. With the daily table emptied too, the days no longer do, while hourly
+        // buckets (never a whole day) still do.
         let berlin = "metrics=credits,credits_granted&timezone=Europe/Berlin&start=2026-03-28\
                       &end=2026-03-30&bucket=1d&group_by=team";
         let kathmandu = berlin.replace("Europe/Berlin", "Asia/Kathmandu");
         let by_user = berlin.replace("group_by=team", "group_by=user");
+        let hours = berlin.replace("bucket=1d", "bucket=1h");
         app.store
             .execute("DELETE FROM usage_credits", &[])
             .await
             .unwrap();
-        let (rolled, raw) = rolled_and_raw(&app, berlin).await;
-        assert_eq!(rolled, raw, "whole hours come from the hourly table");
-        for query in [kathmandu.as_str(), by_user.as_str()] {
+        for query in [berlin, kathmandu.as_str(), hours.as_str()] {
             let (rolled, raw) = rolled_and_raw(&app, query).await;
-            assert_ne!(rolled, raw, "{query} reads the 15-minute table");
+            assert_eq!(rolled, raw, "{query}: no 15-minute row is needed");
+        }
+        let (rolled, raw) = rolled_and_raw(&app, &by_user).await;
+        assert_ne!(rolled, raw, "{by_user} reads the 15-minute table");
+        app.store
+            .execute("DELETE FROM usage_credits_daily", &[])
+            .await
+            .unwrap();
+        for query in [berlin, kathmandu.as_str()] {
+            let (rolled, raw) = rolled_and_raw(&app, query).await;
+            assert_ne!(rolled, raw, "{query} reads the daily table");
+        }
+        let (rolled, raw) = rolled_and_raw(&app, &hours).await;
+        assert_eq!(rolled, raw, "{hours} reads no daily row");
+    }
+);
+
+// A local day read as a UTC day less and plus its edge hours (migration 0018): a team whose
+// only records of that UTC day fall in the hour subtracted is not a group of the local day at
+// all, while a team whose records all have amount 0 is one, with 0 credits. The record counts
+// of the coarse tables tell the two apart.
+both_backends!(
+    daily_rollups_drop_the_groups_a_subtracted_edge_leaves_empty,
+    |b| async move {
+        let app = setup(b).await;
+        put_team(&app, "acme", "team-ops", "Operations").await;
+        let log = |id: &str, at: &str, team: &str, amount: f64| {
+            json!({"org_id": "acme", "log_id": id, "timestamp": at, "category": "agent_run",
+                   "amount": amount, "user_id": "u1", "project_id": team})
+        };
+        ingest_all(
+            &app,
+            "credit_logs",
+            &[
+                // Berlin (UTC+1 in March before the 29th): local March 10 is 09 23:00 to
+                // 10 23:00 UTC, read as UTC March 10, plus 09 23:00–24:00, less 10 23:00–24:00.
+                log("a", "2026-03-10T12:00:00Z", "team-eng", -2.5),
+                log("b", "2026-03-10T23:30:00Z", "team-ops", -4.0),
+                log("c", "2026-03-09T23:15:00Z", "team-sales", -1.0),
+                log("d", "2026-03-10T08:00:00Z", "personal-u1", 0.0),
+            ],
+        )
+        .await;
+        let query = "metrics=credits&timezone=Europe/Berlin&start=2026-03-10&end=2026-03-11\
+                     &bucket=1d&group_by=team";
+        let (rolled, raw) = rolled_and_raw(&app, query).await;
+        assert_eq!(rolled, raw);
+        let groups = |day: usize| -> Vec<(String, f64)> {
+            rolled["buckets"][day]["groups"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|g| {
+                    (
+                        g["key"]["team"].as_str().unwrap().to_string(),
+                        g["values"]["credits"].as_f64().unwrap(),
+                    )
+                })
+                .collect()
+        };
+        assert_eq!(
+            groups(0),
+            [
+                ("team-eng".to_string(), 2.5),
+                ("team-sales".to_string(), 1.0),
+                ("personal-u1".to_string(), 0.0),
+            ]
+        );
+        assert_eq!(groups(1), [("team-ops".to_string(), 4.0)]);
+        assert_eq!(rolled["buckets"][0]["totals"]["credits"], 3.5);
+        // The same answer is read from the daily table: without it, it differs.
+        app.store
+            .execute("DELETE FROM usage_credits_daily", &[])
+            .await
+            .unwrap();
+        assert_ne!(rolled_and_raw(&app, query).await.0, raw);
+    }
+);
+
+// A grouped page is read a few buckets at a time until it is full: walking every page of a
+// long window with small and default page sizes gives exactly the raw records' answer.
+both_backends!(
+    grouped_pages_read_in_chunks_walk_to_the_whole_answer,
+    |b| async move {
+        let app = setup(b).await;
+        let t0 = Utc.with_ymd_and_hms(2026, 3, 2, 0, 0, 0).unwrap();
+        ingest_all(&app, "credit_logs", &credit_logs("w", t0, 24 * 20)).await;
+        let usage = Usage::new(app.store.clone());
+        let org = app.store.get_org("acme").await.unwrap().unwrap();
+        let params = UsageParams {
+            metrics: Some("credits,credits_granted".into()),
+            start: Some("2026-03-01".into()),
+            end: Some("2026-03-24".into()),
+            timezone: Some("America/New_York".into()),
+            bucket: Some("1d".into()),
+            group_by: Some("team".into()),
+            ..Default::default()
+        };
+        let walk = |raw: bool, size: usize| {
+            let (usage, org, params) = (usage.clone(), org.clone(), params.clone());
+            async move {
+                let mut params = params;
+                let mut out = Vec::new();
+                let mut pages = 0;
+                loop {
+                    let mut q =
+                        outflow::usage::request::validate(&params, &org, Utc::now()).unwrap();
+                    q.raw = raw;
+                    q.page_size = size;
+                    let page = serde_json::to_value(usage.run(&org, &q).await.unwrap()).unwrap();
+                    pages += 1;
+                    for b in page["buckets"].as_array().unwrap() {
+                        out.push((b["start"].clone(), b["totals"].clone(), b["groups"].clone()));
+                    }
+                    match page["next_page"].as_str() {
+                        Some(c) => params.cursor = Some(c.to_string()),
+                        None => return (out, pages),
+                    }
+                }
+            }
+        };
+        let (whole, _) = walk(true, 1000).await;
+        assert_eq!(whole.len(), 24, "one bucket a day");
+        for size in [1, 5, 17, 1000] {
+            let (rolled, pages) = walk(false, size).await;
+            let (raw, raw_pages) = walk(true, size).await;
+            assert_eq!(pages, raw_pages, "page size {size}");
+            let merge = |parts: Vec<(Value, Value, Value)>| {
+                let mut by_start: Vec<(Value, Value, Vec<Value>)> = Vec::new();
+                for (start, totals, groups) in parts {
+                    match by_start.last_mut() {
+                        Some(last) if last.0 == start => {
+                            last.2.extend(groups.as_array().unwrap().iter().cloned())
+                        }
+                        _ => by_start.push((start, totals, groups.as_array().unwrap().clone())),
+                    }
+                }
+                by_start
+            };
+            assert_eq!(merge(rolled.clone()), merge(raw), "page size {size}");
+            assert_eq!(merge(rolled), merge(whole.clone()), "page size {size}");
         }
     }
 );
