@@ -169,7 +169,11 @@ async fn measure(label: &str, scratch: &Scratch, args: &BenchUsageArgs) -> anyho
         "{label:<10} whole answer ({} buckets, {} groups): rollups p50 {w50:.1} ms, raw p50 \
          {r50:.1} ms, {:.1}x; every page walked ({pages} pages): p50 {:.1} ms",
         all_rolled.buckets.len(),
-        all_rolled.buckets.iter().map(|b| b.groups.len()).sum::<usize>(),
+        all_rolled
+            .buckets
+            .iter()
+            .map(|b| b.groups.len())
+            .sum::<usize>(),
         r50 / w50,
         quantile(&walk, 0.5),
     );

@@ -285,8 +285,13 @@ impl Usage {
                 filled += n.max(1);
             }
             done += part.len();
+            // At most doubling what was read: groups per bucket grow as an organization does,
+            // so an estimate from its quiet early days would read far past the page.
             let per_bucket = filled.div_ceil(done).max(1);
-            chunk = size.saturating_sub(filled).div_ceil(per_bucket).max(1);
+            chunk = size
+                .saturating_sub(filled)
+                .div_ceil(per_bucket)
+                .clamp(1, done);
         }
         let names = labels::Labels::load(&self.store, &org.id, &q.group_by, &policy).await?;
         let (buckets, next) = paginate(q, &page[..done], &out.grouped, &out.totals, &names, size);
