@@ -651,6 +651,23 @@ impl Store {
         dispatch!(self, b => b.fetch(sql, params, types).await)
     }
 
+    /// Like [`query`](Self::query), for a read query answering many small rows (usage
+    /// analytics): on an SQLite file it reads through `rusqlite` on a blocking thread, as
+    /// exports do, instead of handing each row over from sqlx's worker thread. Columns of
+    /// other types than integer, number and text are read as by `query`.
+    pub async fn query_many(
+        &self,
+        sql: &str,
+        params: &[Value],
+        types: &[FieldType],
+    ) -> StoreResult<Vec<Vec<Value>>> {
+        storable(params)?;
+        match &self.backend {
+            Backend::Sqlite(b) => b.fetch_many(sql, params, types).await,
+            Backend::Postgres(b) => b.fetch(sql, params, types).await,
+        }
+    }
+
     /// Runs a statement with `?` placeholders that returns rows (`UPDATE … RETURNING`).
     pub async fn query_write(
         &self,

@@ -432,7 +432,10 @@ impl Usage {
                     groups,
                     select,
                 );
-                let rows = self.store.query(&st.sql, &st.params, &st.types).await?;
+                let rows = self
+                    .store
+                    .query_many(&st.sql, &st.params, &st.types)
+                    .await?;
                 for row in rows {
                     add_row(&mut table, family, groups.len(), select, row);
                 }

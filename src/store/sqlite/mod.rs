@@ -149,6 +149,31 @@ impl SqliteBackend {
         fetch_on(&self.reader, sql, params, types).await
     }
 
+    /// Like `fetch`, through `rusqlite` on a read-only connection when the database is a file
+    /// and the columns are integers, numbers or text (`export_read::fetch_blocking`): for
+    /// read queries answering many small rows.
+    pub(super) async fn fetch_many(
+        &self,
+        sql: &str,
+        params: &[Value],
+        types: &[FieldType],
+    ) -> StoreResult<Vec<Vec<Value>>> {
+        let Some(file) = self.file.clone().filter(|_| export_read::fetches(types)) else {
+            return self.fetch(sql, params, types).await;
+        };
+        let (idle, sql, params, types) = (
+            self.idle.clone(),
+            sql.to_string(),
+            params.to_vec(),
+            types.to_vec(),
+        );
+        tokio::task::spawn_blocking(move || {
+            export_read::fetch_blocking(&idle, &file, &sql, &params, &types)
+        })
+        .await
+        .map_err(|e| StoreError::Database(sqlx::Error::Io(std::io::Error::other(e))))?
+    }
+
     /// Like `fetch`, on the writer: for `UPDATE … RETURNING` (the readers are read-only).
     pub(super) async fn fetch_write(
         &self,
