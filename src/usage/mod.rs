@@ -318,20 +318,36 @@ impl Usage {
                 families.push(m.family());
             }
         }
-        for family in families {
+        // Every family's statements run at once (each on its own connection), and so do the
+        // totals of a distinct count: the page waits for the slowest, not for their sum.
+        let reads = families.iter().map(|family| {
             let read = Read {
                 raw: plan.raw,
                 coarse: family
                     .coarse
                     .filter(|c| plan.hourly && coarse_answers(q, family, c)),
             };
-            let t = self.family(plan.org, q, family, read, part, groups).await?;
             let distinct = family.measures.is_empty();
-            if distinct && !groups.is_empty() {
-                // Distinct members are not additive: count the totals on their own.
-                for ((i, _), acc) in self.family(plan.org, q, family, read, part, &[]).await? {
-                    out.totals.entry(i).or_default().add(&acc);
-                }
+            async move {
+                let (t, totals) = futures::try_join!(
+                    self.family(plan.org, q, family, read, part, groups),
+                    async {
+                        if distinct && !groups.is_empty() {
+                            // Distinct members are not additive: count the totals on their own.
+                            self.family(plan.org, q, family, read, part, &[])
+                                .await
+                                .map(Some)
+                        } else {
+                            Ok(None)
+                        }
+                    }
+                )?;
+                Ok::<_, UsageError>((distinct, t, totals))
+            }
+        });
+        for (distinct, t, totals) in futures::future::try_join_all(reads).await? {
+            for ((i, _), acc) in totals.into_iter().flatten() {
+                out.totals.entry(i).or_default().add(&acc);
             }
             for ((i, key), acc) in t {
                 if !distinct || groups.is_empty() {
@@ -414,14 +430,14 @@ impl Usage {
             (false, true) => Select::Bins,
             (false, false) => Select::Sums,
         };
-        let mut table = Table::new();
+        let mut statements = Vec::new();
         for (source, spans) in &by_source {
             let (table_family, streams): (Option<&Family>, &[DataType]) = match source {
                 Source::Raw => (None, family.sources),
                 Source::Slots(s) => (Some(table_of(*s)), &family.sources[..1]),
             };
             for stream in streams {
-                let st = sql::statement(
+                statements.push(sql::statement(
                     self.store.dialect(),
                     &org.id,
                     q,
@@ -431,15 +447,18 @@ impl Usage {
                     spans,
                     groups,
                     select,
-                );
-                let rows = self
-                    .store
-                    .query_many(&st.sql, &st.params, &st.types)
-                    .await?;
-                for row in rows {
-                    add_row(&mut table, family, groups.len(), select, row);
-                }
+                ));
             }
+        }
+        let answers = futures::future::try_join_all(
+            statements
+                .iter()
+                .map(|st| self.store.query_many(&st.sql, &st.params, &st.types)),
+        )
+        .await?;
+        let mut table = Table::new();
+        for row in answers.into_iter().flatten() {
+            add_row(&mut table, family, groups.len(), select, row);
         }
         Ok(table)
     }
