@@ -128,9 +128,6 @@ pub struct Family {
     /// subtracts rows (`usage/sql.rs`, day rows less their edge hours) tells by it which
     /// groups have records left.
     pub count: Option<&'static str>,
-    /// [`Family::raw_filter`] on the rollup columns of a batch's 15-minute grouping (see
-    /// [`combined_sql`]); a family with a raw filter and none here is rolled up on its own.
-    pub rollup_filter: Option<&'static str>,
 }
 
 const fn dim(col: &'static str, raw: &'static str) -> Dim {
@@ -188,7 +185,6 @@ pub const CREDITS: Family = Family {
     slot_seconds: SLOT_SECONDS,
     coarse: Some(&CREDITS_HOURLY),
     count: None,
-    rollup_filter: None,
 };
 
 /// Workflow runs.
@@ -206,7 +202,6 @@ pub const RUNS: Family = Family {
     slot_seconds: SLOT_SECONDS,
     coarse: Some(&RUNS_HOURLY),
     count: Some("runs"),
-    rollup_filter: None,
 };
 
 /// Agent interactions.
@@ -226,7 +221,6 @@ pub const INTERACTIONS: Family = Family {
     slot_seconds: SLOT_SECONDS,
     coarse: Some(&INTERACTIONS_HOURLY),
     count: Some("interactions"),
-    rollup_filter: None,
 };
 
 /// Tool calls.
@@ -244,7 +238,6 @@ pub const TOOL_CALLS: Family = Family {
     slot_seconds: SLOT_SECONDS,
     coarse: Some(&TOOL_CALLS_HOURLY),
     count: Some("tool_calls"),
-    rollup_filter: None,
 };
 
 /// Tool-call latency histograms (calls without a latency are not in them).
@@ -262,7 +255,6 @@ pub const LATENCY: Family = Family {
     slot_seconds: SLOT_SECONDS,
     coarse: None,
     count: None,
-    rollup_filter: None,
 };
 
 /// Members active in a slot: anyone with a record of the four usage streams.
@@ -281,7 +273,6 @@ pub const ACTIVE: Family = Family {
     slot_seconds: SLOT_SECONDS,
     coarse: None,
     count: None,
-    rollup_filter: Some("user_id <> ''"),
 };
 
 /// Seconds per slot of the coarse tables.
@@ -401,7 +392,6 @@ const fn coarse(
         slot_seconds,
         coarse: coarser,
         count: Some(count),
-        rollup_filter: None,
     }
 }
 
@@ -552,109 +542,6 @@ pub fn rollup_sql(d: Dialect, family: &Family, source: DataType) -> String {
     )
 }
 
-/// One PostgreSQL statement that rolls up the rows of `source` at positions `[?, ?)` of
-/// organization `?` into every family of `families`: the batch is read and grouped once per
-/// 15-minute slot and every dimension of the families, and each family is filled from that
-/// grouping by a data-modifying CTE (coarser slots, fewer dimensions, summed again). It reads
-/// the batch once instead of once per family. `None` unless every family can be derived from
-/// the grouping (no histogram bin; a raw filter only where [`Family::rollup_filter`] restates
-/// it) and there are at least two.
-pub fn combined_sql(families: &[&Family], source: DataType) -> Option<String> {
-    if families.len() < 2 || !families.iter().all(|f| derivable(f)) {
-        return None;
-    }
-    let d = Dialect::Postgres;
-    let spec = catalog::spec(source);
-    // The union of the families' dimensions and measures, by rollup column.
-    let mut dims: Vec<(&str, &str)> = Vec::new();
-    let mut measures: Vec<Measure> = Vec::new();
-    for f in families {
-        for dm in f.dims {
-            if !dims.iter().any(|(c, _)| *c == dm.col) {
-                dims.push((dm.col, raw_dim(dm, source)));
-            }
-        }
-        for m in f.measures {
-            if !measures.iter().any(|x| x.col == m.col) {
-                measures.push(*m);
-            }
-        }
-    }
-    let mut base = vec![
-        "org_id".to_string(),
-        format!("{} AS slot", slot_sql(d, source, SLOT_SECONDS)),
-    ];
-    base.extend(
-        dims.iter()
-            .map(|(c, raw)| format!("COALESCE({raw}, '') AS {c}")),
-    );
-    let keys = base.len();
-    base.extend(
-        measures
-            .iter()
-            .map(|m| format!("SUM({}) AS {}", m.raw.sql(d), m.col)),
-    );
-    let ordinals = |n: usize| {
-        (1..=n)
-            .map(|i| i.to_string())
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    let mut parts = vec![format!(
-        "b AS (SELECT {} FROM {} WHERE org_id = ? AND pos >= ? AND pos < ? GROUP BY {})",
-        base.join(", "),
-        spec.table,
-        ordinals(keys),
-    )];
-    let inserts: Vec<String> = families
-        .iter()
-        .map(|f| {
-            let mut cols = vec!["org_id", "slot"];
-            let s = f.slot_seconds;
-            let slot = if s == SLOT_SECONDS {
-                "slot".to_string()
-            } else {
-                format!("slot - ((slot % {s}) + {s}) % {s}")
-            };
-            let mut select = vec!["org_id".to_string(), slot];
-            for dm in f.dims {
-                cols.push(dm.col);
-                select.push(dm.col.to_string());
-            }
-            let n_keys = cols.len();
-            for m in f.measures {
-                cols.push(m.col);
-                select.push(format!("SUM({})::bigint", m.col));
-            }
-            let filter = f
-                .rollup_filter
-                .map(|c| format!(" WHERE {c}"))
-                .unwrap_or_default();
-            format!(
-                "INSERT INTO {} ({}) SELECT {} FROM b{filter} GROUP BY {}",
-                f.table,
-                cols.join(", "),
-                select.join(", "),
-                ordinals(n_keys),
-            )
-        })
-        .collect();
-    let (last, ctes) = inserts.split_last().expect("at least two families");
-    parts.extend(
-        ctes.iter()
-            .enumerate()
-            .map(|(i, sql)| format!("f{i} AS ({sql})")),
-    );
-    Some(format!("WITH {} {last}", parts.join(", ")))
-}
-
-/// Whether a family can be filled from a batch's 15-minute grouping ([`combined_sql`]).
-fn derivable(f: &Family) -> bool {
-    f.bin.is_none()
-        && f.slot_seconds % SLOT_SECONDS == 0
-        && (f.raw_filter.is_none() || f.rollup_filter.is_some())
-}
-
 /// The families of `among` a stream feeds.
 pub fn families_of(
     among: &'static [&'static Family],
@@ -688,19 +575,13 @@ pub fn rollup_statements(
     start: i64,
     end: i64,
 ) -> Vec<(String, Vec<Value>)> {
-    let params = || vec![org.into(), Value::Integer(start), Value::Integer(end)];
-    let fed: Vec<&Family> = families_of(among, source).collect();
-    if d == Dialect::Postgres {
-        // What one grouping of the batch can feed, in one statement; the rest on their own.
-        let (derived, own): (Vec<&Family>, Vec<&Family>) = fed.iter().partition(|f| derivable(f));
-        if let Some(sql) = combined_sql(&derived, source) {
-            let mut out = vec![(sql, params())];
-            out.extend(own.iter().map(|f| (rollup_sql(d, f, source), params())));
-            return out;
-        }
-    }
-    fed.iter()
-        .map(|f| (rollup_sql(d, f, source), params()))
+    families_of(among, source)
+        .map(|f| {
+            (
+                rollup_sql(d, f, source),
+                vec![org.into(), Value::Integer(start), Value::Integer(end)],
+            )
+        })
         .collect()
 }
 
@@ -782,35 +663,5 @@ mod tests {
             "PostgreSQL appends: {active}"
         );
         assert!(rollup_sql(Dialect::Sqlite, &ACTIVE, DataType::ToolCalls).ends_with("DO NOTHING"));
-    }
-
-    #[test]
-    fn postgres_reads_a_batch_once_for_every_family_it_can_derive() {
-        let pg = |t| ingest_statements(Dialect::Postgres, t, "o", 1, 9);
-        let credits = pg(DataType::CreditLogs);
-        assert_eq!(credits.len(), 1, "{credits:?}");
-        let sql = &credits[0].0;
-        assert_eq!(sql.matches("FROM credit_logs").count(), 1, "{sql}");
-        for table in [
-            "usage_credits ",
-            "usage_active ",
-            "usage_credits_hourly ",
-            "usage_credits_daily ",
-        ] {
-            assert!(
-                sql.contains(&format!("INSERT INTO {table}")),
-                "{table}: {sql}"
-            );
-        }
-        assert!(sql.contains("FROM b WHERE user_id <> ''"), "{sql}");
-        // The latency histogram's bin is not in the grouping: it is rolled up on its own.
-        let calls = pg(DataType::ToolCalls);
-        assert_eq!(calls.len(), 2);
-        assert!(calls[1].0.starts_with("INSERT INTO usage_tool_latency"));
-        // SQLite upserts table by table.
-        assert_eq!(
-            ingest_statements(Dialect::Sqlite, DataType::CreditLogs, "o", 1, 9).len(),
-            4
-        );
     }
 }
