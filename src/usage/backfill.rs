@@ -1,7 +1,8 @@
 //! Rolls up the records stored before a rollup migration, in bounded batches, without
-//! blocking ingest. There are two: the 15-minute tables of migration 0008 and the hourly
-//! tables of migration 0016, each with its own [`Backfill`] (a database migrated across both
-//! at once fills both, independently).
+//! blocking ingest. There are two: the 15-minute tables of migration 0008 and the hourly and
+//! daily tables of migrations 0016 and 0018 (0018 empties the hourly tables and resets this
+//! backfill to every stored record, to rebuild them with the daily ones), each with its own
+//! [`Backfill`] (a database migrated across both at once fills both, independently).
 //!
 //! A migration notes, per organization and stream, the positions `[next_pos, upto]` that
 //! existed then (`usage_backfill`, `usage_backfill_hourly`). Ingest rolls up every later
@@ -37,7 +38,7 @@ pub const FINE_TABLES: Backfill = Backfill {
     families: &FINE,
 };
 
-/// The hourly tables of migration 0016.
+/// The hourly and daily tables of migrations 0016 and 0018.
 pub const HOURLY_TABLES: Backfill = Backfill {
     table: "usage_backfill_hourly",
     families: &COARSE,

@@ -351,4 +351,46 @@ mod tests {
         );
         assert!(pieces(us(1, 0), us(1, 0), &[3600]).is_empty());
     }
+
+    fn by_days(from: i64, to: i64, edges: &[i64]) -> Option<Vec<(Source, i64, i64, i64)>> {
+        let mut out = Vec::new();
+        split_days(from, to, 86_400, edges, &mut out).then_some(out)
+    }
+
+    #[test]
+    fn days_are_read_as_the_nearest_utc_days_plus_and_less_their_edges() {
+        let day = 24 * 3_600_000_000;
+        // A New York day (05:00 to 05:00 UTC): UTC March 29, less its first five hours, plus
+        // the next day's first five.
+        let ny = by_days(us(5, 0), us(5, 0) + day, &[3600]).unwrap();
+        assert_eq!(
+            ny,
+            vec![
+                (Source::Slots(86_400), us(0, 0), us(0, 0) + day, 1),
+                (Source::Slots(3600), us(0, 0), us(5, 0), -1),
+                (Source::Slots(3600), us(0, 0) + day, us(5, 0) + day, 1),
+            ]
+        );
+        // A Kathmandu day (18:15 to 18:15 UTC): the quarter hours past a whole hour are raw,
+        // with the sign of their edge.
+        let ktm = by_days(us(18, 15) - day, us(18, 15), &[3600]).unwrap();
+        assert_eq!(
+            ktm,
+            vec![
+                (Source::Slots(86_400), us(0, 0), us(0, 0) + day, 1),
+                (Source::Raw, us(18, 15) - day, us(19, 0) - day, 1),
+                (Source::Slots(3600), us(19, 0) - day, us(0, 0), 1),
+                (Source::Raw, us(18, 15), us(19, 0), -1),
+                (Source::Slots(3600), us(19, 0), us(0, 0) + day, -1),
+            ]
+        );
+        // Every instant is counted exactly once: the signed lengths add up to the bucket's.
+        for (from, to) in [(us(5, 0), us(5, 0) + day), (us(18, 15) - day, us(18, 15))] {
+            let pieces = by_days(from, to, &[3600]).unwrap();
+            let total: i64 = pieces.iter().map(|&(_, f, t, s)| s * (t - f)).sum();
+            assert_eq!(total, to - from);
+        }
+        // An hour has no whole day between its nearest midnights.
+        assert_eq!(by_days(us(10, 0), us(11, 0), &[3600]), None);
+    }
 }
