@@ -282,105 +282,63 @@ pub const HOUR_SECONDS: i64 = 3_600;
 pub const DAY_SECONDS: i64 = 86_400;
 
 /// Credits per UTC hour, team and category (migration 0016; the record count `n` since 0018).
-pub const CREDITS_HOURLY: Family = coarse(
-    "usage_credits_hourly",
-    HOUR_SECONDS,
-    &[DataType::CreditLogs],
-    CREDIT_DIMS,
-    COUNTED_CREDIT_MEASURES,
-    "n",
-    Some(&CREDITS_DAILY),
-);
+pub const CREDITS_HOURLY: Family = hourly(&CREDITS_DAILY, "usage_credits_hourly");
 
 /// Workflow runs per UTC hour and team (migration 0016).
-pub const RUNS_HOURLY: Family = coarse(
-    "usage_runs_hourly",
-    HOUR_SECONDS,
-    &[DataType::Workflows],
-    TEAM_DIMS,
-    RUN_MEASURES,
-    "runs",
-    Some(&RUNS_DAILY),
-);
+pub const RUNS_HOURLY: Family = hourly(&RUNS_DAILY, "usage_runs_hourly");
 
 /// Agent interactions per UTC hour and team (migration 0016).
-pub const INTERACTIONS_HOURLY: Family = coarse(
-    "usage_interactions_hourly",
-    HOUR_SECONDS,
-    &[DataType::AgentInteractions],
-    TEAM_DIMS,
-    INTERACTION_MEASURES,
-    "interactions",
-    Some(&INTERACTIONS_DAILY),
-);
+pub const INTERACTIONS_HOURLY: Family = hourly(&INTERACTIONS_DAILY, "usage_interactions_hourly");
 
 /// Tool calls per UTC hour and team (migration 0016).
-pub const TOOL_CALLS_HOURLY: Family = coarse(
-    "usage_tool_calls_hourly",
-    HOUR_SECONDS,
-    &[DataType::ToolCalls],
-    TEAM_DIMS,
-    TOOL_CALL_MEASURES,
-    "tool_calls",
-    Some(&TOOL_CALLS_DAILY),
-);
+pub const TOOL_CALLS_HOURLY: Family = hourly(&TOOL_CALLS_DAILY, "usage_tool_calls_hourly");
 
 /// Credits per UTC day, team and category (migration 0018).
-pub const CREDITS_DAILY: Family = coarse(
+pub const CREDITS_DAILY: Family = daily(
     "usage_credits_daily",
-    DAY_SECONDS,
     &[DataType::CreditLogs],
     CREDIT_DIMS,
     COUNTED_CREDIT_MEASURES,
     "n",
-    None,
 );
 
 /// Workflow runs per UTC day and team (migration 0018).
-pub const RUNS_DAILY: Family = coarse(
+pub const RUNS_DAILY: Family = daily(
     "usage_runs_daily",
-    DAY_SECONDS,
     &[DataType::Workflows],
     TEAM_DIMS,
     RUN_MEASURES,
     "runs",
-    None,
 );
 
 /// Agent interactions per UTC day and team (migration 0018).
-pub const INTERACTIONS_DAILY: Family = coarse(
+pub const INTERACTIONS_DAILY: Family = daily(
     "usage_interactions_daily",
-    DAY_SECONDS,
     &[DataType::AgentInteractions],
     TEAM_DIMS,
     INTERACTION_MEASURES,
     "interactions",
-    None,
 );
 
 /// Tool calls per UTC day and team (migration 0018).
-pub const TOOL_CALLS_DAILY: Family = coarse(
+pub const TOOL_CALLS_DAILY: Family = daily(
     "usage_tool_calls_daily",
-    DAY_SECONDS,
     &[DataType::ToolCalls],
     TEAM_DIMS,
     TOOL_CALL_MEASURES,
     "tool_calls",
-    None,
 );
 
 const CREDIT_DIMS: &[Dim] = &[dim("team_id", "project_id"), dim("category", "category")];
 const TEAM_DIMS: &[Dim] = &[dim("team_id", "workspace_id")];
 
-/// A coarse family: one stream, the team (and category) only, every row counted.
-const fn coarse(
+/// A daily family: one stream, the team (and category) only, every row counted.
+const fn daily(
     table: &'static str,
-    slot_seconds: i64,
     sources: &'static [DataType],
     dims: &'static [Dim],
     measures: &'static [Measure],
     count: &'static str,
-    coarser: Option<&'static Family>,
 ) -> Family {
     Family {
         table,
@@ -389,9 +347,20 @@ const fn coarse(
         bin: None,
         measures,
         raw_filter: None,
-        slot_seconds,
-        coarse: coarser,
+        slot_seconds: DAY_SECONDS,
+        coarse: None,
         count: Some(count),
+    }
+}
+
+/// The hourly family with the same stream, dimensions and measures as `daily`, which it
+/// names as its coarser table.
+const fn hourly(daily: &'static Family, table: &'static str) -> Family {
+    Family {
+        table,
+        slot_seconds: HOUR_SECONDS,
+        coarse: Some(daily),
+        ..*daily
     }
 }
 
