@@ -304,3 +304,28 @@ both_backends!(lower_folds_every_letter_on_both_backends, |b| async move {
     assert_eq!(rows[0][1].as_text(), Some("straße"));
     assert!(rows[0][2].as_text().is_none());
 });
+
+/// PostgreSQL never JIT-compiles Outflow's statements: a usage page's statement over a few
+/// dozen spans is estimated past `jit_above_cost` and spent most of its time compiling
+/// (`store/postgres/mod.rs`). Every connection of the pool has it off, whatever the server's
+/// default.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_connections_have_jit_off() {
+    if !postgres_available().await {
+        return;
+    }
+    let db = TestDb::new(Backend::Postgres).await;
+    let store = db.store().await;
+    let shows = futures::future::join_all((0..4).map(|_| {
+        store.query(
+            "SELECT current_setting('jit'), pg_sleep(0.05)::text",
+            &[],
+            &[FieldType::Text, FieldType::Text],
+        )
+    }))
+    .await;
+    for rows in shows {
+        let rows = rows.unwrap();
+        assert_eq!(rows[0][0].as_text(), Some("off"));
+    }
+}
