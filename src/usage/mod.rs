@@ -231,9 +231,17 @@ impl Usage {
 
     /// Answers one page of a validated query.
     pub async fn run(&self, org: &Org, q: &UsageQuery) -> Result<UsageAnswer, UsageError> {
-        labels::check_filters(&self.store, &org.id, q).await?;
-        let policy = PrivacyPolicy::load(&self.store, &org.id)
-            .await?
+        // What the reading needs first, asked at once: each is a round trip of its own.
+        let (_, policy, fine_pending, coarse_pending) = futures::try_join!(
+            labels::check_filters(&self.store, &org.id, q),
+            async { Ok(PrivacyPolicy::load(&self.store, &org.id).await?) },
+            async { Ok(backfill::pending(&self.store, &org.id).await?) },
+            async {
+                let tables = backfill::HOURLY_TABLES;
+                Ok::<_, UsageError>(backfill::pending_in(&self.store, tables, &org.id).await?)
+            },
+        )?;
+        let policy = policy
             .ok_or_else(|| UsageError::NotFound(format!("organization `{}` not found", org.id)))?;
         let size = q.page_size.max(1);
         let mut page: Vec<(usize, Period)> = bucket_list(q)
@@ -246,9 +254,8 @@ impl Usage {
         if page.is_empty() {
             return Ok(answer(q, Vec::new(), None));
         }
-        let raw = q.raw || backfill::pending(&self.store, &org.id).await?;
-        let hourly =
-            !raw && !backfill::pending_in(&self.store, backfill::HOURLY_TABLES, &org.id).await?;
+        let raw = q.raw || fine_pending;
+        let hourly = !raw && !coarse_pending;
         let plan = Plan {
             org,
             q,
@@ -257,6 +264,28 @@ impl Usage {
             groups: q.group_by.iter().map(|d| d.column()).collect(),
             policy: &policy,
         };
+        // The labels load while the buckets are read.
+        let (names, (out, done)) = futures::try_join!(
+            async { Ok(labels::Labels::load(&self.store, &org.id, &q.group_by, &policy).await?) },
+            self.read_page(&plan, &page, size),
+        )?;
+        let (buckets, next) = paginate(q, &page[..done], &out.grouped, &out.totals, &names, size);
+        let next = next.or((more_buckets || done < page.len()).then_some(Cursor {
+            bucket: q.cursor.bucket + done,
+            group: 0,
+        }));
+        Ok(answer(q, buckets, next))
+    }
+
+    /// Reads the page's buckets until they fill a page of `size` buckets × groups: what they
+    /// add up to, and how many of the page's buckets were read.
+    async fn read_page(
+        &self,
+        plan: &Plan<'_>,
+        page: &[(usize, Period)],
+        size: usize,
+    ) -> Result<(Merged, usize), UsageError> {
+        let q = plan.q;
         let mut out = Merged::default();
         // The page's buckets are read a chunk at a time until they fill it: a page of a year
         // of daily buckets grouped by team holds a few days, and reading the rest would be
@@ -271,7 +300,7 @@ impl Usage {
         };
         while done < page.len() && filled < size {
             let part = &page[done..(done + chunk).min(page.len())];
-            self.read_buckets(&plan, part, &mut out).await?;
+            self.read_buckets(plan, part, &mut out).await?;
             for (i, _) in part {
                 let n = out
                     .grouped
@@ -293,13 +322,7 @@ impl Usage {
                 .div_ceil(per_bucket)
                 .clamp(1, done);
         }
-        let names = labels::Labels::load(&self.store, &org.id, &q.group_by, &policy).await?;
-        let (buckets, next) = paginate(q, &page[..done], &out.grouped, &out.totals, &names, size);
-        let next = next.or((more_buckets || done < page.len()).then_some(Cursor {
-            bucket: q.cursor.bucket + done,
-            group: 0,
-        }));
-        Ok(answer(q, buckets, next))
+        Ok((out, done))
     }
 
     /// Reads every family of the query over `part` of the page's buckets into `out`.
