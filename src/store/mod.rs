@@ -35,6 +35,7 @@ use crate::domain::entity::{
     ApiKeyInput, CustomRoleInput, EntityKind, MemberInput, Org, OrgInput, TeamInput, WorkbookInput,
 };
 use crate::domain::{DataType, FieldType, Id};
+use rollups::Families;
 use std::collections::HashSet;
 
 /// A read query for [`Store::stream`].
@@ -121,9 +122,9 @@ pub struct Store {
     backend: Backend,
     notifier: notify::Notifier,
     listening: std::sync::Arc<std::sync::atomic::AtomicBool>,
-    /// Whether ingest maintains the usage rollups (always, except in the ingest benchmark's
-    /// comparison run).
-    rollups: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    /// The usage rollups ingest maintains: every family, except in the ingest benchmark's
+    /// comparison runs.
+    rollups: std::sync::Arc<std::sync::RwLock<Families>>,
     /// Bumped by every change of what drains cache between cycles (see
     /// [`Store::settings_changed`]).
     settings: std::sync::Arc<std::sync::atomic::AtomicU64>,
@@ -162,7 +163,7 @@ impl Store {
             backend,
             notifier: notify::Notifier::default(),
             listening: Default::default(),
-            rollups: std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true)),
+            rollups: std::sync::Arc::new(std::sync::RwLock::new(&rollups::FAMILIES)),
             settings: Default::default(),
         })
     }
@@ -188,7 +189,14 @@ impl Store {
     /// Turns usage-rollup maintenance at ingest off or on. Only `outflow bench ingest` turns
     /// it off, to measure what rollups cost; with it off, `GET /v1/usage` misses records.
     pub fn set_rollups(&self, on: bool) {
-        self.rollups.store(on, std::sync::atomic::Ordering::SeqCst);
+        self.set_rollup_families(if on { &rollups::FAMILIES } else { &[] });
+    }
+
+    /// Has ingest maintain only `families` (for `outflow bench ingest`'s floor: the least
+    /// rollup a 15-minute granularity allows). Anything but every family leaves the usage
+    /// tables incomplete.
+    pub fn set_rollup_families(&self, families: Families) {
+        *self.rollups.write().unwrap_or_else(|e| e.into_inner()) = families;
     }
 
     /// Which SQL dialect this store speaks (for the usage rollups' raw-row expressions).
@@ -352,7 +360,7 @@ impl Store {
             return Ok(InsertOutcome::default());
         }
         storable_batch(batch)?;
-        let rollups = self.rollups.load(std::sync::atomic::Ordering::SeqCst);
+        let rollups = *self.rollups.read().unwrap_or_else(|e| e.into_inner());
         let outcome = dispatch!(self, b => b.insert_records(batch, rollups).await)?;
         if outcome.accepted > 0 {
             self.announce(batch);

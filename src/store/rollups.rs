@@ -3,7 +3,7 @@
 //! A **family** is one rollup table fed by one record stream (active users by four): its
 //! dimensions (rollup column ← raw column), its measures (rollup column ← an expression per
 //! raw row, summed) and the 15-minute UTC **slot** of each row. The same definitions give
-//! - the ingest statements ([`ingest_statements`]), run in the transaction that stores the
+//! - the ingest statements ([`rollup_statements`] over [`FAMILIES`]), run in the transaction that stores the
 //!   batch: they roll up exactly the rows of the batch's own positions `[start, end)`, which
 //!   are the rows this transaction inserted — a duplicate (idempotent re-ingest) takes no
 //!   row, so it is never counted twice;
@@ -387,6 +387,9 @@ pub const COARSE: [&Family; 8] = [
     &TOOL_CALLS_DAILY,
 ];
 
+/// A list of families (what ingest maintains).
+pub type Families = &'static [&'static Family];
+
 /// Every family: what ingest maintains and compaction merges.
 pub const FAMILIES: [&Family; 14] = [
     &CREDITS,
@@ -522,20 +525,10 @@ pub fn families_of(
         .filter(move |f| f.sources.contains(&source))
 }
 
-/// The statements that roll up the rows an ingest transaction inserted at positions
-/// `[start, end)` for `org` into every family; empty for streams without rollups.
-pub fn ingest_statements(
-    d: Dialect,
-    source: DataType,
-    org: &str,
-    start: i64,
-    end: i64,
-) -> Vec<(String, Vec<Value>)> {
-    rollup_statements(d, &FAMILIES, source, org, start, end)
-}
-
 /// The statements that roll up the rows of `source` at positions `[start, end)` for `org`
-/// into the families of `among` (a backfill fills only the tables it is behind on).
+/// into the families of `among`: at ingest every family ([`FAMILIES`]), the rows the
+/// transaction inserted; a backfill only the tables it is behind on. Empty for streams
+/// without rollups.
 pub fn rollup_statements(
     d: Dialect,
     among: &'static [&'static Family],

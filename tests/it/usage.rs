@@ -1175,3 +1175,43 @@ both_backends!(
         assert!(body.contains("analytics"), "{body}");
     }
 );
+
+// Ingest maintains exactly the rollup families the store is given (what `outflow bench
+// ingest` measures its floor and its no-rollups baseline with), and every family by default.
+both_backends!(
+    ingest_maintains_only_the_rollup_families_it_is_given,
+    |b| async move {
+        use outflow::store::rollups::{self, Family};
+        static ONLY_DAILY: [&Family; 1] = [&rollups::RUNS_DAILY];
+        let app = setup(b).await;
+        let runs = |prefix: &str| -> Vec<Value> {
+            (0..3)
+                .map(|i| run_record("acme", &format!("{prefix}-{i}")))
+                .collect()
+        };
+        let counted = |table: &'static str| {
+            let store = app.store.clone();
+            async move {
+                let rows = store
+                    .query(
+                        &format!("SELECT CAST(COALESCE(SUM(runs), 0) AS BIGINT) FROM {table}"),
+                        &[],
+                        &[outflow::domain::FieldType::Integer],
+                    )
+                    .await
+                    .unwrap();
+                rows[0][0].as_i64().unwrap()
+            }
+        };
+        app.store.set_rollup_families(&ONLY_DAILY);
+        ingest_all(&app, "workflows", &runs("only-daily")).await;
+        assert_eq!(counted("usage_runs_daily").await, 3);
+        assert_eq!(counted("usage_runs_hourly").await, 0);
+        assert_eq!(counted("usage_runs").await, 0);
+        app.store.set_rollups(true);
+        ingest_all(&app, "workflows", &runs("all")).await;
+        assert_eq!(counted("usage_runs_daily").await, 6);
+        assert_eq!(counted("usage_runs_hourly").await, 3);
+        assert_eq!(counted("usage_runs").await, 3);
+    }
+);

@@ -14,7 +14,7 @@ use super::records::{
 };
 use super::{
     InsertOutcome, Record, RecordBatch, RowBlock, StoreError, StoreResult, StoredRecord,
-    StreamQuery, Value, numbered,
+    StreamQuery, Value, numbered, rollups,
 };
 use crate::domain::{DataType, FieldType, catalog};
 use chrono::{DateTime, Utc};
@@ -142,7 +142,7 @@ impl PgBackend {
             }
         }
         if let Some(batch) = records {
-            insert_rolled_up(&mut tx, batch, true).await?;
+            insert_rolled_up(&mut tx, batch, &rollups::FAMILIES).await?;
         }
         tx.commit().await?;
         Ok(true)
@@ -204,10 +204,10 @@ impl PgBackend {
     pub(super) async fn insert_records(
         &self,
         batch: &RecordBatch,
-        rollups: bool,
+        families: rollups::Families,
     ) -> StoreResult<InsertOutcome> {
         let mut tx = self.pool.begin().await?;
-        let outcome = insert_rolled_up(&mut tx, batch, rollups).await?;
+        let outcome = insert_rolled_up(&mut tx, batch, families).await?;
         tx.commit().await?;
         Ok(outcome)
     }
@@ -225,7 +225,7 @@ impl PgBackend {
             q = bind(q, p);
         }
         q.execute(&mut *tx).await?;
-        insert_rolled_up(&mut tx, batch, true).await?;
+        insert_rolled_up(&mut tx, batch, &rollups::FAMILIES).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -273,15 +273,15 @@ pub async fn insert_in_tx(
     conn: &mut PgConnection,
     batch: &RecordBatch,
 ) -> StoreResult<InsertOutcome> {
-    insert_rolled_up(conn, batch, true).await
+    insert_rolled_up(conn, batch, &rollups::FAMILIES).await
 }
 
 /// [`insert_in_tx`], with the usage rollups of the inserted rows maintained in the same
-/// transaction unless `rollups` is false (the ingest benchmark's comparison).
+/// transaction: those of `families`, every family but in the ingest benchmark's comparisons.
 async fn insert_rolled_up(
     conn: &mut PgConnection,
     batch: &RecordBatch,
-    rollups: bool,
+    families: rollups::Families,
 ) -> StoreResult<InsertOutcome> {
     let total = batch.records.len() as u64;
     let mut positions = TxPositions::start(&mut *conn).await?;
@@ -294,11 +294,12 @@ async fn insert_rolled_up(
     };
     let start = positions.take(rows.records.len()).map_err(too_many)?;
     let accepted = insert_rows(conn, rows, start).await?;
-    if accepted > 0 && rollups {
+    if accepted > 0 && !families.is_empty() {
         let end = start + rows.records.len() as i64;
         for org in super::records::batch_orgs(rows) {
-            let statements = super::rollups::ingest_statements(
-                super::rollups::Dialect::Postgres,
+            let statements = rollups::rollup_statements(
+                rollups::Dialect::Postgres,
+                families,
                 batch.data_type,
                 org,
                 start,

@@ -14,7 +14,7 @@ use super::records::{
     agent_content_hash, agent_upsert, column_list, column_types, conflict_target,
     stamp_agent_version,
 };
-use super::rollups::Dialect;
+use super::rollups::{self, Dialect};
 use super::{
     InsertOutcome, Record, RecordBatch, RowBlock, StoreError, StoreResult, StoredRecord,
     StreamQuery, Value,
@@ -121,7 +121,7 @@ impl SqliteBackend {
             }
         }
         if let Some(batch) = records {
-            insert_in_tx(&mut tx, batch, true).await?;
+            insert_in_tx(&mut tx, batch, &rollups::FAMILIES).await?;
         }
         tx.commit().await?;
         Ok(true)
@@ -245,11 +245,11 @@ impl SqliteBackend {
     pub(super) async fn insert_records(
         &self,
         batch: &RecordBatch,
-        rollups: bool,
+        families: rollups::Families,
     ) -> StoreResult<InsertOutcome> {
         let mut conn = self.writer.acquire().await?;
         let mut tx = conn.begin().await?;
-        let outcome = insert_in_tx(&mut tx, batch, rollups).await?;
+        let outcome = insert_in_tx(&mut tx, batch, families).await?;
         tx.commit().await?;
         Ok(outcome)
     }
@@ -266,7 +266,7 @@ impl SqliteBackend {
             q = bind(q, p);
         }
         q.execute(&mut *tx).await?;
-        insert_in_tx(&mut tx, batch, true).await?;
+        insert_in_tx(&mut tx, batch, &rollups::FAMILIES).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -315,7 +315,7 @@ async fn take_positions(conn: &mut SqliteConnection, n: usize) -> Result<i64, sq
 async fn insert_in_tx(
     conn: &mut SqliteConnection,
     batch: &RecordBatch,
-    rollups: bool,
+    families: rollups::Families,
 ) -> StoreResult<InsertOutcome> {
     let total = batch.records.len() as u64;
     if batch.data_type == DataType::Agents {
@@ -334,11 +334,12 @@ async fn insert_in_tx(
     if accepted > 0 {
         mark_ingest(conn, batch, start).await?;
     }
-    if accepted > 0 && rollups {
+    if accepted > 0 && !families.is_empty() {
         let end = start + batch.records.len() as i64;
         for org in super::records::batch_orgs(batch) {
-            let statements = super::rollups::ingest_statements(
+            let statements = rollups::rollup_statements(
                 Dialect::Sqlite,
+                families,
                 batch.data_type,
                 org,
                 start,
