@@ -21,6 +21,7 @@ use serde_json::json;
 use std::time::Instant;
 
 const ORG: &str = "bench";
+const INGEST_KEY: &str = "ofi_bench_ingest_key";
 
 /// The floor: workflow runs by quarter hour and team, with the runs' measures (the daily
 /// family's shape at 15 minutes, in a table the benchmark creates).
@@ -32,7 +33,6 @@ pub const FLOOR: Family = Family {
 };
 
 static ONLY_FLOOR: [&Family; 1] = [&FLOOR];
-const INGEST_KEY: &str = "ofi_bench_ingest_key";
 
 /// Options of `outflow bench ingest`.
 #[derive(Debug, Clone, Args)]

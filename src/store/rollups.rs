@@ -3,10 +3,10 @@
 //! A **family** is one rollup table fed by one record stream (active users by four): its
 //! dimensions (rollup column ← raw column), its measures (rollup column ← an expression per
 //! raw row, summed) and the 15-minute UTC **slot** of each row. The same definitions give
-//! - the ingest statements ([`rollup_statements`] over [`FAMILIES`]), run in the transaction that stores the
-//!   batch: they roll up exactly the rows of the batch's own positions `[start, end)`, which
-//!   are the rows this transaction inserted — a duplicate (idempotent re-ingest) takes no
-//!   row, so it is never counted twice;
+//! - the ingest statements ([`rollup_statements`] over [`FAMILIES`]), run in the transaction
+//!   that stores the batch: they roll up exactly the rows of the batch's own positions
+//!   `[start, end)`, which are the rows this transaction inserted — a duplicate (idempotent
+//!   re-ingest) takes no row, so it is never counted twice;
 //! - the backfills of rows stored before migrations 0008 and 0016 (same statement, older
 //!   positions, only the tables of that migration);
 //! - the raw-row expressions `usage/` uses to answer window edges that are not whole slots
