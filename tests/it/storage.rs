@@ -316,6 +316,7 @@ async fn postgres_connections_have_jit_off() {
     }
     let db = TestDb::new(Backend::Postgres).await;
     let store = db.store().await;
+    // Four at once, each holding its connection a moment, so four connections answer.
     let shows = futures::future::join_all((0..4).map(|_| {
         store.query(
             "SELECT current_setting('jit'), pg_sleep(0.05)::text",

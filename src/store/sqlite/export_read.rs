@@ -67,9 +67,20 @@ pub(super) fn stream_blocking(
     chunk: usize,
     tx: &Sender,
 ) -> StoreResult<()> {
+    with_idle(idle, path, |conn| {
+        stream_on(conn, sql, params, types, chunk, tx)
+    })
+}
+
+/// Runs `f` on a read-only connection to `path` (one kept in `idle`, or a new one), and keeps
+/// the connection for the next caller unless `f` failed: whatever failed may fail again.
+fn with_idle<T>(
+    idle: &Idle,
+    path: &Path,
+    f: impl FnOnce(&rusqlite::Connection) -> StoreResult<T>,
+) -> StoreResult<T> {
     let conn = idle.take(path)?;
-    let result = stream_on(&conn, sql, params, types, chunk, tx);
-    // A failed connection is not kept: whatever failed may fail again.
+    let result = f(&conn);
     if result.is_ok() {
         idle.put(conn);
     }
@@ -135,12 +146,7 @@ pub(super) fn fetch_blocking(
     params: &[Value],
     types: &[FieldType],
 ) -> StoreResult<Vec<Vec<Value>>> {
-    let conn = idle.take(path)?;
-    let result = fetch_on(&conn, sql, params, types);
-    if result.is_ok() {
-        idle.put(conn);
-    }
-    result
+    with_idle(idle, path, |conn| fetch_on(conn, sql, params, types))
 }
 
 fn fetch_on(

@@ -167,11 +167,7 @@ impl SqliteBackend {
             params.to_vec(),
             types.to_vec(),
         );
-        tokio::task::spawn_blocking(move || {
-            export_read::fetch_blocking(&idle, &file, &sql, &params, &types)
-        })
-        .await
-        .map_err(|e| StoreError::Database(sqlx::Error::Io(std::io::Error::other(e))))?
+        blocking(move || export_read::fetch_blocking(&idle, &file, &sql, &params, &types)).await
     }
 
     /// Like `fetch`, on the writer: for `UPDATE … RETURNING` (the readers are read-only).
@@ -198,7 +194,7 @@ impl SqliteBackend {
         if let Some(file) = &self.file {
             let (file, query, tx) = (file.clone(), query.clone(), tx.clone());
             let idle = self.idle.clone();
-            return tokio::task::spawn_blocking(move || {
+            return blocking(move || {
                 export_read::stream_blocking(
                     &idle,
                     &file,
@@ -209,8 +205,7 @@ impl SqliteBackend {
                     &tx,
                 )
             })
-            .await
-            .map_err(|e| StoreError::Database(sqlx::Error::Io(std::io::Error::other(e))))?;
+            .await;
         }
         // An in-memory database (tests): only the pool's connections can see it.
         let mut q = sqlx::query(&query.sql);
@@ -310,6 +305,15 @@ async fn take_positions(conn: &mut SqliteConnection, n: usize) -> Result<i64, sq
         .bind(n as i64)
         .fetch_one(conn)
         .await
+}
+
+/// Runs `f` (rusqlite work) on a blocking thread.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> StoreResult<T> + Send + 'static,
+) -> StoreResult<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| StoreError::Database(sqlx::Error::Io(std::io::Error::other(e))))?
 }
 
 async fn insert_in_tx(
